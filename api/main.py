@@ -1,0 +1,52 @@
+"""The FastAPI app factory. The lifespan loads the model and the index once per process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, status
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import ask, documents, health
+from rag.pipeline import Engine, QuestionError, load_engine
+from rag.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the app. ``engine`` lets tests hand in a prepared engine; otherwise the lifespan
+    loads one from ``settings`` (building the default index from the seeds if it is missing)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        s = settings or get_settings()
+        app.state.settings = s
+        app.state.engine = engine or load_engine(s)
+        log.info("ready: %s articles, %s chunks, model %s", *app.state.engine.store.stats().values(),
+                 app.state.engine.store.model)
+        yield
+
+    app = FastAPI(title="zhrag", version="0.1.0", lifespan=lifespan,
+                  description="Cited question answering over Chinese newspaper articles.")
+    app.state.metrics = Metrics()
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    origins = (settings or get_settings()).cors_origins
+    if origins:
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"])
+
+    @app.exception_handler(QuestionError)
+    async def _question_error(_: Request, exc: QuestionError) -> JSONResponse:
+        # Same shape as FastAPI's own validation errors, so clients handle one format.
+        return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            content={"detail": [{"loc": ["body", "question"], "msg": str(exc),
+                                                 "type": "value_error"}]})
+
+    app.include_router(ask.router)
+    app.include_router(documents.router)
+    app.include_router(health.router)
+    return app

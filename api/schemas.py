@@ -1,0 +1,126 @@
+"""Request and response models of the HTTP API (pydantic lives only here, at the edge)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from rag.types import Answer, Citation, Hit
+
+# A hard ceiling for the schema; the configured ZHRAG_MAX_QUESTION_CHARS is checked too.
+QUESTION_MAX = 2000
+
+
+def _not_blank(v: str) -> str:
+    if not v.strip():
+        raise ValueError("must not be empty or whitespace")
+    return v
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=QUESTION_MAX, description="the question, in Chinese")
+    top_k: int = Field(default=5, ge=1, le=50, description="passages to retrieve")
+
+    _q = field_validator("question")(_not_blank)
+
+
+class QuoteOut(BaseModel):
+    text: str
+    char_start: int
+    char_end: int
+
+
+class CitationOut(BaseModel):
+    n: int
+    doc_id: str
+    chunk_id: str
+    title: str
+    text: str
+    char_start: int
+    char_end: int
+    score: float
+    meta: dict[str, Any] = {}
+    quotes: list[QuoteOut] = []
+
+    @staticmethod
+    def of(c: Citation) -> CitationOut:
+        ch = c.chunk
+        return CitationOut(n=c.n, doc_id=ch.doc_id, chunk_id=ch.id, title=ch.title, text=ch.text,
+                           char_start=ch.char_start, char_end=ch.char_end, score=c.score, meta=dict(ch.meta),
+                           quotes=[QuoteOut(text=q.text, char_start=q.start, char_end=q.end) for q in c.quotes])
+
+
+class AskResponse(BaseModel):
+    answer: str
+    refused: bool
+    citations: list[CitationOut]
+
+    @staticmethod
+    def of(a: Answer) -> AskResponse:
+        return AskResponse(answer=a.text, refused=a.refused, citations=[CitationOut.of(c) for c in a.citations])
+
+
+class SearchHit(BaseModel):
+    rank: int
+    score: float
+    dense_score: float | None
+    bm25_score: float | None
+    doc_id: str
+    chunk_id: str
+    title: str
+    text: str
+    char_start: int
+    char_end: int
+    meta: dict[str, Any] = {}
+
+    @staticmethod
+    def of(rank: int, h: Hit) -> SearchHit:
+        c = h.chunk
+        return SearchHit(rank=rank, score=h.score, dense_score=h.dense_score, bm25_score=h.bm25_score,
+                         doc_id=c.doc_id, chunk_id=c.id, title=c.title, text=c.text,
+                         char_start=c.char_start, char_end=c.char_end, meta=dict(c.meta))
+
+
+class SearchResponse(BaseModel):
+    query: str
+    hits: list[SearchHit]
+
+
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    title: str = Field(min_length=1, max_length=500)
+    text: str = Field(min_length=1, max_length=1_000_000)
+    doc_id: str | None = Field(default=None, max_length=200, pattern=r"^[\w.:\-]+$")
+    source: str | None = None
+    date: str | None = None
+
+    _t = field_validator("title", "text")(_not_blank)
+
+
+class DocumentsIn(BaseModel):
+    documents: list[DocumentIn] = Field(min_length=1, max_length=1000)
+
+
+class DocumentsAdded(BaseModel):
+    added: int
+    replaced: int
+    chunks: int
+    doc_ids: list[str]
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    title: str
+    chars: int
+    meta: dict[str, Any]
+
+
+class Health(BaseModel):
+    status: str
+    model: str
+    dimension: int
+    articles: int
+    chunks: int
+    index_dir: str

@@ -1,0 +1,1 @@
+"""zhrag core pipeline: ingest, chunk, embed, retrieve, compose."""

@@ -1,0 +1,129 @@
+"""Embed: text to unit vectors, queries and documents separately.
+
+Queries and passages are embedded by separate methods from day one because e5 (and
+bge, gte...) prefix them differently ("query: " / "passage: "); mixing them costs
+several points of recall.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What the index and retriever need of an embedding model."""
+
+    name: str
+    dim: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray: ...
+
+
+class SentenceTransformerEmbedder:
+    """A local sentence-transformers folder; never touches a model hub."""
+
+    def __init__(self, path: Path, *, name: str, batch_size: int = 16, dtype: str = "float32") -> None:
+        import os
+
+        # No model hub is reachable from these machines: fail fast rather than retry.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        self.name = name
+        self.batch_size = batch_size
+        kwargs = {"torch_dtype": torch.bfloat16} if dtype == "bfloat16" else {}
+        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True, model_kwargs=kwargs)
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
+        prompts = getattr(self.model, "prompts", {}) or {}
+        self._query_prompt = "query" if "query" in prompts else None
+        self._doc_prompt = "document" if "document" in prompts else ("passage" if "passage" in prompts else None)
+
+    def _encode(self, texts: Sequence[str], prompt_name: str | None, progress: bool) -> np.ndarray:
+        vecs = self.model.encode(
+            list(texts), prompt_name=prompt_name, batch_size=self.batch_size,
+            normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=progress,
+        )
+        return np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self._query_prompt, False)
+
+    def embed_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        return self._encode(texts, self._doc_prompt, progress)
+
+
+class HashingEmbedder:
+    """Character uni- and bigrams hashed into a fixed-size vector.
+
+    Deterministic, instant and dependency-free: for tests of the plumbing and for machines
+    without the real model. It ranks by shared characters, nothing more.
+    """
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.name = f"hashing-char12-{dim}"
+
+    def _one(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        chars = [c for c in text if not c.isspace()]
+        grams = chars + [a + b for a, b in zip(chars, chars[1:], strict=False)]
+        for g in grams:
+            # sha1, not hash(): hash() is salted per process and vectors must be reproducible.
+            h = int.from_bytes(hashlib.sha1(g.encode("utf-8")).digest()[:4], "little")
+            v[h % self.dim] += 1.0 if (h >> 31) & 1 else -1.0
+        n = float(np.linalg.norm(v))
+        return v / n if n else v
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([self._one(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def embed_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        return self.embed_queries(texts)
+
+
+def model_name_for(spec: str) -> str:
+    """The name an index built with ``spec`` records in its manifest (cheap: loads nothing)."""
+    if spec == "e5-small":
+        from rag.e5_convert import MODEL_NAME
+
+        return MODEL_NAME
+    if spec.startswith("hashing"):
+        return HashingEmbedder(_hashing_dim(spec)).name
+    return str(Path(spec).resolve())
+
+
+def _hashing_dim(spec: str) -> int:
+    _, _, dim = spec.partition(":")
+    return int(dim) if dim else 256
+
+
+def load_embedder(spec: str, *, cache_dir: Path, batch_size: int = 16, dtype: str = "float32") -> Embedder:
+    """Build the embedder named by settings: "e5-small", "hashing[:dim]", or a local folder."""
+    if spec.startswith("hashing"):
+        return HashingEmbedder(_hashing_dim(spec))
+    if spec == "e5-small":
+        from rag.e5_convert import MODEL_NAME, ensure_model
+
+        return SentenceTransformerEmbedder(ensure_model(cache_dir / "models"), name=MODEL_NAME,
+                                           batch_size=batch_size, dtype=dtype)
+    path = Path(spec)
+    if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+        raise ValueError(
+            f"embedding model {spec!r} is neither 'e5-small', 'hashing' nor a local "
+            "sentence-transformers folder (no model hub is reachable to download it)"
+        )
+    return SentenceTransformerEmbedder(path, name=model_name_for(spec), batch_size=batch_size, dtype=dtype)

@@ -1,0 +1,341 @@
+"""Ingest: files in, repaired articles with metadata out.
+
+A newspaper page arrives as one text file holding several articles under ``## `` headings,
+mixed with page furniture (banners, column markers such as ``>> 北京经验 <<``), HTML
+entities left over from the CMS, and paragraphs cut mid-sentence by the page layout.
+Everything here turns that into clean :class:`~rag.types.Article` objects. One bad file
+never stops a batch: its error is collected with the file's name and the rest go in.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from rag.types import Article, stable_id
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+
+# Characters after which a paragraph may legitimately end. A paragraph ending in anything
+# else was cut by the page layout and continues in the next one.
+_PARA_END = "。！？；…!?;.”’」』）)】》:："
+_HEADING = re.compile(r"^#{1,3}\s+(.+?)\s*#*\s*$")
+_COLUMN = re.compile(r"^\s*>>\s*(.+?)\s*<<\s*$")
+_DATELINE = re.compile(r"^\s*本报讯[（(]([^）)]*)[）)]\s*")
+_SOURCE_LINE = re.compile(r"^\s*(?:转自|来源[:：]|稿件来源[:：])\s*《?([^》\s]+)》?\s*$")
+_PHOTO_CREDIT = re.compile(r"^\s*(?:本报记者|记者|通讯员)[^。！？]{0,60}?(?:摄影报道|摄影|摄)\s*$")
+_ROLE_NAMES = re.compile(r"(本报记者|记者|通讯员)\s*([^\s记通摄]{2,4}(?:\s+[^\s记通摄]{2,4})*)")
+
+
+class IngestError(Exception):
+    """A file that could not be read or parsed; the message names the file."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What a batch produced: the articles, and one error per file that failed."""
+
+    articles: tuple[Article, ...]
+    errors: tuple[IngestError, ...]
+
+
+# --------------------------------------------------------------------------- text repair
+
+
+def repair_paragraphs(paragraphs: Iterable[str]) -> list[str]:
+    """Join paragraphs that the page layout broke mid-sentence ("积极开" / "展工会驿站建设")."""
+    out: list[str] = []
+    for para in paragraphs:
+        para = para.strip()
+        if not para:
+            continue
+        if out and out[-1][-1] not in _PARA_END and _is_cjk_or_word(para[0]):
+            out[-1] = out[-1] + para
+        else:
+            out.append(para)
+    return out
+
+
+def _is_cjk_or_word(ch: str) -> bool:
+    return ch.isalnum() or "\u4e00" <= ch <= "\u9fff" or ch in "“‘「《（("
+
+
+def _names(s: str) -> list[str]:
+    return [n for n in re.split(r"[\s、，,]+", s.strip()) if n]
+
+
+def _people(text: str) -> dict[str, list[str]]:
+    """Reporters and correspondents named in a dateline or photo credit."""
+    found: dict[str, list[str]] = {}
+    for role, names in _ROLE_NAMES.findall(text):
+        key = "correspondents" if role == "通讯员" else "reporters"
+        found.setdefault(key, []).extend(_names(names))
+    return found
+
+
+@dataclass
+class _Section:
+    heading: str
+    lines: list[str]
+
+
+def _sections(text: str) -> tuple[list[str], list[_Section]]:
+    """Split text at markdown headings; returns the lines before the first heading and the sections."""
+    preamble: list[str] = []
+    sections: list[_Section] = []
+    for line in text.splitlines():
+        m = _HEADING.match(line)
+        if m:
+            sections.append(_Section(m.group(1).strip(), []))
+        elif sections:
+            sections[-1].lines.append(line)
+        else:
+            preamble.append(line)
+    return preamble, sections
+
+
+def _is_furniture(body: list[str]) -> bool:
+    """A heading whose body holds no sentence is a page banner or kicker, not an article."""
+    text = "".join(line.strip() for line in body if not _COLUMN.match(line))
+    return len(text) < 80 and not re.search(r"[。！？!?]", text)
+
+
+def parse_page(text: str, *, source_path: str = "", default_title: str = "",
+               base_meta: dict[str, Any] | None = None) -> list[Article]:
+    """Split one page of Markdown-like text into articles.
+
+    Page furniture is not an article: a column marker ``>> X <<`` becomes the ``column``
+    of the article that follows it, a heading with no sentences under it becomes that
+    article's ``banner`` (and its line, if any, the ``kicker``). Datelines, source lines
+    and photo credits move from the text into metadata.
+    """
+    text = html.unescape(text.replace("\r\n", "\n").replace("\r", "\n"))
+    preamble, sections = _sections(text)
+    if not sections:
+        title = default_title
+        lines = preamble
+        first = next((ln.strip() for ln in lines if ln.strip()), "")
+        if not title and first and len(first) <= 60 and not re.search(r"[。！？]$", first):
+            title = first
+            lines = lines[lines.index(next(ln for ln in lines if ln.strip())) + 1:]
+        sections = [_Section(title or "无标题", lines)]
+    elif any(ln.strip() for ln in preamble):
+        sections.insert(0, _Section(default_title or "无标题", preamble))
+
+    articles: list[Article] = []
+    pending: dict[str, Any] = {}
+    for section in sections:
+        body = list(section.lines)
+        if _is_furniture(body):
+            column = [m.group(1) for ln in body if (m := _COLUMN.match(ln))]
+            kicker = " ".join(ln.strip() for ln in body if ln.strip() and not _COLUMN.match(ln))
+            pending.setdefault("banner", section.heading)
+            if kicker:
+                pending["kicker"] = kicker
+            if column:
+                pending["column"] = column[-1]
+            continue
+        meta = dict(base_meta or {})
+        meta.update(pending)
+        pending = {}
+        paragraphs: list[str] = []
+        for raw in body:
+            line = raw.strip()
+            if not line:
+                paragraphs.append("")
+                continue
+            if m := _COLUMN.match(line):
+                # A marker inside an article's body heads the *next* article on the page.
+                pending["column"] = m.group(1)
+                continue
+            if m := _SOURCE_LINE.match(line):
+                meta["source"] = m.group(1)
+                continue
+            if _PHOTO_CREDIT.match(line):
+                meta["photo_credit"] = line
+                for key, names in _people(line).items():
+                    meta.setdefault(key, names)
+                continue
+            paragraphs.append(line)
+        # Blank lines separate paragraphs; consecutive non-blank lines are one paragraph each too.
+        paras = repair_paragraphs(p for p in paragraphs if p)
+        if paras and (m := _DATELINE.match(paras[0])):
+            meta["dateline"] = m.group(0).strip()
+            for key, names in _people(m.group(1)).items():
+                meta.setdefault(key, names)
+            paras[0] = paras[0][m.end():]
+        body_text = "\n".join(p for p in paras if p)
+        if not body_text:
+            continue
+        articles.append(Article.make(
+            section.heading, body_text, source_path=source_path,
+            doc_id=stable_id(Path(source_path).name, section.heading, body_text),
+            meta=meta,
+        ))
+    return articles
+
+
+# --------------------------------------------------------------------------- file formats
+
+
+class _HTMLToPage(HTMLParser):
+    """Turns HTML into the page format: headings become ``## ``, block elements become lines."""
+
+    _BLOCK = {"p", "div", "br", "li", "tr", "section", "article", "blockquote", "h4", "h5", "h6"}
+    _SKIP = {"script", "style", "nav", "footer", "header", "noscript"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = [""]
+        self.title = ""
+        self._skip = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skip += 1
+        elif tag == "title":
+            self._in_title = True
+        elif tag in ("h1", "h2", "h3"):
+            self.lines.append("## ")
+        elif tag in self._BLOCK:
+            self.lines.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self._skip = max(0, self._skip - 1)
+        elif tag == "title":
+            self._in_title = False
+        elif tag in ("h1", "h2", "h3") or tag in self._BLOCK:
+            self.lines.append("")
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        if self._in_title:
+            self.title += data.strip()
+            return
+        self.lines[-1] += re.sub(r"\s+", " ", data) if self.lines[-1].startswith("## ") else data.strip()
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise IngestError(
+            str(path),
+            f"not UTF-8 text (bad byte at offset {exc.start}); convert it first, e.g. "
+            f"iconv -f GBK -t UTF-8",
+        ) from exc
+
+
+def parse_jsonl(text: str, *, source_path: str) -> list[Article]:
+    """One article per line: ``{"title": ..., "text": ...}``; other keys become metadata."""
+    articles = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise IngestError(source_path, f"line {lineno}: invalid JSON ({exc.msg})") from exc
+        if not isinstance(rec, dict):
+            raise IngestError(source_path, f"line {lineno}: expected an object, got {type(rec).__name__}")
+        body = rec.get("text", rec.get("content"))
+        if not isinstance(body, str) or not body.strip():
+            raise IngestError(source_path, f"line {lineno}: missing or empty 'text'")
+        title = rec.get("title") or ""
+        if not isinstance(title, str):
+            raise IngestError(source_path, f"line {lineno}: 'title' must be a string")
+        meta = {k: v for k, v in rec.items() if k not in ("text", "content", "title", "doc_id", "id")}
+        parsed = parse_page(body, source_path=source_path, default_title=html.unescape(title),
+                            base_meta=meta)
+        explicit_id = rec.get("doc_id", rec.get("id"))
+        if explicit_id is not None and len(parsed) == 1:
+            a = parsed[0]
+            parsed = [Article.make(a.title, a.text, source_path=source_path, doc_id=str(explicit_id),
+                                   meta=dict(a.meta))]
+        articles.extend(parsed)
+    return articles
+
+
+def parse_file(path: Path, raw: bytes | None = None) -> list[Article]:
+    """Parse one file by its suffix; raises :class:`IngestError` naming the file."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise IngestError(str(path), f"unsupported file type {suffix or '(none)'}; "
+                                     f"expected one of {', '.join(sorted(SUPPORTED_SUFFIXES))}")
+    if raw is None:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise IngestError(str(path), f"cannot read: {exc.strerror or exc}") from exc
+    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise IngestError(str(path), "looks like a binary file, not text")
+    text = _decode(path, raw)
+    meta = {"file": path.name}
+    if suffix in JSONL_SUFFIXES:
+        articles = parse_jsonl(text, source_path=path.name)
+    elif suffix in HTML_SUFFIXES:
+        parser = _HTMLToPage()
+        try:
+            parser.feed(text)
+            parser.close()
+        except Exception as exc:  # html.parser is lenient; anything raised here is a real defect
+            raise IngestError(str(path), f"cannot parse HTML: {exc}") from exc
+        page = "\n".join(parser.lines)
+        articles = parse_page(page, source_path=path.name, default_title=parser.title or path.stem,
+                              base_meta=meta)
+    else:
+        articles = parse_page(text, source_path=path.name, default_title="", base_meta=meta)
+    if not articles:
+        raise IngestError(str(path), "no article text found")
+    return articles
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Expand directories to the supported files under them, in a stable order."""
+    for p in paths:
+        if p.is_dir():
+            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES)
+        else:
+            yield p
+
+
+def ingest_paths(paths: Iterable[Path | str]) -> IngestReport:
+    """Parse every file; a failing file is reported, not fatal, so the rest of the batch goes in."""
+    articles: list[Article] = []
+    errors: list[IngestError] = []
+    seen: set[str] = set()
+    for path in iter_files(Path(p) for p in paths):
+        if not path.exists():
+            errors.append(IngestError(str(path), "no such file"))
+            continue
+        try:
+            parsed = parse_file(path)
+        except IngestError as exc:
+            log.warning("skipped %s", exc)
+            errors.append(exc)
+            continue
+        for a in parsed:
+            if a.doc_id not in seen:  # the same article twice in a batch is kept once
+                seen.add(a.doc_id)
+                articles.append(a)
+    return IngestReport(tuple(articles), tuple(errors))

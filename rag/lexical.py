@@ -1,0 +1,124 @@
+"""Lexical retrieval: BM25 over Chinese words.
+
+Dense vectors miss exact names and numbers (a district, a count of stations); BM25 over
+jieba words catches them, and fusing both beats either alone. jieba's search mode also
+emits the sub-words of long compounds (密云区 -> 密云, 区), so a question need not use
+the article's exact compound.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+# Function words and question words: they match everything and answer nothing.
+STOPWORDS = frozenset(
+    """的 了 是 在 和 与 及 或 也 都 就 而 并 又 被 把 对 为 以 于 从 向 到 由 之 其 这 那 此 该 它 他 她 们
+    有 没有 个 一个 一些 这个 那个 哪个 哪些 什么 怎么 怎样 怎么样 如何 为什么 为何 多少 几 吗 呢 吧 啊 呀
+    哪 哪里 哪儿 谁 是否 是不是 能否 可以 可 会 要 让 请 问 请问 关于 以及 等 等等 中 上 下 里 们 我 你 您
+    我们 你们 他们 她们 它们 还 还有 但 但是 如果 因为 所以 什么样 多 多大 几个 运作 情况 介绍 一下 告诉
+    the a an of to in and or is are what how why which who""".split()
+)
+_WORDLIKE = re.compile(r"[\w\u4e00-\u9fff]")
+_jieba_ready = False
+
+
+def _jieba():  # imported lazily: loading its dictionary takes about a second
+    global _jieba_ready
+    import jieba
+
+    if not _jieba_ready:
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        _jieba_ready = True
+    return jieba
+
+
+def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
+    """Lower-cased jieba search-mode words without punctuation (and without stopwords)."""
+    words = []
+    for w in _jieba().lcut_for_search(text):
+        w = w.strip().lower()
+        if not w or not _WORDLIKE.search(w):
+            continue
+        if not keep_stopwords and w in STOPWORDS:
+            continue
+        words.append(w)
+    return words
+
+
+class LexicalIndex:
+    """BM25 (bm25s) over a list of token lists; positions match the chunk store's order."""
+
+    def __init__(self, token_lists: Sequence[Sequence[str]] = ()) -> None:
+        self.token_lists: list[list[str]] = [list(t) for t in token_lists]
+        self._bm25 = None
+        self._vocab: set[str] = set()
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        import bm25s
+
+        # bm25s logs every index build at DEBUG on its own logger; one line per add is noise.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        self._vocab = {w for toks in self.token_lists for w in toks}
+        if not self.token_lists:
+            self._bm25 = None
+            return
+        # bm25s rejects an empty document; a placeholder token keeps positions aligned.
+        corpus = [toks if toks else ["\u0000"] for toks in self.token_lists]
+        bm = bm25s.BM25()
+        bm.index(corpus, show_progress=False)
+        self._bm25 = bm
+
+    def __len__(self) -> int:
+        return len(self.token_lists)
+
+    def extend(self, token_lists: Sequence[Sequence[str]]) -> None:
+        self.token_lists.extend(list(t) for t in token_lists)
+        self._rebuild()
+
+    def keep(self, positions: Sequence[int]) -> None:
+        """Keep only these positions, in this order (after a delete)."""
+        self.token_lists = [self.token_lists[i] for i in positions]
+        self._rebuild()
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """Up to ``k`` (position, score) pairs with a positive score, best first."""
+        if self._bm25 is None or k <= 0:
+            return []
+        q = [w for w in tokenize(query) if w in self._vocab]
+        if not q:
+            return []
+        k = min(k, len(self.token_lists))
+        docs, scores = self._bm25.retrieve([q], k=k, show_progress=False, n_threads=1)
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = directory / "tokens.jsonl.tmp"
+        with tmp.open("w", encoding="utf-8") as f:
+            for toks in self.token_lists:
+                f.write(json.dumps(toks, ensure_ascii=False) + "\n")
+        tmp.replace(directory / "tokens.jsonl")
+
+    @staticmethod
+    def load(directory: Path) -> LexicalIndex:
+        path = directory / "tokens.jsonl"
+        with path.open(encoding="utf-8") as f:
+            return LexicalIndex([json.loads(line) for line in f if line.strip()])
+
+
+def term_coverage(query_terms: Sequence[str], text: str) -> float:
+    """Share of the query's content words that occur in ``text`` (0 when it has none)."""
+    terms = set(query_terms)
+    if not terms:
+        return 0.0
+    return float(np.mean([t in text.lower() for t in terms]))

@@ -1,0 +1,97 @@
+"""The pipeline composed in one place: open (or build) the index, retrieve, compose.
+
+The CLI and the API lifespan both call :func:`load_engine`, so there is one way to get
+from settings to a ready service.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.store import IndexNotFoundError, IndexStore, build_index
+from rag.chunking import ChunkParams
+from rag.compose import AnswerGenerator, ComposeParams, ExtractiveComposer
+from rag.embedding import Embedder, load_embedder
+from rag.ingest import IngestReport, ingest_paths
+from rag.retrieve import FusionParams, HybridRetriever, Retriever
+from rag.settings import Settings
+from rag.types import Answer
+
+log = logging.getLogger(__name__)
+
+
+class QuestionError(ValueError):
+    """A question the service cannot take (empty, too long); the message says why."""
+
+
+def check_question(question: str, max_chars: int) -> str:
+    q = " ".join(question.split())
+    if not q:
+        raise QuestionError("the question is empty")
+    if len(q) > max_chars:
+        raise QuestionError(f"the question is {len(q)} characters long; the limit is {max_chars}")
+    return q
+
+
+def answer(question: str, *, retriever: Retriever, composer: AnswerGenerator, top_k: int = 5) -> Answer:
+    """Retrieve the top passages for the question and compose a cited answer from them."""
+    hits = retriever.search(question, top_k)
+    return composer.compose(question, hits)
+
+
+@dataclass
+class Engine:
+    """Everything a running service needs, loaded once."""
+
+    settings: Settings
+    embedder: Embedder
+    store: IndexStore
+    retriever: HybridRetriever
+    composer: AnswerGenerator
+
+    def ask(self, question: str, top_k: int | None = None) -> Answer:
+        q = check_question(question, self.settings.max_question_chars)
+        return answer(q, retriever=self.retriever, composer=self.composer, top_k=top_k or self.settings.top_k)
+
+    def save(self) -> None:
+        self.store.save(self.settings.index_dir)
+
+
+def build_from_paths(paths: list[Path], embedder: Embedder, params: ChunkParams, *,
+                     progress: bool = False) -> tuple[IndexStore, IngestReport]:
+    report = ingest_paths(paths)
+    for err in report.errors:
+        log.warning("not ingested: %s", err)
+    t = time.perf_counter()
+    store = build_index(report.articles, embedder, params, progress=progress)
+    log.info("indexed %d articles as %d chunks in %.1fs", len(report.articles), len(store.chunks),
+             time.perf_counter() - t)
+    return store, report
+
+
+def load_engine(settings: Settings, *, build_if_missing: bool = True, rebuild: bool = False,
+                progress: bool = False) -> Engine:
+    """Load the embedder and the index at ``settings.index_dir``; build it from the seeds if absent."""
+    embedder = load_embedder(settings.embed_model, cache_dir=settings.cache_dir,
+                             batch_size=settings.embed_batch_size, dtype=settings.embed_dtype)
+    params = ChunkParams(settings.chunk_size, settings.chunk_overlap)
+    store: IndexStore | None = None
+    if not rebuild:
+        try:
+            store = IndexStore.load(settings.index_dir, expect_model=embedder.name, expect_dim=embedder.dim)
+        except IndexNotFoundError:
+            if not build_if_missing:
+                raise
+    if store is None:
+        log.info("building the index at %s from %s", settings.index_dir, settings.seeds_dir)
+        store, report = build_from_paths([settings.seeds_dir], embedder, params, progress=progress)
+        if not report.articles:
+            raise IndexNotFoundError(f"no articles could be read from {settings.seeds_dir}")
+        store.save(settings.index_dir)
+    fusion = FusionParams(settings.candidates, settings.rrf_k, settings.dense_weight, settings.bm25_weight)
+    retriever = HybridRetriever(store, embedder, fusion)
+    composer = ExtractiveComposer(embedder, ComposeParams(max_sentences=settings.max_answer_sentences))
+    return Engine(settings, embedder, store, retriever, composer)

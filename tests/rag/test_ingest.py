@@ -1,0 +1,109 @@
+import json
+
+import pytest
+
+from rag.ingest import IngestError, ingest_paths, parse_file, parse_page, repair_paragraphs
+from tests.conftest import SEED_PAGE
+
+TITLES = [
+    "首开集团工会高标准打造职工服务阵地",
+    "密云区总工会多措并举培育高技能人才队伍",
+    "长春市总工会建立全链条技能人才培养工作体系",
+    "东城区总工会面向中心工作和重大领域加大经费支持",
+    "海淀区苏家坨镇总工会开展情暖职工慰问活动",
+    "“业工融合”助力企业发展",
+]
+
+
+def test_seed_page_splits_into_its_articles_without_page_furniture(seed_articles):
+    assert [a.title for a in seed_articles] == TITLES
+    assert all("&gt;" not in a.text and "&lt;" not in a.text and ">>" not in a.text for a in seed_articles)
+
+
+def test_broken_paragraphs_are_rejoined(seed_articles):
+    text = {a.title: a.text for a in seed_articles}
+    shoukai = text[TITLES[0]]
+    for joined in ("积极开展工会驿站建设。", "打造“九合空间”", "凝心聚力的园地", "首开城运集团在职工集体宿舍",
+                   "一线施工人员提供", "安全感。"):
+        assert joined in shoukai
+    assert "与区体育局等单位" in text[TITLES[3]]
+    assert "推动人岗精准匹配" in text[TITLES[2]]
+    # No paragraph of any article still ends mid-sentence.
+    for a in seed_articles:
+        for para in a.text.split("\n"):
+            assert para[-1] in "。！？；…”）", (a.title, para[-20:])
+
+
+def test_metadata_is_extracted(seed_articles):
+    meta = {a.title: dict(a.meta) for a in seed_articles}
+    assert meta[TITLES[0]]["reporters"] == ["刘欣欣"]
+    assert meta[TITLES[1]]["column"] == "北京经验"
+    assert meta[TITLES[1]]["reporters"] == ["王路曼"]
+    assert meta[TITLES[2]]["column"] == "他山之石"
+    assert meta[TITLES[2]]["source"] == "中工网"
+    assert "转自" not in {a.title: a.text for a in seed_articles}[TITLES[2]]
+    assert meta[TITLES[5]]["reporters"] == ["宗晓畅"] and meta[TITLES[5]]["correspondents"] == ["高岩"]
+    assert "摄影报道" in meta[TITLES[5]]["photo_credit"]
+    # The dateline moves into metadata rather than opening the text.
+    first = {a.title: a.text for a in seed_articles}[TITLES[1]]
+    assert first.startswith("建平台、聚合力、谋长远") and meta[TITLES[1]]["dateline"] == "本报讯（记者 王路曼）"
+
+
+def test_doc_ids_are_stable_across_parses():
+    a = parse_file(SEED_PAGE)
+    b = parse_file(SEED_PAGE)
+    assert [x.doc_id for x in a] == [x.doc_id for x in b]
+    assert len({x.doc_id for x in a}) == len(a)
+
+
+def test_repair_keeps_complete_paragraphs_apart():
+    assert repair_paragraphs(["第一句。", "第二句开", "始了。", "“引语。”", "下一段"]) == [
+        "第一句。", "第二句开始了。", "“引语。”", "下一段"]
+
+
+def test_html_and_jsonl_inputs(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<html><head><title>T</title><script>x=1</script></head><body>"
+                    "<h2>职工驿站开放</h2><p>本报讯（记者 张三）驿站今天&ldquo;开放&rdquo;，服务职</p>"
+                    "<p>工群众。</p></body></html>", encoding="utf-8")
+    [a] = parse_file(page)
+    assert a.title == "职工驿站开放"
+    assert a.text == "驿站今天“开放”，服务职工群众。"
+    assert a.meta["reporters"] == ["张三"]
+
+    lines = tmp_path / "docs.jsonl"
+    lines.write_text(json.dumps({"title": "甲", "text": "甲的内容。", "date": "2024-02-01", "doc_id": "d1"},
+                                ensure_ascii=False) + "\n\n"
+                     + json.dumps({"title": "乙", "text": "乙&amp;丙的内容。"}, ensure_ascii=False) + "\n",
+                     encoding="utf-8")
+    arts = parse_file(lines)
+    assert [(x.doc_id, x.title, x.text) for x in arts][0] == ("d1", "甲", "甲的内容。")
+    assert arts[0].meta["date"] == "2024-02-01"
+    assert arts[1].text == "乙&丙的内容。"
+
+
+def test_bad_files_are_reported_by_name_and_the_batch_goes_on(tmp_path):
+    good = tmp_path / "good.txt"
+    good.write_text("## 标题\n\n正文一句话。\n", encoding="utf-8")
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes("## 标题\n\n中文正文。".encode("gbk"))
+    badjson = tmp_path / "bad.jsonl"
+    badjson.write_text('{"title": "a", "text": "ok。"}\n{not json\n', encoding="utf-8")
+    other = tmp_path / "x.pdfx"
+    other.write_text("?", encoding="utf-8")
+    empty = tmp_path / "empty.md"
+    empty.write_text("\n\n", encoding="utf-8")
+    report = ingest_paths([good, gbk, badjson, other, empty, tmp_path / "missing.txt"])
+    assert [a.title for a in report.articles] == ["标题"]
+    reasons = {e.path.rsplit("/", 1)[-1]: e.reason for e in report.errors}
+    assert set(reasons) == {"gbk.txt", "bad.jsonl", "x.pdfx", "empty.md", "missing.txt"}
+    assert "UTF-8" in reasons["gbk.txt"]
+    assert "line 2" in reasons["bad.jsonl"]
+    with pytest.raises(IngestError, match="gbk.txt"):
+        parse_file(gbk)
+
+
+def test_page_without_headings_is_one_article():
+    [a] = parse_page("一个标题\n\n第一段内容。\n第二段内容。", source_path="x.txt")
+    assert a.title == "一个标题"
+    assert a.text == "第一段内容。\n第二段内容。"
