@@ -203,20 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code so tests can call it."""
     _setup_logging(verbose=bool(os.environ.get("ZHRAG_VERBOSE")))
     try:
-        app(args=argv, prog_name="zhrag", standalone_mode=False)
-    except typer.Exit as exc:
-        return int(exc.exit_code or 0)
-    except (typer.Abort, KeyboardInterrupt):
-        return 130
-    except Exception as exc:  # click usage errors and friends: print them the click way
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
+        # Standalone mode prints usage errors the usual way and ends in SystemExit(code).
+        app(args=argv, prog_name="zhrag")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,110 @@
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from tests.conftest import hashing_settings
+
+
+@pytest.fixture()
+def client(tmp_path):
+    with TestClient(create_app(hashing_settings(tmp_path, api_key="s3cret"))) as c:
+        yield c
+
+
+def test_health_reports_the_index(client):
+    r = client.get("/health")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok" and body["articles"] == 6 and body["chunks"] > 6
+    assert body["model"].startswith("hashing")
+
+
+def test_ask_returns_a_cited_answer(client):
+    r = client.post("/ask", json={"question": "长春市总工会设置了多少个竞赛项目", "top_k": 5})
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) == {"answer", "refused", "citations"}
+    if not body["refused"]:
+        assert body["citations"]
+        for c in body["citations"]:
+            assert f"[{c['n']}]" in body["answer"]
+            assert {"n", "doc_id", "title", "text", "char_start", "char_end", "score"} <= set(c)
+            assert c["char_end"] - c["char_start"] == len(c["text"])
+
+
+def test_search_returns_ranked_passages(client):
+    r = client.get("/search", params={"q": "苏家坨镇 慰问", "k": 3})
+    assert r.status_code == 200
+    hits = r.json()["hits"]
+    assert len(hits) == 3 and [h["rank"] for h in hits] == [1, 2, 3]
+    assert hits[0]["title"] == "海淀区苏家坨镇总工会开展情暖职工慰问活动"
+
+
+@pytest.mark.parametrize("payload", [
+    {"question": ""},
+    {"question": "   \n "},
+    {"question": "问" * 2001},
+    {"question": "问" * 600},  # over ZHRAG_MAX_QUESTION_CHARS (500)
+    {"question": 123},
+    {"question": "密云", "top_k": 0},
+    {"question": "密云", "top_k": 51},
+    {"question": "密云", "top_k": "many"},
+    {},
+    {"question": "密云", "unexpected": 1},
+])
+def test_bad_questions_get_a_clear_422(client, payload):
+    r = client.post("/ask", json=payload)
+    assert r.status_code == 422
+    detail = r.json()["detail"]
+    assert isinstance(detail, list) and detail[0]["msg"]
+
+
+@pytest.mark.parametrize("params", [{"q": ""}, {"q": "密云", "k": 0}, {"q": "密云", "k": 1000},
+                                    {"k": 3}, {"q": "密云", "mode": "magic"}])
+def test_bad_search_gets_422(client, params):
+    assert client.get("/search", params=params).status_code == 422
+
+
+def test_malformed_json_is_422_not_500(client):
+    r = client.post("/ask", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+
+
+def test_documents_need_the_key_and_are_searchable_then_deletable(client, tmp_path):
+    doc = {"documents": [{"title": "朝阳区职工篮球赛", "text": "朝阳区总工会举办职工篮球赛，三十支队伍参赛。",
+                          "doc_id": "chaoyang-1", "date": "2024-03-01"}]}
+    assert client.post("/documents", json=doc).status_code == 401
+    assert client.post("/documents", json=doc, headers={"X-API-Key": "wrong"}).status_code == 401
+    r = client.post("/documents", json=doc, headers={"Authorization": "Bearer s3cret"})
+    assert r.status_code == 201 and r.json()["doc_ids"] == ["chaoyang-1"]
+    hits = client.get("/search", params={"q": "朝阳区 篮球赛", "k": 1}).json()["hits"]
+    assert hits[0]["doc_id"] == "chaoyang-1" and hits[0]["meta"]["date"] == "2024-03-01"
+    assert any(d["doc_id"] == "chaoyang-1" for d in client.get("/documents").json())
+    assert client.get("/health").json()["articles"] == 7
+    assert client.delete("/documents/chaoyang-1").status_code == 401
+    assert client.delete("/documents/chaoyang-1", headers={"X-API-Key": "s3cret"}).status_code == 204
+    assert client.delete("/documents/chaoyang-1", headers={"X-API-Key": "s3cret"}).status_code == 404
+    assert client.get("/health").json()["articles"] == 6
+
+
+def test_added_documents_survive_a_restart(tmp_path):
+    settings = hashing_settings(tmp_path)
+    with TestClient(create_app(settings)) as c:
+        r = c.post("/documents", json={"documents": [{"title": "通州", "text": "通州区工会开展培训。"}]})
+        assert r.status_code == 201
+    with TestClient(create_app(settings)) as c:
+        assert c.get("/health").json()["articles"] == 7
+
+
+def test_bad_documents_get_422(client):
+    h = {"X-API-Key": "s3cret"}
+    assert client.post("/documents", json={"documents": []}, headers=h).status_code == 422
+    assert client.post("/documents", json={"documents": [{"title": "a", "text": "  "}]}, headers=h).status_code == 422
+    assert client.post("/documents", json={"documents": [{"title": "a"}]}, headers=h).status_code == 422
+
+
+def test_metrics_count_requests(client):
+    client.post("/ask", json={"question": "密云区工匠学院"})
+    text = client.get("/metrics").text
+    assert 'zhrag_requests_total{method="POST",route="/ask",status="200"} 1' in text
+    assert "zhrag_index_chunks" in text

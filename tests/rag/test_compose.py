@@ -1,0 +1,35 @@
+import re
+
+from rag.compose import REFUSAL, ComposeParams, ExtractiveComposer
+from rag.pipeline import answer
+from rag.retrieve import HybridRetriever
+
+
+def test_every_sentence_is_cited_and_quotes_point_at_the_article(hashing_engine):
+    engine = hashing_engine
+    composer = ExtractiveComposer(engine.embedder, ComposeParams(refuse_below=0.0, confident_above=0.0))
+    ans = answer("首开集团工会建设了多少个工会驿站", retriever=engine.retriever, composer=composer)
+    assert not ans.refused and ans.citations
+    sentences = re.findall(r"[^\[\]]+?\[\d+\]", ans.text)
+    assert "".join(sentences) == ans.text  # nothing outside a cited sentence
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", ans.text)}
+    assert numbers == {c.n for c in ans.citations} == set(range(1, len(ans.citations) + 1))
+    for c in ans.citations:
+        art = engine.store.articles[c.chunk.doc_id]
+        assert art.text[c.chunk.char_start:c.chunk.char_end] == c.chunk.text
+        for q in c.quotes:
+            assert art.text[q.start:q.end] == q.text
+            assert f"{q.text}[{c.n}]" in ans.text
+    assert ans.citations[0].chunk.title == "首开集团工会高标准打造职工服务阵地"
+
+
+def test_refuses_without_passages(hashing_engine):
+    ans = hashing_engine.composer.compose("任何问题", [])
+    assert ans.refused and ans.text == REFUSAL and not ans.citations
+
+
+def test_refuses_when_the_passages_do_not_match(hashing_engine):
+    composer = ExtractiveComposer(hashing_engine.embedder, ComposeParams(refuse_below=0.99, confident_above=1.0))
+    retriever: HybridRetriever = hashing_engine.retriever
+    ans = composer.compose("美国签证怎么申请", retriever.search("美国签证怎么申请", 5))
+    assert ans.refused and not ans.citations

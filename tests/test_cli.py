@@ -1,0 +1,42 @@
+import json
+
+import pytest
+
+from rag.cli import main
+
+
+@pytest.fixture()
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZHRAG_EMBED_MODEL", "hashing")
+    monkeypatch.setenv("ZHRAG_INDEX_DIR", str(tmp_path / "idx"))
+    monkeypatch.setenv("ZHRAG_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def test_ask_builds_the_default_index_and_answers(env, capsys):
+    assert main(["ask", "长春市总工会设置了多少个竞赛项目", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) >= {"answer", "citations", "refused"}
+    assert (env / "idx" / "manifest.json").is_file()
+
+
+def test_empty_question_is_an_error_not_a_traceback(env, capsys):
+    assert main(["ask", "   "]) == 1
+    assert "question is empty" in capsys.readouterr().err
+
+
+def test_build_add_delete(env, capsys):
+    assert main(["build"]) == 0
+    assert main(["build"]) == 1  # refuses to overwrite without --rebuild
+    assert "--rebuild" in capsys.readouterr().err
+    doc = env / "new.jsonl"
+    doc.write_text(json.dumps({"doc_id": "x1", "title": "新", "text": "朝阳区工会举办篮球赛。"}, ensure_ascii=False),
+                   encoding="utf-8")
+    assert main(["add", str(doc)]) == 0
+    assert "added 1" in capsys.readouterr().out
+    assert main(["delete", "x1"]) == 0
+    assert main(["delete", "x1"]) == 1
+
+
+def test_usage_error_exit_code(env):
+    assert main(["ask"]) == 2
