@@ -136,24 +136,24 @@ def _bert_state_dict(h: _Header, t: dict[str, np.ndarray]) -> dict[str, np.ndarr
         "embeddings.LayerNorm.bias": t["emb.ln.b"],
     }
     for i in range(h.layers):
-        p, l = f"encoder.layer.{i}.", f"l{i}."
+        p, src = f"encoder.layer.{i}.", f"l{i}."
         sd.update({
-            p + "attention.self.query.weight": q(l + "q.w", H, H),
-            p + "attention.self.query.bias": t[l + "q.b"],
-            p + "attention.self.key.weight": q(l + "k.w", H, H),
-            p + "attention.self.key.bias": t[l + "k.b"],
-            p + "attention.self.value.weight": q(l + "v.w", H, H),
-            p + "attention.self.value.bias": t[l + "v.b"],
-            p + "attention.output.dense.weight": q(l + "ao.w", H, H),
-            p + "attention.output.dense.bias": t[l + "ao.b"],
-            p + "attention.output.LayerNorm.weight": t[l + "aln.w"],
-            p + "attention.output.LayerNorm.bias": t[l + "aln.b"],
-            p + "intermediate.dense.weight": q(l + "fi.w", FF, H),
-            p + "intermediate.dense.bias": t[l + "fi.b"],
-            p + "output.dense.weight": q(l + "fo.w", H, FF),
-            p + "output.dense.bias": t[l + "fo.b"],
-            p + "output.LayerNorm.weight": t[l + "oln.w"],
-            p + "output.LayerNorm.bias": t[l + "oln.b"],
+            p + "attention.self.query.weight": q(src + "q.w", H, H),
+            p + "attention.self.query.bias": t[src + "q.b"],
+            p + "attention.self.key.weight": q(src + "k.w", H, H),
+            p + "attention.self.key.bias": t[src + "k.b"],
+            p + "attention.self.value.weight": q(src + "v.w", H, H),
+            p + "attention.self.value.bias": t[src + "v.b"],
+            p + "attention.output.dense.weight": q(src + "ao.w", H, H),
+            p + "attention.output.dense.bias": t[src + "ao.b"],
+            p + "attention.output.LayerNorm.weight": t[src + "aln.w"],
+            p + "attention.output.LayerNorm.bias": t[src + "aln.b"],
+            p + "intermediate.dense.weight": q(src + "fi.w", FF, H),
+            p + "intermediate.dense.bias": t[src + "fi.b"],
+            p + "output.dense.weight": q(src + "fo.w", H, FF),
+            p + "output.dense.bias": t[src + "fo.b"],
+            p + "output.LayerNorm.weight": t[src + "oln.w"],
+            p + "output.LayerNorm.bias": t[src + "oln.b"],
         })
     # e5 pools token states and never uses BERT's pooler; zeros keep transformers from
     # reporting "newly initialised" weights on every load.

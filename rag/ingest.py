@@ -117,33 +117,39 @@ def _is_furniture(body: list[str]) -> bool:
     return len(text) < 80 and not re.search(r"[。！？!?]", text)
 
 
-def parse_page(text: str, *, source_path: str = "", default_title: str = "",
-               base_meta: dict[str, Any] | None = None) -> list[Article]:
+def parse_page(text: str, *, source_path: str = "", default_title: str | None = None,
+               base_meta: dict[str, Any] | None = None, split_sections: bool = True) -> list[Article]:
     """Split one page of Markdown-like text into articles.
 
     Page furniture is not an article: a column marker ``>> X <<`` becomes the ``column``
     of the article that follows it, a heading with no sentences under it becomes that
     article's ``banner`` (and its line, if any, the ``kicker``). Datelines, source lines
     and photo credits move from the text into metadata.
+
+    ``default_title`` None means "guess": a short first line without a full stop is the
+    title. ``split_sections=False`` keeps the text one article (a JSONL record already is).
     """
     text = html.unescape(text.replace("\r\n", "\n").replace("\r", "\n"))
-    preamble, sections = _sections(text)
+    if split_sections:
+        preamble, sections = _sections(text)
+    else:
+        preamble, sections = text.splitlines(), []
     if not sections:
-        title = default_title
+        title = default_title or ""
         lines = preamble
         first = next((ln.strip() for ln in lines if ln.strip()), "")
-        if not title and first and len(first) <= 60 and not re.search(r"[。！？]$", first):
+        if default_title is None and first and len(first) <= 60 and not re.search(r"[。！？]$", first):
             title = first
             lines = lines[lines.index(next(ln for ln in lines if ln.strip())) + 1:]
-        sections = [_Section(title or "无标题", lines)]
+        sections = [_Section(title, lines)]
     elif any(ln.strip() for ln in preamble):
-        sections.insert(0, _Section(default_title or "无标题", preamble))
+        sections.insert(0, _Section(default_title or "", preamble))
 
     articles: list[Article] = []
     pending: dict[str, Any] = {}
     for section in sections:
         body = list(section.lines)
-        if _is_furniture(body):
+        if split_sections and _is_furniture(body):
             column = [m.group(1) for ln in body if (m := _COLUMN.match(ln))]
             kicker = " ".join(ln.strip() for ln in body if ln.strip() and not _COLUMN.match(ln))
             pending.setdefault("banner", section.heading)
@@ -246,6 +252,20 @@ def _decode(path: Path, raw: bytes) -> str:
         ) from exc
 
 
+def article_from_record(title: str, text: str, *, source_path: str, doc_id: str | None = None,
+                        meta: dict[str, Any] | None = None) -> Article | None:
+    """One article from a title and a body (a JSONL line, an API request): cleaned and
+    repaired like a page, never split. None when nothing is left after cleaning."""
+    parsed = parse_page(text, source_path=source_path, default_title=html.unescape(title),
+                        base_meta=meta, split_sections=False)
+    if not parsed:
+        return None
+    a = parsed[0]
+    if doc_id is None:
+        return a
+    return Article.make(a.title, a.text, source_path=source_path, doc_id=doc_id, meta=dict(a.meta))
+
+
 def parse_jsonl(text: str, *, source_path: str) -> list[Article]:
     """One article per line: ``{"title": ..., "text": ...}``; other keys become metadata."""
     articles = []
@@ -265,14 +285,12 @@ def parse_jsonl(text: str, *, source_path: str) -> list[Article]:
         if not isinstance(title, str):
             raise IngestError(source_path, f"line {lineno}: 'title' must be a string")
         meta = {k: v for k, v in rec.items() if k not in ("text", "content", "title", "doc_id", "id")}
-        parsed = parse_page(body, source_path=source_path, default_title=html.unescape(title),
-                            base_meta=meta)
         explicit_id = rec.get("doc_id", rec.get("id"))
-        if explicit_id is not None and len(parsed) == 1:
-            a = parsed[0]
-            parsed = [Article.make(a.title, a.text, source_path=source_path, doc_id=str(explicit_id),
-                                   meta=dict(a.meta))]
-        articles.extend(parsed)
+        article = article_from_record(title, body, source_path=source_path, meta=meta,
+                                      doc_id=None if explicit_id is None else str(explicit_id))
+        if article is None:
+            raise IngestError(source_path, f"line {lineno}: no article text left after cleaning")
+        articles.append(article)
     return articles
 
 
@@ -304,7 +322,7 @@ def parse_file(path: Path, raw: bytes | None = None) -> list[Article]:
         articles = parse_page(page, source_path=path.name, default_title=parser.title or path.stem,
                               base_meta=meta)
     else:
-        articles = parse_page(text, source_path=path.name, default_title="", base_meta=meta)
+        articles = parse_page(text, source_path=path.name, base_meta=meta)
     if not articles:
         raise IngestError(str(path), "no article text found")
     return articles

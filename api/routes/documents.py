@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from api.deps import EngineDep, require_write_key
 from api.schemas import DocumentOut, DocumentsAdded, DocumentsIn
-from rag.ingest import parse_page
+from rag.ingest import article_from_record
 from rag.types import Article
 
 router = APIRouter(prefix="/documents", tags=["documents"])
@@ -28,15 +28,11 @@ def add_documents(body: DocumentsIn, engine: EngineDep) -> DocumentsAdded:
     for i, d in enumerate(body.documents):
         extra = {k: v for k, v in (d.model_extra or {}).items() if isinstance(v, str | int | float | bool)}
         meta = {k: v for k, v in {"source": d.source, "date": d.date, **extra}.items() if v is not None}
-        parsed = parse_page(d.text, source_path="api", default_title=d.title, base_meta=meta)
-        if not parsed:
+        article = article_from_record(d.title, d.text, source_path="api", doc_id=d.doc_id, meta=meta)
+        if article is None:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                                 f"documents[{i}]: no article text left after cleaning")
-        if d.doc_id:
-            parsed = [Article.make(a.title, a.text, source_path="api",
-                                   doc_id=d.doc_id if len(parsed) == 1 else f"{d.doc_id}-{j}", meta=dict(a.meta))
-                      for j, a in enumerate(parsed)]
-        articles.extend(parsed)
+        articles.append(article)
     report = engine.store.add_articles(articles, engine.embedder)
     engine.save()
     return DocumentsAdded(added=report.articles_added, replaced=report.articles_replaced,
