@@ -34,8 +34,9 @@ from rag.types import Article, Chunk, frozen_meta
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: BM25 terms are jieba words plus character bigrams
 MANIFEST = "manifest.json"
+LEXICAL_TOKENIZER = "jieba search words (no stopwords) + character bigrams"
 
 
 class IndexStoreError(Exception):
@@ -96,6 +97,7 @@ class IndexStore:
         self._next_id = 0
         self.built_at = time.time()
         self.updated_at = self.built_at
+        self.origin = "files"  # "seeds" when built automatically from the seed folder
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ building
@@ -168,6 +170,16 @@ class IndexStore:
             return [(self.chunks[self._by_faiss_id[int(i)]], float(s))
                     for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
 
+    def dense_scores(self, query_vec: np.ndarray, chunks: Sequence[Chunk]) -> list[float]:
+        """Cosines of given chunks from their stored vectors (no re-embedding)."""
+        with self._lock:
+            pos = {c.id: i for i, c in enumerate(self.chunks)}
+            out = []
+            for c in chunks:
+                vec = self._faiss.reconstruct(self._faiss_ids[pos[c.id]])
+                out.append(float(np.dot(vec, query_vec)))
+            return out
+
     def search_lexical(self, query: str, k: int) -> list[tuple[Chunk, float]]:
         with self._lock:
             return [(self.chunks[pos], score) for pos, score in self.lexical.search(query, k)]
@@ -186,8 +198,9 @@ class IndexStore:
             "normalized": True,
             "metric": "inner_product",
             "chunking": {"size": self.params.size, "overlap": self.params.overlap},
-            "lexical": {"method": "bm25 (bm25s, lucene)", "tokenizer": "jieba search mode"},
+            "lexical": {"method": "bm25 (bm25s, lucene)", "tokenizer": LEXICAL_TOKENIZER},
             "counts": self.stats(),
+            "origin": self.origin,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.built_at)),
             "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.updated_at)),
             "versions": _versions(),
@@ -271,6 +284,7 @@ class IndexStore:
             raise IndexMismatchError(
                 f"index at {directory} is inconsistent ({store._faiss.ntotal} vectors, {len(store.chunks)} "
                 f"chunks, {len(store.lexical)} BM25 rows); rebuild it (zhrag build --rebuild)")
+        store.origin = m.get("origin", "files")
         store.built_at = _parse_time(m.get("built_at")) or store.built_at
         store.updated_at = _parse_time(m.get("updated_at")) or store.updated_at
         return store

@@ -199,6 +199,35 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address (default Z
     uvicorn.run("api.main:create_app", factory=True, host=host or s.host, port=port or s.port, log_level="info")
 
 
+@app.command("eval")
+def eval_cmd(
+    set_dir: Annotated[Path, typer.Argument(help="evaluation set folder (corpus.jsonl, queries.jsonl)")],
+    distractors: Annotated[Path | None, typer.Option(help="news-distractors folder or corpus.jsonl to mix in")] = None,
+    n_distractors: Annotated[int | None, typer.Option(min=0, help="use only the first N distractors")] = None,
+    sample: Annotated[int | None, typer.Option(min=1, help="evaluate a seeded sample of N queries")] = None,
+    max_docs: Annotated[int | None, typer.Option(min=1, help="cut the corpus to N articles (gold kept)")] = None,
+    answers: Annotated[int, typer.Option(min=0, help="compose and score answers for the first N queries")] = 200,
+    modes: Annotated[str, typer.Option(help="comma-separated: dense,bm25,hybrid")] = "dense,bm25,hybrid",
+    out: Annotated[Path | None, typer.Option(help="JSON result file (default results/<set>.json)")] = None,
+) -> None:
+    """Score retrieval (hit@k, MRR, nDCG) and answers (EM, F1, citation precision) on a public set."""
+    from eval.run import EvalConfig, format_table, run_eval, write_result
+
+    mode_list = tuple(m.strip() for m in modes.split(",") if m.strip())
+    if not mode_list or any(m not in ("dense", "bm25", "hybrid") for m in mode_list):
+        _fail("--modes takes a comma-separated subset of dense,bm25,hybrid")
+    if not (set_dir / "queries.jsonl").is_file():
+        _fail(f"{set_dir} has no queries.jsonl")
+    cfg = EvalConfig(set_dir=set_dir, distractors=distractors, n_distractors=n_distractors, sample=sample,
+                     max_docs=max_docs, answers=answers, modes=mode_list)
+    result = run_eval(cfg, _settings())
+    name = set_dir.name + ("+distractors" if distractors else "") + (f"-sample{sample}" if sample else "")
+    path = out or Path("results") / f"{name}.json"
+    write_result(result, path)
+    typer.echo(format_table(result))
+    typer.echo(f"\nwrote {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code so tests can call it."""
     _setup_logging(verbose=bool(os.environ.get("ZHRAG_VERBOSE")))

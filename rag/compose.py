@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from rag.chunking import split_sentences
 from rag.embedding import Embedder
-from rag.lexical import term_coverage, tokenize
+from rag.lexical import content_words, term_coverage
 from rag.types import Answer, Citation, Hit, Quote
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class ExtractiveComposer:
             return True
         if cos < p.refuse_below:
             return False
-        terms = tokenize(question)
+        terms = content_words(question)
         text = " ".join(h.chunk.embedding_text() for h in hits[: p.max_passages])
         return term_coverage(terms, text) >= p.min_term_coverage
 
@@ -115,7 +115,7 @@ class ExtractiveComposer:
             return []
         q = self.embedder.embed_queries([question])[0]
         vecs = self.embedder.embed_documents([quote.text for _, _, quote in raw])
-        terms = tokenize(question)
+        terms = content_words(question)
         out = []
         for (rank, hit, quote), v in zip(raw, vecs, strict=True):
             passage = hit.dense_score if hit.dense_score is not None else 0.0
@@ -137,7 +137,9 @@ class ExtractiveComposer:
             if any(_near_duplicate(c.quote.text, d.quote.text, self.params.duplicate_jaccard) for d in chosen):
                 continue
             chosen.append(c)
-        return build_answer([(c.hit, c.quote) for c in chosen], hits, order_by_rank={id(c.hit): c.hit_rank for c in chosen})
+        ans = build_answer([(c.hit, c.quote) for c in chosen], hits,
+                           order_by_rank={id(c.hit): c.hit_rank for c in chosen})
+        return replace(ans, short=chosen[0].quote.text)
 
 
 def build_answer(used: Sequence[tuple[Hit, Quote]], hits: Sequence[Hit], *,

@@ -37,7 +37,7 @@ def _jieba():  # imported lazily: loading its dictionary takes about a second
     return jieba
 
 
-def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
+def content_words(text: str, *, keep_stopwords: bool = False) -> list[str]:
     """Lower-cased jieba search-mode words without punctuation (and without stopwords)."""
     words = []
     for w in _jieba().lcut_for_search(text):
@@ -48,6 +48,22 @@ def tokenize(text: str, *, keep_stopwords: bool = False) -> list[str]:
             continue
         words.append(w)
     return words
+
+
+def char_bigrams(text: str) -> list[str]:
+    """Overlapping pairs of word characters; they survive jieba's segmentation mistakes."""
+    chars = [c for c in text.lower() if _WORDLIKE.match(c)]
+    return [a + b for a, b in zip(chars, chars[1:], strict=False)]
+
+
+def tokenize(text: str) -> list[str]:
+    """BM25 terms: content words plus character bigrams.
+
+    Measured on dureader-robust-dev (1,417 queries, MRR@10): jieba search words 0.788,
+    bigrams 0.805, both 0.822. Names split differently by jieba in question and article
+    still share their bigrams.
+    """
+    return content_words(text) + char_bigrams(text)
 
 
 class LexicalIndex:

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.store import IndexNotFoundError, IndexStore, build_index
+from index.store import IndexMismatchError, IndexNotFoundError, IndexStore, build_index
 from rag.chunking import ChunkParams
 from rag.compose import AnswerGenerator, ComposeParams, ExtractiveComposer
 from rag.embedding import Embedder, load_embedder
@@ -85,11 +85,18 @@ def load_engine(settings: Settings, *, build_if_missing: bool = True, rebuild: b
         except IndexNotFoundError:
             if not build_if_missing:
                 raise
+        except IndexMismatchError as exc:
+            # An index built automatically from the seeds is derived data: rebuild it. One
+            # built from a user's own files is not ours to throw away.
+            if IndexStore.read_manifest(settings.index_dir).get("origin") != "seeds":
+                raise
+            log.warning("rebuilding the default index: %s", exc)
     if store is None:
         log.info("building the index at %s from %s", settings.index_dir, settings.seeds_dir)
         store, report = build_from_paths([settings.seeds_dir], embedder, params, progress=progress)
         if not report.articles:
             raise IndexNotFoundError(f"no articles could be read from {settings.seeds_dir}")
+        store.origin = "seeds"
         store.save(settings.index_dir)
     fusion = FusionParams(settings.candidates, settings.rrf_k, settings.dense_weight, settings.bm25_weight)
     retriever = HybridRetriever(store, embedder, fusion)

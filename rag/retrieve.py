@@ -74,8 +74,7 @@ class HybridRetriever:
         top = ranked[:k]
         missing = [c for c, _ in top if c.id not in cosine]
         if missing:
-            vecs = self.embedder.embed_documents([c.embedding_text() for c in missing])
-            cosine.update({c.id: float(v @ qvec) for c, v in zip(missing, vecs, strict=True)})
+            cosine.update(zip([c.id for c in missing], self.store.dense_scores(qvec, missing), strict=True))
         return [Hit(chunk=c, score=s, dense_score=cosine.get(c.id), bm25_score=bm25.get(c.id)) for c, s in top]
 
     def with_mode(self, mode: Mode) -> HybridRetriever:

@@ -126,3 +126,4 @@ class Answer:
     citations: tuple[Citation, ...]
     refused: bool = False
     hits: tuple[Hit, ...] = ()
+    short: str = ""  # the single best span (for span-scored evaluation and previews)

@@ -64,3 +64,23 @@ def test_empty_index_searches_return_nothing():
     store = IndexStore("m", 8, ChunkParams())
     assert store.search_dense(np.ones(8, np.float32), 5) == []
     assert store.search_lexical("任何", 5) == []
+
+
+def test_a_stale_seed_index_is_rebuilt_but_a_user_index_is_not(tmp_path):
+    from rag.pipeline import load_engine
+    from tests.conftest import hashing_settings
+
+    settings = hashing_settings(tmp_path)
+    load_engine(settings)
+    manifest_path = settings.index_dir / "manifest.json"
+    m = json.loads(manifest_path.read_text())
+    assert m["origin"] == "seeds"
+    m["format_version"] = 0
+    manifest_path.write_text(json.dumps(m))
+    assert load_engine(settings).store.stats()["articles"] == 6
+    assert json.loads(manifest_path.read_text())["format_version"] != 0
+    m = json.loads(manifest_path.read_text())
+    m.update(format_version=0, origin="files")
+    manifest_path.write_text(json.dumps(m))
+    with pytest.raises(IndexMismatchError):
+        load_engine(settings)

@@ -1,0 +1,75 @@
+"""Evaluation sets in the ``../shared/eval-data`` format, read in place (never copied).
+
+``corpus.jsonl``: ``{doc_id, title, text}``; ``queries.jsonl``: ``{qid, question, answers,
+gold_doc_ids, answer_mode}``. The corpus goes through the project's own ingest, so the
+evaluation measures the pipeline the service runs.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.ingest import ingest_paths
+from rag.types import Article
+
+DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "eval-data"
+
+
+@dataclass(frozen=True)
+class Query:
+    qid: str
+    question: str
+    answers: tuple[str, ...]
+    gold: frozenset[str]
+
+
+def load_queries(set_dir: Path, *, sample: int | None = None, seed: int = 13) -> list[Query]:
+    path = Path(set_dir) / "queries.jsonl"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: an evaluation set needs queries.jsonl and corpus.jsonl")
+    queries = []
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                r = json.loads(line)
+                queries.append(Query(str(r["qid"]), r["question"], tuple(r.get("answers") or ()),
+                                     frozenset(map(str, r["gold_doc_ids"]))))
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{lineno}: not a query record ({exc})") from exc
+    if sample is not None and sample < len(queries):
+        # A seeded sample, kept in file order, so runs are comparable.
+        keep = set(random.Random(seed).sample(range(len(queries)), sample))
+        queries = [q for i, q in enumerate(queries) if i in keep]
+    return queries
+
+
+def load_corpus(set_dir: Path, *, distractors: Path | None = None, n_distractors: int | None = None,
+                max_docs: int | None = None, must_keep: frozenset[str] = frozenset(), seed: int = 13) -> list[Article]:
+    """The set's articles (optionally cut to ``max_docs``, always keeping ``must_keep``), plus distractors."""
+    corpus_path = Path(set_dir) / "corpus.jsonl"
+    if not corpus_path.is_file():
+        raise FileNotFoundError(f"{corpus_path} not found")
+    report = ingest_paths([corpus_path])
+    if report.errors:
+        raise ValueError(f"corpus could not be read: {report.errors[0]}")
+    articles = list(report.articles)
+    if max_docs is not None and max_docs < len(articles):
+        gold = [a for a in articles if a.doc_id in must_keep]
+        rest = [a for a in articles if a.doc_id not in must_keep]
+        random.Random(seed).shuffle(rest)
+        articles = gold + rest[: max(0, max_docs - len(gold))]
+    if distractors is not None:
+        dpath = Path(distractors)
+        dpath = dpath / "corpus.jsonl" if dpath.is_dir() else dpath
+        drep = ingest_paths([dpath])
+        if drep.errors:
+            raise ValueError(f"distractors could not be read: {drep.errors[0]}")
+        extra = list(drep.articles)[: n_distractors if n_distractors is not None else None]
+        ids = {a.doc_id for a in articles}
+        articles += [a for a in extra if a.doc_id not in ids]
+    return articles

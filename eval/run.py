@@ -1,0 +1,165 @@
+"""Run an evaluation: build an index with the project's own code, score retrieval per
+mode and cited answers, write a JSON result and a readable table.
+
+    zhrag eval ../shared/eval-data/dureader-robust-dev
+    zhrag eval ../shared/eval-data/cmrc2018-dev --distractors ../shared/eval-data/news-distractors
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from eval.data import Query, load_corpus, load_queries
+from eval.metrics import (
+    char_f1,
+    citation_precision,
+    contains_answer,
+    dedupe,
+    exact_match,
+    mean_scores,
+    retrieval_scores,
+)
+from index.store import IndexStore
+from rag.chunking import ChunkParams
+from rag.compose import ComposeParams, ExtractiveComposer
+from rag.embedding import CachedEmbedder, Embedder, load_embedder
+from rag.retrieve import FusionParams, HybridRetriever
+from rag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MODES = ("dense", "bm25", "hybrid")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    set_dir: Path
+    distractors: Path | None = None
+    n_distractors: int | None = None
+    sample: int | None = None
+    max_docs: int | None = None
+    answers: int = 200  # queries whose full cited answer is composed and scored (slower)
+    modes: tuple[str, ...] = MODES
+    retrieve_k: int = 30  # chunks retrieved; deduplicated to a document ranking
+    top_k: int = 5  # passages handed to the composer
+    seed: int = 13
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def build_store(articles, embedder: Embedder, params: ChunkParams, *, batch: int = 400) -> IndexStore:
+    """Index in batches so the embedding cache is saved as it grows and progress is visible."""
+    store = IndexStore(embedder.name, embedder.dim, params)
+    bar = tqdm(total=len(articles), desc="indexing articles", unit="doc", leave=False)
+    for i in range(0, len(articles), batch):
+        part = articles[i:i + batch]
+        store.add_articles(part, embedder)
+        if isinstance(embedder, CachedEmbedder):
+            embedder.save()
+        bar.update(len(part))
+    bar.close()
+    return store
+
+
+def score_retrieval(retriever: HybridRetriever, queries: Sequence[Query], k: int, desc: str) -> tuple[dict, list]:
+    rows = []
+    for q in tqdm(queries, desc=desc, unit="q", leave=False):
+        ranked = dedupe(h.chunk.doc_id for h in retriever.search(q.question, k))
+        rows.append({"qid": q.qid, **retrieval_scores(ranked, set(q.gold))})
+    return mean_scores({k2: v for k2, v in r.items() if k2 != "qid"} for r in rows), rows
+
+
+def score_answers(retriever: HybridRetriever, composer: ExtractiveComposer, queries: Sequence[Query],
+                  top_k: int) -> tuple[dict, list]:
+    rows = []
+    for q in tqdm(queries, desc="answers", unit="q", leave=False):
+        ans = composer.compose(q.question, retriever.search(q.question, top_k))
+        cited = [c.chunk.doc_id for c in ans.citations]
+        rows.append({
+            "qid": q.qid,
+            "em": exact_match(ans.short, q.answers) if not ans.refused else 0.0,
+            "f1": char_f1(ans.short, q.answers) if not ans.refused else 0.0,
+            "answer_contains_gold": contains_answer(ans.text, q.answers) if not ans.refused else 0.0,
+            "citation_precision": citation_precision(cited, set(q.gold)),
+            "refused": float(ans.refused),
+            "short": ans.short,
+        })
+    means = mean_scores({k: v for k, v in r.items() if k not in ("qid", "short")} for r in rows)
+    return means, rows
+
+
+def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None = None,
+             use_cache: bool = True) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    queries = load_queries(cfg.set_dir, sample=cfg.sample, seed=cfg.seed)
+    gold = frozenset(d for q in queries for d in q.gold)
+    articles = load_corpus(cfg.set_dir, distractors=cfg.distractors, n_distractors=cfg.n_distractors,
+                           max_docs=cfg.max_docs, must_keep=gold, seed=cfg.seed)
+    base = embedder or load_embedder(settings.embed_model, cache_dir=settings.cache_dir,
+                                     batch_size=settings.embed_batch_size, dtype=settings.embed_dtype)
+    emb: Embedder = CachedEmbedder(base, settings.cache_dir / "embeddings") if use_cache else base
+    t_index = time.perf_counter()
+    store = build_store(articles, emb, ChunkParams(settings.chunk_size, settings.chunk_overlap))
+    t_index = time.perf_counter() - t_index
+    log.info("indexed %d articles as %d chunks in %.0fs", len(articles), len(store.chunks), t_index)
+    fusion = FusionParams(settings.candidates, settings.rrf_k, settings.dense_weight, settings.bm25_weight)
+    retriever = HybridRetriever(store, emb, fusion)
+    # Query vectors are cached too, so each mode after the first costs no embedding.
+    retrieval, per_query = {}, {}
+    for mode in cfg.modes:
+        t = time.perf_counter()
+        retrieval[mode], per_query[mode] = score_retrieval(retriever.with_mode(mode), queries, cfg.retrieve_k, mode)
+        retrieval[mode]["seconds_per_query"] = (time.perf_counter() - t) / max(1, len(queries))
+    answers: dict[str, Any] = {}
+    answer_rows: list = []
+    if cfg.answers > 0:
+        composer = ExtractiveComposer(emb, ComposeParams(max_sentences=settings.max_answer_sentences))
+        answers, answer_rows = score_answers(retriever, composer, queries[: cfg.answers], cfg.top_k)
+        answers["n"] = len(answer_rows)
+    if isinstance(emb, CachedEmbedder):
+        emb.save()
+    return {
+        "set": Path(cfg.set_dir).name,
+        "distractors": str(cfg.distractors) if cfg.distractors else None,
+        "counts": {"queries": len(queries), "articles": len(articles), "chunks": len(store.chunks)},
+        "config": {"model": store.model, "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
+                   "candidates": settings.candidates, "rrf_k": settings.rrf_k,
+                   "dense_weight": settings.dense_weight, "bm25_weight": settings.bm25_weight,
+                   "retrieve_k": cfg.retrieve_k, "top_k": cfg.top_k, "sample": cfg.sample,
+                   "n_distractors": cfg.n_distractors, "max_docs": cfg.max_docs, "seed": cfg.seed},
+        "retrieval": retrieval,
+        "answers": answers,
+        "seconds": {"index": t_index, "total": time.perf_counter() - t0},
+        "per_query": {"retrieval": per_query, "answers": answer_rows},
+    }
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """A Markdown table: one row per retrieval mode, then the answer scores."""
+    c = result["counts"]
+    lines = [f"{result['set']}" + (" + distractors" if result["distractors"] else "")
+             + f": {c['queries']} queries, {c['articles']} articles, {c['chunks']} chunks", "",
+             "| mode | hit@1 | hit@5 | recall@10 | MRR@10 | nDCG@10 | ms/query |", "|---|---|---|---|---|---|---|"]
+    for mode, m in result["retrieval"].items():
+        lines.append(f"| {mode} | {m['hit@1']:.3f} | {m['hit@5']:.3f} | {m['recall@10']:.3f} | {m['mrr@10']:.3f} "
+                     f"| {m['ndcg@10']:.3f} | {1000 * m['seconds_per_query']:.0f} |")
+    a = result.get("answers")
+    if a:
+        lines += ["", "| answers (hybrid) | n | EM | F1 | answer contains gold | citation precision | refused |",
+                  "|---|---|---|---|---|---|---|",
+                  f"| best sentence | {a['n']} | {a.get('em', 0):.3f} | {a.get('f1', 0):.3f} | "
+                  f"{a.get('answer_contains_gold', 0):.3f} | {a.get('citation_precision', 0):.3f} | "
+                  f"{a.get('refused', 0):.3f} |"]
+    return "\n".join(lines)
+
+
+def write_result(result: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -1,0 +1,43 @@
+"""A small end-to-end evaluation on a sample of a real public set (read in place)."""
+
+import json
+
+import pytest
+
+from eval.data import DEFAULT_DATA, load_queries
+from eval.run import EvalConfig, format_table, run_eval, write_result
+from rag.embedding import HashingEmbedder
+from tests.conftest import hashing_settings
+
+DUREADER = DEFAULT_DATA / "dureader-robust-dev"
+pytestmark = pytest.mark.skipif(not (DUREADER / "queries.jsonl").is_file(), reason="../shared/eval-data not present")
+
+
+def test_sampling_is_seeded():
+    a = [q.qid for q in load_queries(DUREADER, sample=15)]
+    assert a == [q.qid for q in load_queries(DUREADER, sample=15)] and len(a) == 15
+
+
+def test_small_eval_with_the_hashing_embedder(tmp_path):
+    cfg = EvalConfig(set_dir=DUREADER, sample=12, max_docs=60, answers=5)
+    result = run_eval(cfg, hashing_settings(tmp_path), embedder=HashingEmbedder(), use_cache=False)
+    assert result["counts"]["queries"] == 12 and result["counts"]["articles"] == 60
+    for mode in ("dense", "bm25", "hybrid"):
+        m = result["retrieval"][mode]
+        assert 0.0 <= m["hit@1"] <= m["hit@5"] <= 1.0
+    # BM25 over words finds most gold passages among 60 web passages.
+    assert result["retrieval"]["bm25"]["hit@5"] >= 0.5
+    assert result["answers"]["n"] == 5
+    write_result(result, tmp_path / "r.json")
+    assert json.loads((tmp_path / "r.json").read_text())["set"] == "dureader-robust-dev"
+    assert "| hybrid |" in format_table(result)
+
+
+@pytest.mark.slow
+def test_small_eval_with_the_real_model(tmp_path, e5):
+    cfg = EvalConfig(set_dir=DUREADER, sample=30, max_docs=150, answers=10)
+    result = run_eval(cfg, hashing_settings(tmp_path), embedder=e5, use_cache=False)
+    r = result["retrieval"]
+    # Dense retrieval with e5 is strong on DuReader; hybrid keeps it there.
+    assert r["dense"]["hit@5"] >= 0.9 and r["hybrid"]["hit@5"] >= 0.9
+    assert result["answers"]["citation_precision"] >= 0.5
