@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import ask, documents, health
+from api.routes import ask, chat, documents, health
 from rag.pipeline import Engine, QuestionError, load_engine
 from rag.settings import Settings, get_settings
 
@@ -49,4 +49,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(ask.router)
     app.include_router(documents.router)
     app.include_router(health.router)
+    app.include_router(chat.router)
     return app

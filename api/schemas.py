@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -124,3 +124,45 @@ class Health(BaseModel):
     articles: int
     chunks: int
     index_dir: str
+
+
+# ----------------------------------------------------------------------------- OpenAI-compatible chat
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(p.text or "" for p in self.content if p.type in ("text", "input_text"))
+
+
+class ChatRequest(BaseModel):
+    # OpenAI clients send many optional parameters (temperature, top_p, user...): accept and ignore.
+    model_config = ConfigDict(extra="allow")
+    model: str = "zhrag"
+    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+    stream: bool = False
+    top_k: int = Field(default=5, ge=1, le=50, description="zhrag extension: passages to retrieve")
+
+    @field_validator("messages")
+    @classmethod
+    def _last_is_user(cls, v: list[ChatMessage]) -> list[ChatMessage]:
+        if v[-1].role != "user":
+            raise ValueError("the last message must have role 'user'")
+        if not v[-1].text().strip():
+            raise ValueError("the last user message is empty")
+        if len(v[-1].text()) > QUESTION_MAX:
+            raise ValueError(f"the last user message is longer than {QUESTION_MAX} characters")
+        return v

@@ -60,6 +60,23 @@ def _near_duplicate(a: str, b: str, threshold: float) -> bool:
     return len(x & y) / max(1, min(len(x), len(y))) >= threshold
 
 
+def is_answerable(question: str, hits: Sequence[Hit], p: ComposeParams) -> bool:
+    """Whether the best passage is close enough to the question to answer from.
+
+    Shared by every generator: a model handed unrelated passages invents an answer.
+    """
+    if not hits:
+        return False
+    best = max(hits, key=lambda h: h.dense_score if h.dense_score is not None else -1.0)
+    cos = best.dense_score if best.dense_score is not None else 0.0
+    if cos >= p.confident_above:
+        return True
+    if cos < p.refuse_below:
+        return False
+    text = " ".join(h.chunk.embedding_text() for h in hits[: p.max_passages])
+    return term_coverage(content_words(question), text) >= p.min_term_coverage
+
+
 @dataclass(frozen=True)
 class _Candidate:
     hit_rank: int
@@ -76,19 +93,7 @@ class ExtractiveComposer:
         self.params = params
 
     def is_answerable(self, question: str, hits: Sequence[Hit]) -> bool:
-        """Whether the best passage is close enough to the question to answer from."""
-        if not hits:
-            return False
-        p = self.params
-        best = max(hits, key=lambda h: h.dense_score if h.dense_score is not None else -1.0)
-        cos = best.dense_score if best.dense_score is not None else 0.0
-        if cos >= p.confident_above:
-            return True
-        if cos < p.refuse_below:
-            return False
-        terms = content_words(question)
-        text = " ".join(h.chunk.embedding_text() for h in hits[: p.max_passages])
-        return term_coverage(terms, text) >= p.min_term_coverage
+        return is_answerable(question, hits, self.params)
 
     def _evidence(self, hits: Sequence[Hit]) -> list[tuple[int, Hit]]:
         p = self.params
@@ -143,28 +148,33 @@ class ExtractiveComposer:
 
 
 def build_answer(used: Sequence[tuple[Hit, Quote]], hits: Sequence[Hit], *,
-                 order_by_rank: dict[int, int] | None = None) -> Answer:
+                 order_by_rank: dict[int, int] | None = None, texts: Sequence[str] | None = None,
+                 keep_order: bool = False) -> Answer:
     """Number the passages in order of use and write each sentence with its marker.
 
-    Sentences are grouped by passage (best-ranked first) and kept in reading order within
-    a passage, so the answer reads like the article rather than like a score list.
+    By default sentences are grouped by passage (best-ranked first) and kept in reading
+    order within a passage, so the answer reads like the article rather than like a score
+    list; ``keep_order`` keeps the given order (a generated answer's own). ``texts`` are the
+    sentences to write when they differ from the quotes (a generated paraphrase).
     """
     rank = order_by_rank or {}
-    ordered = sorted(used, key=lambda hq: (rank.get(id(hq[0]), 0), hq[1].start))
+    items = list(zip(used, texts if texts is not None else [q.text for _, q in used], strict=True))
+    if not keep_order:
+        items.sort(key=lambda it: (rank.get(id(it[0][0]), 0), it[0][1].start))
     numbers: dict[str, int] = {}
     quotes: dict[str, list[Quote]] = {}
     hit_of: dict[str, Hit] = {}
     parts: list[str] = []
-    for hit, quote in ordered:
+    for (hit, quote), text in items:
         cid = hit.chunk.id
         if cid not in numbers:
             numbers[cid] = len(numbers) + 1
             hit_of[cid] = hit
-        quotes.setdefault(cid, []).append(quote)
-        parts.append(f"{quote.text}[{numbers[cid]}]")
+        if quote not in quotes.setdefault(cid, []):
+            quotes[cid].append(quote)
+        parts.append(f"{text}[{numbers[cid]}]")
     citations = tuple(
         Citation(n=n, chunk=hit_of[cid].chunk, score=hit_of[cid].score, quotes=tuple(quotes[cid]))
         for cid, n in numbers.items()
     )
     return Answer(text="".join(parts), citations=citations, refused=False, hits=tuple(hits))
-

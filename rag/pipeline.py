@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.store import IndexMismatchError, IndexNotFoundError, IndexStore, build_index
 from rag.chunking import ChunkParams
 from rag.compose import AnswerGenerator, ComposeParams, ExtractiveComposer
+from rag.conversation import Turn, standalone_question
 from rag.embedding import Embedder, load_embedder
 from rag.ingest import IngestReport, ingest_paths
 from rag.retrieve import FusionParams, HybridRetriever, Retriever
@@ -55,6 +57,13 @@ class Engine:
     def ask(self, question: str, top_k: int | None = None) -> Answer:
         q = check_question(question, self.settings.max_question_chars)
         return answer(q, retriever=self.retriever, composer=self.composer, top_k=top_k or self.settings.top_k)
+
+    def chat(self, history: Sequence[Turn], question: str, top_k: int | None = None) -> tuple[str, Answer]:
+        """Answer the last question of a conversation; returns the question retrieval used too."""
+        q = check_question(question, self.settings.max_question_chars)
+        standalone = standalone_question(history, q)
+        return standalone, answer(standalone, retriever=self.retriever, composer=self.composer,
+                                  top_k=top_k or self.settings.top_k)
 
     def save(self) -> None:
         self.store.save(self.settings.index_dir)
@@ -100,5 +109,15 @@ def load_engine(settings: Settings, *, build_if_missing: bool = True, rebuild: b
         store.save(settings.index_dir)
     fusion = FusionParams(settings.candidates, settings.rrf_k, settings.dense_weight, settings.bm25_weight)
     retriever = HybridRetriever(store, embedder, fusion)
-    composer = ExtractiveComposer(embedder, ComposeParams(max_sentences=settings.max_answer_sentences))
-    return Engine(settings, embedder, store, retriever, composer)
+    return Engine(settings, embedder, store, retriever, make_generator(settings, embedder))
+
+
+def make_generator(settings: Settings, embedder: Embedder) -> AnswerGenerator:
+    params = ComposeParams(max_sentences=settings.max_answer_sentences)
+    extractive = ExtractiveComposer(embedder, params)
+    if settings.generator == "openai":
+        from rag.generate import OpenAICompatibleGenerator
+
+        return OpenAICompatibleGenerator(settings.llm_base_url, settings.llm_model, api_key=settings.llm_api_key,
+                                         timeout=settings.llm_timeout, fallback=extractive, params=params)
+    return extractive

@@ -50,12 +50,28 @@ class Settings(BaseSettings):
     max_answer_sentences: int = Field(default=4, ge=1, le=20)
     max_question_chars: int = Field(default=500, ge=10)
 
+    # Answer generator: "extractive" (offline default) or "openai" (any OpenAI-compatible
+    # server: vLLM, Ollama...). Generated answers are checked; on server errors the
+    # extractive composer answers.
+    generator: str = "extractive"
+    llm_base_url: str = "http://127.0.0.1:11434/v1"
+    llm_model: str = "qwen2.5:7b-instruct"
+    llm_api_key: str | None = None
+    llm_timeout: float = Field(default=60.0, gt=0)
+
     # HTTP edge.
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     cors_origins: list[str] = Field(default_factory=list)
     api_key: str | None = None  # required on write endpoints when set
     chat_requires_key: bool = False
+
+    @field_validator("generator")
+    @classmethod
+    def _generator(cls, v: str) -> str:
+        if v not in ("extractive", "openai"):
+            raise ValueError("generator must be 'extractive' or 'openai'")
+        return v
 
     @field_validator("embed_dtype")
     @classmethod

@@ -51,3 +51,43 @@ def e5(model_cache):
     from rag.embedding import load_embedder
 
     return load_embedder("e5-small", cache_dir=model_cache)
+
+
+class LiveServer:
+    """uvicorn serving an app on a free loopback port, in a thread, for real HTTP clients."""
+
+    def __init__(self, app) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        import time
+
+        self.thread.start()
+        deadline = time.time() + 60
+        while not self.server.started:
+            if time.time() > deadline or not self.thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture()
+def live_server(tmp_path):
+    from api.main import create_app
+
+    with LiveServer(create_app(hashing_settings(tmp_path))) as server:
+        yield server

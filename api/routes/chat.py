@@ -1,0 +1,79 @@
+"""``POST /v1/chat/completions``: the OpenAI chat-completions API over the cited-answer engine.
+
+The official ``openai`` client works against it, streamed or not. Sources travel in an
+extra ``citations`` field of the response (and of the final stream chunk), so OpenAI
+clients that do not know it simply ignore it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from sse_starlette.sse import EventSourceResponse
+
+from api.deps import EngineDep, require_chat_key
+from api.schemas import ChatRequest, CitationOut
+from rag.conversation import Turn
+from rag.types import Answer
+
+router = APIRouter(tags=["chat"], dependencies=[Depends(require_chat_key)])
+MODEL_ID = "zhrag"
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """Stream by clause: small enough to look live, whole citation markers never split."""
+    yield from (p for p in re.split(r"(?<=[，。！？；：]|\])", text) if p)
+
+
+def _extra(answer: Answer, standalone: str) -> dict[str, Any]:
+    return {"citations": [CitationOut.of(c).model_dump() for c in answer.citations],
+            "refused": answer.refused, "retrieval_query": standalone}
+
+
+def _usage(prompt: str, completion: str) -> dict[str, int]:
+    # Characters, not tokens: there is no tokenizer for "zhrag"; close enough for Chinese.
+    return {"prompt_tokens": len(prompt), "completion_tokens": len(completion),
+            "total_tokens": len(prompt) + len(completion)}
+
+
+@router.get("/v1/models")
+def models() -> dict[str, Any]:
+    return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "zhrag"}]}
+
+
+@router.post("/v1/chat/completions", response_model=None)
+def chat_completions(body: ChatRequest, engine: EngineDep, request: Request):
+    history = [Turn(m.role, m.text()) for m in body.messages[:-1]]
+    question = body.messages[-1].text()
+    standalone, answer = engine.chat(history, question, body.top_k)
+    request.app.state.metrics.count_answer(answer.refused)
+    cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    created = int(time.time())
+    extra = _extra(answer, standalone)
+    if not body.stream:
+        return {
+            "id": cid, "object": "chat.completion", "created": created, "model": MODEL_ID,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text},
+                         "finish_reason": "stop", "logprobs": None}],
+            "usage": _usage(question, answer.text), **extra,
+        }
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **more: Any) -> str:
+        return json.dumps({"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
+                           "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+                           **more}, ensure_ascii=False)
+
+    def events() -> Iterator[str]:
+        yield chunk({"role": "assistant", "content": ""})
+        for piece in _pieces(answer.text):
+            yield chunk({"content": piece})
+        yield chunk({}, "stop", usage=_usage(question, answer.text), **extra)
+        yield "[DONE]"
+
+    return EventSourceResponse(events(), ping=15)
