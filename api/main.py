@@ -9,9 +9,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, status
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import ask, chat, documents, health
+from api.routes import ask, chat, documents, health, page
 from rag.pipeline import Engine, QuestionError, load_engine
 from rag.settings import Settings, get_settings
 
@@ -50,4 +51,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(documents.router)
     app.include_router(health.router)
     app.include_router(chat.router)
+    app.include_router(page.router)
+    app.mount("/chat/assets", StaticFiles(directory=page.STATIC), name="chat-assets")
     return app
