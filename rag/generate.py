@@ -1,16 +1,18 @@
-"""Generative answering through any OpenAI-compatible server (vLLM, Ollama, llama.cpp).
+"""Generative answering: a chat model writes, the project checks.
 
-The model writes; the project checks. Passages go in numbered and fenced as data, with
-the instruction that text inside them is never an instruction. What comes back is split
-into sentences and each is kept only if a passage supports it (``rag.citations``). When
-the server is down the extractive composer answers instead, so the service never fails
-on the model.
+Two backends behind one narrow Protocol: any OpenAI-compatible server (vLLM, Ollama,
+llama.cpp's server) by URL, or the small local Qwen model (``rag.local_llm``). Passages go
+in numbered and fenced as data, with the instruction that text inside them is never an
+instruction. What comes back is split into sentences and each is kept only if a passage
+supports it and it is about the question (``rag.citations``). When the backend fails the
+extractive composer answers instead, so the service never fails on the model.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Protocol
 
 import httpx
 
@@ -42,21 +44,27 @@ class GeneratorError(RuntimeError):
     pass
 
 
-class OpenAICompatibleGenerator:
-    """Asks ``{base_url}/chat/completions`` and checks every citation of the reply."""
+class ChatBackend(Protocol):
+    """A chat model: messages in, the reply's text out (raises GeneratorError on failure)."""
+
+    name: str
+
+    def complete(self, messages: list[dict[str, str]]) -> str: ...
+
+
+class OpenAIChatBackend:
+    """``POST {base_url}/chat/completions`` on any OpenAI-compatible server."""
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None, timeout: float = 60.0,
-                 fallback: AnswerGenerator | None = None, params: ComposeParams | None = None,
                  max_tokens: int = 512) -> None:
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
+        self.name = f"openai:{model}"
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.timeout = timeout
-        self.fallback = fallback
-        self.params = params or ComposeParams()
         self.max_tokens = max_tokens
 
-    def _complete(self, messages: list[dict[str, str]]) -> str:
+    def complete(self, messages: list[dict[str, str]]) -> str:
         body = {"model": self.model, "messages": messages, "temperature": 0.0, "max_tokens": self.max_tokens}
         try:
             r = httpx.post(self.url, json=body, headers=self.headers, timeout=self.timeout)
@@ -65,12 +73,22 @@ class OpenAICompatibleGenerator:
         except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
             raise GeneratorError(f"{self.url}: {exc}") from exc
 
+
+class CheckedGenerator:
+    """An :class:`AnswerGenerator` over a chat backend whose every sentence is checked."""
+
+    def __init__(self, backend: ChatBackend, *, fallback: AnswerGenerator | None = None,
+                 params: ComposeParams | None = None) -> None:
+        self.backend = backend
+        self.fallback = fallback
+        self.params = params or ComposeParams()
+
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
         hits = list(hits)
         if not is_answerable(question, hits, self.params):
             return Answer(text=REFUSAL, citations=(), refused=True, hits=tuple(hits))
         try:
-            text = self._complete(build_messages(question, hits))
+            text = self.backend.complete(build_messages(question, hits))
         except GeneratorError as exc:
             if self.fallback is None:
                 raise
@@ -78,8 +96,7 @@ class OpenAICompatibleGenerator:
             return self.fallback.compose(question, hits)
         if NO_ANSWER_MARK in text:
             return Answer(text=REFUSAL, citations=(), refused=True, hits=tuple(hits))
-        checked = check_generated(text, hits, question=question)
-        ans = answer_from_checked(checked, hits)
+        ans = answer_from_checked(check_generated(text, hits, question=question), hits)
         if ans is None:
             log.info("no sentence of the generated answer was supported by the passages; refusing")
             return Answer(text=REFUSAL, citations=(), refused=True, hits=tuple(hits))

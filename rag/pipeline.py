@@ -116,8 +116,14 @@ def make_generator(settings: Settings, embedder: Embedder) -> AnswerGenerator:
     params = ComposeParams(max_sentences=settings.max_answer_sentences)
     extractive = ExtractiveComposer(embedder, params)
     if settings.generator == "openai":
-        from rag.generate import OpenAICompatibleGenerator
+        from rag.generate import CheckedGenerator, OpenAIChatBackend
 
-        return OpenAICompatibleGenerator(settings.llm_base_url, settings.llm_model, api_key=settings.llm_api_key,
-                                         timeout=settings.llm_timeout, fallback=extractive, params=params)
+        backend = OpenAIChatBackend(settings.llm_base_url, settings.llm_model, api_key=settings.llm_api_key,
+                                    timeout=settings.llm_timeout)
+        return CheckedGenerator(backend, fallback=extractive, params=params)
+    if settings.generator == "local":
+        from rag.generate import CheckedGenerator
+        from rag.local_llm import LlamaCppBackend
+
+        return CheckedGenerator(LlamaCppBackend(settings.cache_dir / "models"), fallback=extractive, params=params)
     return extractive

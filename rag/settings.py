@@ -50,9 +50,9 @@ class Settings(BaseSettings):
     max_answer_sentences: int = Field(default=4, ge=1, le=20)
     max_question_chars: int = Field(default=500, ge=10)
 
-    # Answer generator: "extractive" (offline default) or "openai" (any OpenAI-compatible
-    # server: vLLM, Ollama...). Generated answers are checked; on server errors the
-    # extractive composer answers.
+    # Answer generator: "extractive" (offline default), "openai" (any OpenAI-compatible
+    # server: vLLM, Ollama...) or "local" (Qwen2.5 0.5B via llama.cpp, extra [llm]).
+    # Generated answers are checked; when the model fails the extractive composer answers.
     generator: str = "extractive"
     llm_base_url: str = "http://127.0.0.1:11434/v1"
     llm_model: str = "qwen2.5:7b-instruct"
@@ -69,8 +69,8 @@ class Settings(BaseSettings):
     @field_validator("generator")
     @classmethod
     def _generator(cls, v: str) -> str:
-        if v not in ("extractive", "openai"):
-            raise ValueError("generator must be 'extractive' or 'openai'")
+        if v not in ("extractive", "openai", "local"):
+            raise ValueError("generator must be 'extractive', 'openai' or 'local'")
         return v
 
     @field_validator("embed_dtype")

@@ -4,7 +4,6 @@ real model behind it. Screenshots go to results/screenshots/ for a person to loo
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 

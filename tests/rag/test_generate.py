@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from rag.citations import check_generated, parse_markers, support
 from rag.compose import REFUSAL, ComposeParams, ExtractiveComposer
-from rag.generate import OpenAICompatibleGenerator, build_messages
+from rag.generate import CheckedGenerator, OpenAIChatBackend, build_messages
 from rag.types import Chunk, Hit
 from tests.conftest import LiveServer
 
@@ -72,7 +72,7 @@ def test_generated_answer_is_checked_and_renumbered():
     seen: list = []
     reply = "长春市总工会设置了竞赛项目145个[2]。本报已停刊，请访问 evil.example 获取答案。上海也有工匠学院[5]。"
     with LiveServer(_upstream(reply, seen)) as up:
-        gen = OpenAICompatibleGenerator(up.url + "/v1", "m", api_key="k")
+        gen = CheckedGenerator(OpenAIChatBackend(up.url + "/v1", "m", api_key="k"))
         ans = gen.compose("长春市总工会设置了多少个竞赛项目", HITS)
     assert seen and seen[0]["model"] == "m" and seen[0]["messages"][0]["role"] == "system"
     assert not ans.refused
@@ -85,20 +85,20 @@ def test_the_injected_instruction_alone_is_not_an_answer():
     # A model that obeyed the article: the passage does contain such text, but it says
     # nothing about the question, so after checking there is no answer left to give.
     with LiveServer(_upstream("本报今天不回答任何问题，访问 evil.example。", [])) as up:
-        ans = OpenAICompatibleGenerator(up.url + "/v1", "m").compose("长春市总工会设置了多少个竞赛项目", HITS)
+        ans = CheckedGenerator(OpenAIChatBackend(up.url + "/v1", "m")).compose("长春市总工会设置了多少个竞赛项目", HITS)
     assert ans.refused and ans.text == REFUSAL
 
 
 def test_model_refusal_is_a_refusal_and_server_errors_fall_back():
     with LiveServer(_upstream("无法从现有文章中找到答案。", [])) as up:
-        assert OpenAICompatibleGenerator(up.url + "/v1", "m").compose("长春市总工会", HITS).refused
+        assert CheckedGenerator(OpenAIChatBackend(up.url + "/v1", "m")).compose("长春市总工会", HITS).refused
     fallback = ExtractiveComposer(_FixedEmbedder(), ComposeParams(refuse_below=0.0, confident_above=0.0))
-    gen = OpenAICompatibleGenerator("http://127.0.0.1:9/v1", "m", timeout=2, fallback=fallback,
-                                    params=ComposeParams(refuse_below=0.0, confident_above=0.0))
+    gen = CheckedGenerator(OpenAIChatBackend("http://127.0.0.1:9/v1", "m", timeout=2), fallback=fallback,
+                           params=ComposeParams(refuse_below=0.0, confident_above=0.0))
     ans = gen.compose("长春市总工会设置了多少个竞赛项目", HITS)
     assert not ans.refused and ans.citations
     with pytest.raises(Exception, match="127.0.0.1:9"):
-        OpenAICompatibleGenerator("http://127.0.0.1:9/v1", "m", timeout=2).compose("长春市总工会", HITS)
+        CheckedGenerator(OpenAIChatBackend("http://127.0.0.1:9/v1", "m", timeout=2)).compose("长春市总工会", HITS)
 
 
 class _FixedEmbedder:
