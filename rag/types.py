@@ -98,6 +98,10 @@ class Hit:
     dense_score: float | None = None  # cosine to the query, on one scale whatever the retriever
     bm25_score: float | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        return {**_passage(self.chunk), "score": self.score, "dense_score": self.dense_score,
+                "bm25_score": self.bm25_score}
+
 
 @dataclass(frozen=True)
 class Quote:
@@ -117,6 +121,10 @@ class Citation:
     score: float
     quotes: tuple[Quote, ...] = ()
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"n": self.n, **_passage(self.chunk), "score": self.score,
+                "quotes": [{"text": q.text, "char_start": q.start, "char_end": q.end} for q in self.quotes]}
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -127,3 +135,12 @@ class Answer:
     refused: bool = False
     hits: tuple[Hit, ...] = ()
     short: str = ""  # the single best span (for span-scored evaluation and previews)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape shared by the CLI's --json and the HTTP API."""
+        return {"answer": self.text, "refused": self.refused, "citations": [c.to_dict() for c in self.citations]}
+
+
+def _passage(c: Chunk) -> dict[str, Any]:
+    return {"doc_id": c.doc_id, "chunk_id": c.id, "title": c.title, "text": c.text,
+            "char_start": c.char_start, "char_end": c.char_end, "meta": dict(c.meta)}

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from sse_starlette.sse import EventSourceResponse
 
 from api.deps import EngineDep, require_chat_key
-from api.schemas import ChatRequest, CitationOut
+from api.schemas import ChatRequest
 from rag.conversation import Turn
 from rag.types import Answer
 
@@ -32,7 +32,7 @@ def _pieces(text: str) -> Iterator[str]:
 
 
 def _extra(answer: Answer, standalone: str) -> dict[str, Any]:
-    return {"citations": [CitationOut.of(c).model_dump() for c in answer.citations],
+    return {"citations": [c.to_dict() for c in answer.citations],
             "refused": answer.refused, "retrieval_query": standalone}
 
 
