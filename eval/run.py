@@ -31,12 +31,19 @@ from index.store import IndexStore
 from rag.chunking import ChunkParams
 from rag.compose import ComposeParams, ExtractiveComposer
 from rag.embedding import CachedEmbedder, Embedder, load_embedder
-from rag.retrieve import FusionParams, HybridRetriever
+from rag.retrieve import HybridRetriever
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MODES = ("dense", "bm25", "hybrid")
+MODES = ("dense", "bm25", "hybrid", "hybrid-rrf")
+
+
+def retriever_for(base: HybridRetriever, mode: str) -> HybridRetriever:
+    """Eval modes: the three retrieval modes, plus hybrid with plain RRF for comparison."""
+    if mode == "hybrid-rrf":
+        return base.with_mode("hybrid").with_params(method="rrf", dense_share=0.5)
+    return base.with_mode(mode)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -109,13 +116,14 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
     store = build_store(articles, emb, ChunkParams(settings.chunk_size, settings.chunk_overlap))
     t_index = time.perf_counter() - t_index
     log.info("indexed %d articles as %d chunks in %.0fs", len(articles), len(store.chunks), t_index)
-    fusion = FusionParams(settings.candidates, settings.rrf_k, settings.dense_weight, settings.bm25_weight)
+    fusion = settings.fusion_params()
     retriever = HybridRetriever(store, emb, fusion)
     # Query vectors are cached too, so each mode after the first costs no embedding.
     retrieval, per_query = {}, {}
     for mode in cfg.modes:
         t = time.perf_counter()
-        retrieval[mode], per_query[mode] = score_retrieval(retriever.with_mode(mode), queries, cfg.retrieve_k, mode)
+        retrieval[mode], per_query[mode] = score_retrieval(retriever_for(retriever, mode), queries,
+                                                           cfg.retrieve_k, mode)
         retrieval[mode]["seconds_per_query"] = (time.perf_counter() - t) / max(1, len(queries))
     answers: dict[str, Any] = {}
     answer_rows: list = []
@@ -130,8 +138,8 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
         "distractors": str(cfg.distractors) if cfg.distractors else None,
         "counts": {"queries": len(queries), "articles": len(articles), "chunks": len(store.chunks)},
         "config": {"model": store.model, "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
-                   "candidates": settings.candidates, "rrf_k": settings.rrf_k,
-                   "dense_weight": settings.dense_weight, "bm25_weight": settings.bm25_weight,
+                   "fusion": settings.fusion, "candidates": settings.candidates,
+                   "dense_share": settings.dense_share, "fusion_gain": settings.fusion_gain, "rrf_k": settings.rrf_k,
                    "retrieve_k": cfg.retrieve_k, "top_k": cfg.top_k, "sample": cfg.sample,
                    "n_distractors": cfg.n_distractors, "max_docs": cfg.max_docs, "seed": cfg.seed},
         "retrieval": retrieval,

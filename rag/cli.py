@@ -193,15 +193,15 @@ def eval_cmd(
     sample: Annotated[int | None, typer.Option(min=1, help="evaluate a seeded sample of N queries")] = None,
     max_docs: Annotated[int | None, typer.Option(min=1, help="cut the corpus to N articles (gold kept)")] = None,
     answers: Annotated[int, typer.Option(min=0, help="compose and score answers for the first N queries")] = 200,
-    modes: Annotated[str, typer.Option(help="comma-separated: dense,bm25,hybrid")] = "dense,bm25,hybrid",
+    modes: Annotated[str, typer.Option(help="comma-separated: dense,bm25,hybrid,hybrid-rrf")] = "dense,bm25,hybrid,hybrid-rrf",
     out: Annotated[Path | None, typer.Option(help="JSON result file (default results/<set>.json)")] = None,
 ) -> None:
     """Score retrieval (hit@k, MRR, nDCG) and answers (EM, F1, citation precision) on a public set."""
-    from eval.run import EvalConfig, format_table, run_eval, write_result
+    from eval.run import MODES, EvalConfig, format_table, run_eval, write_result
 
     mode_list = tuple(m.strip() for m in modes.split(",") if m.strip())
-    if not mode_list or any(m not in ("dense", "bm25", "hybrid") for m in mode_list):
-        _fail("--modes takes a comma-separated subset of dense,bm25,hybrid")
+    if not mode_list or any(m not in MODES for m in mode_list):
+        _fail(f"--modes takes a comma-separated subset of {','.join(MODES)}")
     if not (set_dir / "queries.jsonl").is_file():
         _fail(f"{set_dir} has no queries.jsonl")
     cfg = EvalConfig(set_dir=set_dir, distractors=distractors, n_distractors=n_distractors, sample=sample,

@@ -18,7 +18,7 @@ from rag.compose import AnswerGenerator, ComposeParams, ExtractiveComposer
 from rag.conversation import Turn, standalone_question
 from rag.embedding import Embedder, load_embedder
 from rag.ingest import IngestReport, ingest_paths
-from rag.retrieve import FusionParams, HybridRetriever, Retriever
+from rag.retrieve import HybridRetriever, Retriever
 from rag.settings import Settings
 from rag.types import Answer
 
@@ -107,7 +107,7 @@ def load_engine(settings: Settings, *, build_if_missing: bool = True, rebuild: b
             raise IndexNotFoundError(f"no articles could be read from {settings.seeds_dir}")
         store.origin = "seeds"
         store.save(settings.index_dir)
-    fusion = FusionParams(settings.candidates, settings.rrf_k, settings.dense_weight, settings.bm25_weight)
+    fusion = settings.fusion_params()
     retriever = HybridRetriever(store, embedder, fusion)
     return Engine(settings, embedder, store, retriever, make_generator(settings, embedder))
 

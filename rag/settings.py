@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,12 +40,13 @@ class Settings(BaseSettings):
     chunk_size: int = Field(default=300, ge=20, le=2000)
     chunk_overlap: int = Field(default=60, ge=0)
 
-    # Retrieval: dense + BM25 fused by reciprocal rank fusion.
+    # Retrieval: dense + BM25, fused (rag/retrieve.py says how and why).
     top_k: int = Field(default=5, ge=1, le=50)
-    candidates: int = Field(default=30, ge=1, le=1000)
+    fusion: Literal["adaptive", "rrf"] = "adaptive"
+    candidates: int = Field(default=50, ge=1, le=1000)
+    dense_share: float = Field(default=0.7, ge=0.0, le=1.0)
+    fusion_gain: float = Field(default=1.0, ge=0.0, le=10.0)
     rrf_k: int = Field(default=60, ge=1)
-    dense_weight: float = Field(default=1.0, ge=0.0)
-    bm25_weight: float = Field(default=1.0, ge=0.0)
 
     # Answering.
     max_answer_sentences: int = Field(default=4, ge=1, le=20)
@@ -79,6 +81,12 @@ class Settings(BaseSettings):
         if v not in ("float32", "bfloat16"):
             raise ValueError("embed_dtype must be 'float32' or 'bfloat16'")
         return v
+
+    def fusion_params(self):
+        from rag.retrieve import FusionParams
+
+        lo, hi = min(0.4, self.dense_share), max(0.9, self.dense_share)
+        return FusionParams(self.fusion, self.candidates, self.dense_share, self.fusion_gain, lo, hi, self.rrf_k)
 
     @model_validator(mode="after")
     def _overlap(self) -> Settings:

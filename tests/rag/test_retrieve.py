@@ -29,3 +29,28 @@ def test_each_mode_finds_the_article_by_its_words(seed_articles, mode):
     assert hits[0].chunk.title.startswith("长春市总工会")
     assert all(h.dense_score is not None for h in hits)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_adaptive_fusion_by_hand():
+    import numpy as np
+
+    from rag.retrieve import FusionParams, adaptive_fuse
+
+    a, b, c = _c("a"), _c("b"), _c("c")
+    dense = [(a, 0.9), (b, 0.8), (c, 0.7)]  # z = +1.2247, 0, -1.2247
+    lexical = [(b, 10.0), (c, 0.0)]  # z = +1, -1; a missing -> floor -1
+    zd = 1.224744871391589
+    conf = (zd - 1.0) / (zd + 1.0)
+    w = 0.7 + conf  # within [0.4, 0.9]
+    fused = dict((ch.id, s) for ch, s in adaptive_fuse(dense, lexical, FusionParams()))
+    assert fused["a"] == pytest.approx(w * zd + (1 - w) * -1)
+    assert fused["b"] == pytest.approx(w * 0 + (1 - w) * 1)
+    assert fused["c"] == pytest.approx(w * -zd + (1 - w) * -1)
+    # With the gain off, the share is the base share exactly.
+    fixed = dict((ch.id, s) for ch, s in adaptive_fuse(dense, lexical, FusionParams(gain=0.0)))
+    assert fixed["b"] == pytest.approx(0.3)
+    assert np.isclose(fixed["a"], 0.7 * zd - 0.3)
+    # One empty list: the other is returned as it is.
+    assert adaptive_fuse(dense, [], FusionParams()) == dense
+    with pytest.raises(ValueError):
+        FusionParams(dense_share=0.95)
