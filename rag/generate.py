@@ -97,7 +97,11 @@ class CheckedGenerator:
         if NO_ANSWER_MARK in text:
             return Answer(text=REFUSAL, citations=(), refused=True, hits=tuple(hits))
         ans = answer_from_checked(check_generated(text, hits, question=question), hits)
-        if ans is None:
-            log.info("no sentence of the generated answer was supported by the passages; refusing")
-            return Answer(text=REFUSAL, citations=(), refused=True, hits=tuple(hits))
-        return ans
+        if ans is not None:
+            return ans
+        # The passages were judged to answer the question, but nothing the model wrote
+        # survived checking (small models often reply with a bare "[1]"): quote instead.
+        if self.fallback is not None:
+            log.info("no generated sentence was supported by the passages; answering extractively")
+            return self.fallback.compose(question, hits)
+        return Answer(text=REFUSAL, citations=(), refused=True, hits=tuple(hits))

