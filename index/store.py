@@ -91,7 +91,8 @@ class IndexStore:
         self._faiss = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self.chunks: list[Chunk] = []
         self._faiss_ids: list[int] = []
-        self._by_faiss_id: dict[int, int] = {}
+        self._by_faiss_id: dict[int, int] = {}  # FAISS id -> position in self.chunks
+        self._faiss_id_of: dict[str, int] = {}  # chunk id -> FAISS id
         self.articles: dict[str, Article] = {}
         self.lexical = LexicalIndex()
         self._next_id = 0
@@ -121,6 +122,7 @@ class IndexStore:
                 self._faiss.add_with_ids(np.ascontiguousarray(vecs, dtype=np.float32), ids)
             for c, i in zip(new_chunks, ids.tolist(), strict=True):
                 self._by_faiss_id[i] = len(self.chunks)
+                self._faiss_id_of[c.id] = i
                 self.chunks.append(c)
                 self._faiss_ids.append(i)
             self.lexical.extend(tokens)
@@ -147,6 +149,7 @@ class IndexStore:
         self.chunks = [self.chunks[i] for i in keep]
         self._faiss_ids = [self._faiss_ids[i] for i in keep]
         self._by_faiss_id = {fid: pos for pos, fid in enumerate(self._faiss_ids)}
+        self._faiss_id_of = {c.id: fid for c, fid in zip(self.chunks, self._faiss_ids, strict=True)}
         self.lexical.keep(keep)
         for d in doc_ids:
             self.articles.pop(d, None)
@@ -173,10 +176,9 @@ class IndexStore:
     def dense_scores(self, query_vec: np.ndarray, chunks: Sequence[Chunk]) -> list[float]:
         """Cosines of given chunks from their stored vectors (no re-embedding)."""
         with self._lock:
-            pos = {c.id: i for i, c in enumerate(self.chunks)}
             out = []
             for c in chunks:
-                vec = self._faiss.reconstruct(self._faiss_ids[pos[c.id]])
+                vec = self._faiss.reconstruct(self._faiss_id_of[c.id])
                 out.append(float(np.dot(vec, query_vec)))
             return out
 
@@ -270,8 +272,10 @@ class IndexStore:
         with (directory / "chunks.jsonl").open(encoding="utf-8") as f:
             for line in f:
                 rec = json.loads(line)
-                store._by_faiss_id[int(rec["faiss_id"])] = len(store.chunks)
-                store._faiss_ids.append(int(rec["faiss_id"]))
+                fid = int(rec["faiss_id"])
+                store._by_faiss_id[fid] = len(store.chunks)
+                store._faiss_id_of[rec["id"]] = fid
+                store._faiss_ids.append(fid)
                 store.chunks.append(Chunk.from_record(rec))
         with (directory / "articles.jsonl").open(encoding="utf-8") as f:
             for line in f:

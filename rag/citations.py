@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from rag.chunking import split_sentences
 from rag.compose import build_answer
-from rag.lexical import content_words
+from rag.lexical import bigram_set, content_words
 from rag.types import Answer, Hit, Quote
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -30,17 +30,12 @@ def strip_markers(text: str) -> str:
     return _MARKER.sub("", text)
 
 
-def _bigrams(s: str) -> set[str]:
-    s = _NON_WORD.sub("", s.lower())
-    return {s[i:i + 2] for i in range(len(s) - 1)} if len(s) > 1 else {s} - {""}
-
-
 def support(sentence: str, passage: str) -> float:
     """Share of the sentence's character bigrams found in the passage (1.0 = all of it)."""
-    grams = _bigrams(sentence)
+    grams = bigram_set(sentence)
     if not grams:
         return 0.0
-    return len(grams & _bigrams(passage)) / len(grams)
+    return len(grams & bigram_set(passage)) / len(grams)
 
 
 @dataclass(frozen=True)
@@ -58,7 +53,7 @@ def on_topic(sentence: str, question: str) -> bool:
     words = content_words(question)
     if not words:
         return True
-    grams = {g for w in words for g in (_bigrams(w) if len(w) > 1 else {w})}
+    grams = {g for w in words for g in bigram_set(w)}
     return any(g in sentence.lower() for g in grams)
 
 

@@ -103,17 +103,17 @@ def search(query: str, k: Annotated[int, typer.Option("-k", min=1, max=100)] = 5
            mode: Annotated[str, typer.Option(help="hybrid, dense or bm25")] = "hybrid",
            index_dir: IndexOpt = None) -> None:
     """Show the passages retrieved for a query, with their scores."""
-    from rag.pipeline import check_question, load_engine
+    from rag.pipeline import load_engine
 
     if mode not in ("hybrid", "dense", "bm25"):
         _fail("--mode must be hybrid, dense or bm25")
     engine = load_engine(_settings(index_dir), progress=True)
     try:
-        q = check_question(query, engine.settings.max_question_chars)
+        _, hits = engine.search(query, k, mode)  # type: ignore[arg-type]
     except ValueError as exc:
         _fail(str(exc))
         return
-    for i, h in enumerate(engine.retriever.with_mode(mode).search(q, k), 1):  # type: ignore[arg-type]
+    for i, h in enumerate(hits, 1):
         typer.echo(f"{i}. [{h.score:.4f} cos={h.dense_score:.3f}] 《{h.chunk.title}》 "
                    f"{h.chunk.char_start}-{h.chunk.char_end}\n   {h.chunk.text[:120]}")
 

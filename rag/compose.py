@@ -17,7 +17,7 @@ from typing import Protocol
 
 from rag.chunking import split_sentences
 from rag.embedding import Embedder
-from rag.lexical import content_words, term_coverage
+from rag.lexical import bigram_set, content_words, term_coverage
 from rag.types import Answer, Citation, Hit, Quote
 
 log = logging.getLogger(__name__)
@@ -50,13 +50,8 @@ class ComposeParams:
     duplicate_jaccard: float = 0.6
 
 
-def _bigrams(s: str) -> set[str]:
-    s = "".join(ch for ch in s if ch.isalnum())
-    return {s[i:i + 2] for i in range(len(s) - 1)} or {s}
-
-
 def _near_duplicate(a: str, b: str, threshold: float) -> bool:
-    x, y = _bigrams(a), _bigrams(b)
+    x, y = bigram_set(a), bigram_set(b)
     return len(x & y) / max(1, min(len(x), len(y))) >= threshold
 
 
@@ -92,9 +87,6 @@ class ExtractiveComposer:
         self.embedder = embedder
         self.params = params
 
-    def is_answerable(self, question: str, hits: Sequence[Hit]) -> bool:
-        return is_answerable(question, hits, self.params)
-
     def _evidence(self, hits: Sequence[Hit]) -> list[tuple[int, Hit]]:
         p = self.params
         scored = [h for h in hits if h.dense_score is not None]
@@ -129,7 +121,7 @@ class ExtractiveComposer:
         return out
 
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
-        if not self.is_answerable(question, hits):
+        if not is_answerable(question, hits, self.params):
             return Answer(text=REFUSAL, citations=(), refused=True, hits=tuple(hits))
         cands = sorted(self._candidates(question, hits), key=lambda c: -c.score)
         if not cands:

@@ -56,6 +56,15 @@ def char_bigrams(text: str) -> list[str]:
     return [a + b for a, b in zip(chars, chars[1:], strict=False)]
 
 
+def bigram_set(text: str) -> set[str]:
+    """The distinct bigrams of ``text``; a one-character text is its own single gram."""
+    grams = set(char_bigrams(text))
+    if not grams:
+        chars = [c for c in text.lower() if _WORDLIKE.match(c)]
+        grams = set(chars)
+    return grams
+
+
 def tokenize(text: str) -> list[str]:
     """BM25 terms: content words plus character bigrams.
 

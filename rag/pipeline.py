@@ -18,9 +18,9 @@ from rag.compose import AnswerGenerator, ComposeParams, ExtractiveComposer
 from rag.conversation import Turn, standalone_question
 from rag.embedding import Embedder, load_embedder
 from rag.ingest import IngestReport, ingest_paths
-from rag.retrieve import HybridRetriever, Retriever
+from rag.retrieve import HybridRetriever, Mode, Retriever
 from rag.settings import Settings
-from rag.types import Answer
+from rag.types import Answer, Hit
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,12 @@ class Engine:
     composer: AnswerGenerator
 
     def ask(self, question: str, top_k: int | None = None) -> Answer:
-        q = check_question(question, self.settings.max_question_chars)
-        return answer(q, retriever=self.retriever, composer=self.composer, top_k=top_k or self.settings.top_k)
+        return self.chat((), question, top_k)[1]
+
+    def search(self, query: str, k: int, mode: Mode = "hybrid") -> tuple[str, list[Hit]]:
+        """The checked query and its passages, by one retrieval mode."""
+        q = check_question(query, self.settings.max_question_chars)
+        return q, self.retriever.with_mode(mode).search(q, k)
 
     def chat(self, history: Sequence[Turn], question: str, top_k: int | None = None) -> tuple[str, Answer]:
         """Answer the last question of a conversation; returns the question retrieval used too."""

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from api.deps import EngineDep, require_chat_key
 from api.schemas import QUESTION_MAX, AskRequest, AskResponse, SearchHit, SearchResponse
-from rag.pipeline import check_question
+from rag.retrieve import Mode
 
 router = APIRouter(tags=["questions"], dependencies=[Depends(require_chat_key)])
 
@@ -24,7 +24,6 @@ def ask(body: AskRequest, engine: EngineDep, request: Request) -> AskResponse:
 def search(engine: EngineDep,
            q: Annotated[str, Query(min_length=1, max_length=QUESTION_MAX, description="the query")],
            k: Annotated[int, Query(ge=1, le=100, description="how many passages")] = 5,
-           mode: Annotated[str, Query(pattern="^(hybrid|dense|bm25)$")] = "hybrid") -> SearchResponse:
-    query = check_question(q, engine.settings.max_question_chars)
-    hits = engine.retriever.with_mode(mode).search(query, k)  # type: ignore[arg-type]
+           mode: Annotated[Mode, Query(description="hybrid, dense or bm25")] = "hybrid") -> SearchResponse:
+    query, hits = engine.search(q, k, mode)
     return SearchResponse(query=query, hits=[SearchHit.of(i, h) for i, h in enumerate(hits, 1)])
