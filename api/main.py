@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import ask, chat, documents, health, page
@@ -32,8 +33,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                  app.state.engine.store.model)
         yield
 
-    app = FastAPI(title="zhrag", version="0.1.0", lifespan=lifespan,
-                  description="Cited question answering over Chinese newspaper articles.")
+    # FastAPIOffline: the /docs and /redoc pages load their scripts from this server, not
+    # from a CDN that an intranet cannot reach.
+    app = FastAPIOffline(title="zhrag", version="0.1.0", lifespan=lifespan,
+                         description="Cited question answering over Chinese newspaper articles.")
     app.state.metrics = Metrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     origins = (settings or get_settings()).cors_origins

@@ -108,3 +108,14 @@ def test_metrics_count_requests(client):
     text = client.get("/metrics").text
     assert 'zhrag_requests_total{method="POST",route="/ask",status="200"} 1' in text
     assert "zhrag_index_chunks" in text
+
+
+def test_api_docs_need_no_cdn(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower()
+    scripts = [s.split('"')[0] for s in page.text.split('src="')[1:]]
+    assert scripts and all(s.startswith("/") for s in scripts)
+    for s in scripts:
+        assert client.get(s).status_code == 200
+    assert client.get("/openapi.json").json()["info"]["title"] == "zhrag"
