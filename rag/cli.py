@@ -46,13 +46,19 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _settings(index_dir: Path | None = None):
+    from pydantic import ValidationError
+
     from rag.settings import Settings
 
     overrides = {"index_dir": index_dir} if index_dir else {}
     try:
         return Settings(**overrides)
-    except Exception as exc:
-        raise typer.BadParameter(f"invalid ZHRAG_* settings: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            (f"ZHRAG_{'_'.join(map(str, e['loc'])).upper()}: " if e["loc"] else "") + e["msg"]
+            for e in exc.errors())
+        _fail(f"invalid settings: {problems}")
+        raise  # unreachable: _fail exits
 
 
 def _fail(msg: str, code: int = 1) -> None:

@@ -40,3 +40,9 @@ def test_build_add_delete(env, capsys):
 
 def test_usage_error_exit_code(env):
     assert main(["ask"]) == 2
+
+
+def test_invalid_settings_are_named(env, monkeypatch, capsys):
+    monkeypatch.setenv("ZHRAG_TOP_K", "many")
+    assert main(["ask", "密云"]) == 1
+    assert "ZHRAG_TOP_K" in capsys.readouterr().err
