@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -63,7 +64,14 @@ class SentenceTransformerEmbedder:
         return np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) == 1:
+            # One question is embedded by the retriever and again by the composer: remember it.
+            return self._one_query(texts[0]).copy()[None, :]
         return self._encode(texts, self._query_prompt, False)
+
+    @lru_cache(maxsize=256)  # noqa: B019 - one embedder per process; the cache dies with it
+    def _one_query(self, text: str) -> np.ndarray:
+        return self._encode([text], self._query_prompt, False)[0]
 
     def embed_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         return self._encode(texts, self._doc_prompt, progress)
