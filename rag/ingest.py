@@ -211,10 +211,20 @@ class _HTMLToPage(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.lines: list[str] = [""]
         self.title = ""
+        self.date = ""
         self._skip = 0
         self._in_title = False
 
+    _DATE_META = {"article:published_time", "pubdate", "publishdate", "date", "dc.date", "publish_date"}
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "meta" and not self.date:
+            key = (a.get("property") or a.get("name") or "").lower()
+            if key in self._DATE_META and a.get("content"):
+                self.date = (a["content"] or "").strip()
+        elif tag == "time" and not self.date and a.get("datetime"):
+            self.date = (a["datetime"] or "").strip()
         if tag in self._SKIP:
             self._skip += 1
         elif tag == "title":
@@ -319,6 +329,8 @@ def parse_file(path: Path, raw: bytes | None = None) -> list[Article]:
         except Exception as exc:  # html.parser is lenient; anything raised here is a real defect
             raise IngestError(str(path), f"cannot parse HTML: {exc}") from exc
         page = "\n".join(parser.lines)
+        if parser.date:
+            meta["date"] = parser.date
         articles = parse_page(page, source_path=path.name, default_title=parser.title or path.stem,
                               base_meta=meta)
     else:

@@ -63,13 +63,15 @@ def test_repair_keeps_complete_paragraphs_apart():
 
 def test_html_and_jsonl_inputs(tmp_path):
     page = tmp_path / "page.html"
-    page.write_text("<html><head><title>T</title><script>x=1</script></head><body>"
+    page.write_text("<html><head><title>T</title><meta property=\"article:published_time\" "
+                    "content=\"2024-02-23\"><script>x=1</script></head><body>"
                     "<h2>职工驿站开放</h2><p>本报讯（记者 张三）驿站今天&ldquo;开放&rdquo;，服务职</p>"
                     "<p>工群众。</p></body></html>", encoding="utf-8")
     [a] = parse_file(page)
     assert a.title == "职工驿站开放"
     assert a.text == "驿站今天“开放”，服务职工群众。"
     assert a.meta["reporters"] == ["张三"]
+    assert a.meta["date"] == "2024-02-23"
 
     lines = tmp_path / "docs.jsonl"
     lines.write_text(json.dumps({"title": "甲", "text": "甲的内容。", "date": "2024-02-01", "doc_id": "d1"},
