@@ -46,3 +46,14 @@ def test_invalid_settings_are_named(env, monkeypatch, capsys):
     monkeypatch.setenv("ZHRAG_TOP_K", "many")
     assert main(["ask", "密云"]) == 1
     assert "ZHRAG_TOP_K" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ask_with_the_real_model_prints_cited_sources(tmp_path, monkeypatch, capsys, e5):
+    monkeypatch.setenv("ZHRAG_INDEX_DIR", str(tmp_path / "idx"))
+    assert main(["ask", "长春市总工会设置了多少个竞赛项目"]) == 0
+    out = capsys.readouterr().out
+    answer, _, sources = out.partition("\n\n来源：\n")
+    assert "145个" in answer and answer.rstrip().endswith("[1]")
+    assert "[1] 《长春市总工会建立全链条技能人才培养工作体系》（栏目：他山之石 · 来源：中工网）" in sources
+    assert "该市总工会设置竞赛项目145个。" in sources
