@@ -10,6 +10,16 @@
   var input = document.getElementById("q");
   var sendBtn = document.getElementById("send");
   var history = [];
+  var intro = log.firstElementChild.cloneNode(true);
+
+  // A new topic: follow-ups must not be resolved against the old conversation.
+  document.getElementById("reset").addEventListener("click", function () {
+    if (sendBtn.disabled) return;
+    history = [];
+    log.textContent = "";
+    log.appendChild(intro.cloneNode(true));
+    input.focus();
+  });
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -129,6 +139,7 @@
       bot.classList.remove("pending");
       if (final && final.refused) bot.classList.add("refused");
       renderAnswer(bot, text, final ? final.citations : []);
+      if (final && final.retrieval_query) bot.dataset.query = final.retrieval_query;
       bot.dataset.done = "1";
       history = messages.concat([{ role: "assistant", content: text }]).slice(-12);
     } catch (err) {

@@ -79,6 +79,7 @@ def test_ask_stream_and_open_a_citation(server, browser):
 
     follow = _ask(browser, "那它的导师有哪些人？")
     assert "导师" in follow.text and follow.find_elements(By.CSS_SELECTOR, "button.cite")
+    assert follow.get_attribute("data-query") == "密云区工匠学院怎么运作 那它的导师有哪些人？"
 
     refused = _ask(browser, "如何申请美国签证")
     assert "refused" in refused.get_attribute("class")
@@ -88,6 +89,12 @@ def test_ask_stream_and_open_a_citation(server, browser):
     path = SHOTS / "chat-page.png"
     browser.save_screenshot(str(path))
     assert path.stat().st_size > 10_000
+
+    # "新对话" clears the log and the history: a follow-up no longer leans on the old question.
+    browser.find_element(By.ID, "reset").click()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#log li")) == 1
+    fresh = _ask(browser, "那它的导师有哪些人？")
+    assert fresh.get_attribute("data-query") == "那它的导师有哪些人？"
 
 
 def test_bad_input_shows_a_clear_error(server, browser):
