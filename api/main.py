@@ -29,9 +29,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         s = settings or get_settings()
         app.state.settings = s
         app.state.engine = engine or load_engine(s)
-        log.info("ready: %s articles, %s chunks, model %s", *app.state.engine.store.stats().values(),
+        stats = app.state.engine.store.stats()
+        log.info("ready: %s articles, %s chunks, model %s", stats["articles"], stats["chunks"],
                  app.state.engine.store.model)
         yield
+        if engine is None:  # ours to close; a handed-in engine belongs to the caller
+            app.state.engine.close()
 
     # FastAPIOffline: the /docs and /redoc pages load their scripts from this server, not
     # from a CDN that an intranet cannot reach.

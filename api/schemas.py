@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from rag.types import Answer, Citation, Hit
+from rag.types import Answer, Citation, Filters, Hit
 
 # A hard ceiling for the schema; the configured ZHRAG_MAX_QUESTION_CHARS is checked too.
 QUESTION_MAX = 2000
@@ -18,10 +18,31 @@ def _not_blank(v: str) -> str:
     return v
 
 
+NAME_PATTERN = r"^[\w.:\-]+$"
+NAME_MAX = 100
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+
+class FiltersIn(BaseModel):
+    """Which articles may answer: each list means "any of these"; dates are inclusive."""
+
+    model_config = ConfigDict(extra="forbid")
+    collections: list[str] = Field(default=[], max_length=50, description="collection names")
+    columns: list[str] = Field(default=[], max_length=50, description="栏目 (column) names")
+    sources: list[str] = Field(default=[], max_length=50, description="sources, e.g. 中工网")
+    date_from: str | None = Field(default=None, pattern=DATE_PATTERN, description="published on or after")
+    date_to: str | None = Field(default=None, pattern=DATE_PATTERN, description="published on or before")
+
+    def to_core(self) -> Filters | None:
+        f = Filters(tuple(self.collections), tuple(self.columns), tuple(self.sources), self.date_from, self.date_to)
+        return None if f.is_empty() else f
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(min_length=1, max_length=QUESTION_MAX, description="the question, in Chinese")
     top_k: int = Field(default=5, ge=1, le=50, description="passages to retrieve")
+    filters: FiltersIn | None = Field(default=None, description="restrict the articles that may answer")
 
     _q = field_validator("question")(_not_blank)
 
@@ -93,19 +114,32 @@ class DocumentIn(BaseModel):
 
 class DocumentsIn(BaseModel):
     documents: list[DocumentIn] = Field(min_length=1, max_length=1000)
+    collection: str = Field(default="default", min_length=1, max_length=NAME_MAX, pattern=NAME_PATTERN,
+                            description="the collection the documents go into")
 
 
 class DocumentsAdded(BaseModel):
     added: int
     replaced: int
+    unchanged: int = Field(description="documents identical to what is stored: not re-indexed")
     chunks: int
     doc_ids: list[str]
+    duplicates: list[str] = Field(default=[], description="doc_ids given more than once: the last one was kept")
 
 
 class DocumentOut(BaseModel):
     doc_id: str
     title: str
     chars: int
+    collection: str
+    chunks: int
+    meta: dict[str, Any]
+
+
+class DocumentFull(BaseModel):
+    doc_id: str
+    title: str
+    text: str
     meta: dict[str, Any]
 
 
@@ -115,6 +149,7 @@ class Health(BaseModel):
     dimension: int
     articles: int
     chunks: int
+    collections: dict[str, int]
     index_dir: str
 
 
@@ -147,6 +182,7 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
     top_k: int = Field(default=5, ge=1, le=50, description="zhrag extension: passages to retrieve")
+    filters: FiltersIn | None = Field(default=None, description="zhrag extension: restrict the articles")
 
     @field_validator("messages")
     @classmethod

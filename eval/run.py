@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,10 +28,12 @@ from eval.metrics import (
     mean_scores,
     retrieval_scores,
 )
-from index.store import IndexStore
+from index.sqlite import SQLiteStore
 from rag.chunking import ChunkParams
 from rag.compose import ComposeParams, ExtractiveComposer
 from rag.embedding import CachedEmbedder, Embedder, load_embedder
+from rag.indexing import Indexer
+from rag.pipeline import build_store as build_new_store
 from rag.retrieve import HybridRetriever
 from rag.settings import Settings
 
@@ -60,18 +63,23 @@ class EvalConfig:
     seed: int = 13
 
 
-def build_store(articles, embedder: Embedder, params: ChunkParams, *, batch: int = 400) -> IndexStore:
-    """Index in batches so the embedding cache is saved as it grows and progress is visible."""
-    store = IndexStore(embedder.name, embedder.dim, params)
-    bar = tqdm(total=len(articles), desc="indexing articles", unit="doc", leave=False)
-    for i in range(0, len(articles), batch):
-        part = articles[i:i + batch]
-        store.add_articles(part, embedder)
-        if isinstance(embedder, CachedEmbedder):
-            embedder.save()
-        bar.update(len(part))
-    bar.close()
-    return store
+def build_store(articles, embedder: Embedder, params: ChunkParams, directory: Path, *,
+                batch: int = 400) -> SQLiteStore:
+    """Index in batches (into a fresh store in ``directory``) so the embedding cache is saved
+    as it grows and progress is visible."""
+
+    def fill(store: SQLiteStore) -> None:
+        indexer = Indexer(store, embedder, params)
+        bar = tqdm(total=len(articles), desc="indexing articles", unit="doc", leave=False)
+        for i in range(0, len(articles), batch):
+            part = articles[i:i + batch]
+            indexer.add_articles(part)
+            if isinstance(embedder, CachedEmbedder):
+                embedder.save()
+            bar.update(len(part))
+        bar.close()
+
+    return build_new_store(directory, embedder, params, fill=fill)
 
 
 def score_retrieval(retriever: HybridRetriever, queries: Sequence[Query], k: int, desc: str) -> tuple[dict, list]:
@@ -112,9 +120,11 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
                                      batch_size=settings.embed_batch_size, dtype=settings.embed_dtype)
     emb: Embedder = CachedEmbedder(base, settings.cache_dir / "embeddings") if use_cache else base
     t_index = time.perf_counter()
-    store = build_store(articles, emb, ChunkParams(settings.chunk_size, settings.chunk_overlap))
+    tmp = tempfile.TemporaryDirectory(prefix="zhrag-eval-")
+    store = build_store(articles, emb, ChunkParams(settings.chunk_size, settings.chunk_overlap), Path(tmp.name))
     t_index = time.perf_counter() - t_index
-    log.info("indexed %d articles as %d chunks in %.0fs", len(articles), len(store.chunks), t_index)
+    n_chunks = store.stats()["chunks"]
+    log.info("indexed %d articles as %d chunks in %.0fs", len(articles), n_chunks, t_index)
     fusion = settings.fusion_params()
     retriever = HybridRetriever(store, emb, fusion)
     # Query vectors are cached too, so each mode after the first costs no embedding.
@@ -132,10 +142,12 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
         answers["n"] = len(answer_rows)
     if isinstance(emb, CachedEmbedder):
         emb.save()
+    store.close()
+    tmp.cleanup()
     return {
         "set": Path(cfg.set_dir).name,
         "distractors": str(cfg.distractors) if cfg.distractors else None,
-        "counts": {"queries": len(queries), "articles": len(articles), "chunks": len(store.chunks)},
+        "counts": {"queries": len(queries), "articles": len(articles), "chunks": n_chunks},
         "config": {"model": store.model, "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
                    "fusion": settings.fusion, "candidates": settings.candidates,
                    "dense_share": settings.dense_share, "fusion_gain": settings.fusion_gain, "rrf_k": settings.rrf_k,

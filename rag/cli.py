@@ -84,21 +84,51 @@ def format_answer(ans: Answer) -> str:
 
 
 IndexOpt = Annotated[Path | None, typer.Option("--index-dir", help="index directory (default: ZHRAG_INDEX_DIR)")]
+CollectionOpt = Annotated[str, typer.Option("--collection", "-c", help="collection the articles belong to")]
+InOpt = Annotated[list[str] | None, typer.Option("--in", help="only these collections (repeatable)")]
+ColumnOpt = Annotated[list[str] | None, typer.Option("--column", help="only this 栏目 (repeatable)")]
+SourceOpt = Annotated[list[str] | None, typer.Option("--source", help="only this source (repeatable)")]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="published on or after YYYY-MM-DD")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="published on or before YYYY-MM-DD")]
+
+
+def _filters(collections, columns, sources, since, until):
+    from rag.types import Filters
+
+    try:
+        f = Filters(tuple(collections or ()), tuple(columns or ()), tuple(sources or ()), since, until)
+    except ValueError as exc:
+        _fail(str(exc))
+        raise
+    return None if f.is_empty() else f
+
+
+def _engine(index_dir: Path | None, **kw):
+    """The engine, or a clear error (never a traceback) when the index cannot be opened."""
+    from index.store import IndexStoreError
+    from rag.pipeline import load_engine
+
+    try:
+        return load_engine(_settings(index_dir), **kw)
+    except IndexStoreError as exc:
+        _fail(str(exc))
+        raise
 
 
 @app.command()
 def ask(question: Annotated[str, typer.Argument(help="the question, in Chinese")],
         top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50, help="passages to retrieve")] = 5,
         as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
-        index_dir: IndexOpt = None) -> None:
+        index_dir: IndexOpt = None, collections: InOpt = None, columns: ColumnOpt = None,
+        sources: SourceOpt = None, since: SinceOpt = None, until: UntilOpt = None) -> None:
     """Answer a question with citations (builds the default index from seeds/ on first use)."""
-    from index.store import IndexStoreError
-    from rag.pipeline import QuestionError, load_engine
+    from rag.pipeline import QuestionError
 
+    flt = _filters(collections, columns, sources, since, until)
+    engine = _engine(index_dir, progress=True)
     try:
-        engine = load_engine(_settings(index_dir), progress=True)
-        ans = engine.ask(question, top_k)
-    except (QuestionError, IndexStoreError, ValueError) as exc:
+        ans = engine.ask(question, top_k, flt)
+    except (QuestionError, ValueError) as exc:
         _fail(str(exc))
         return
     typer.echo(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2) if as_json else format_answer(ans))
@@ -107,75 +137,156 @@ def ask(question: Annotated[str, typer.Argument(help="the question, in Chinese")
 @app.command()
 def search(query: str, k: Annotated[int, typer.Option("-k", min=1, max=100)] = 5,
            mode: Annotated[str, typer.Option(help="hybrid, dense or bm25")] = "hybrid",
-           index_dir: IndexOpt = None) -> None:
+           index_dir: IndexOpt = None, collections: InOpt = None, columns: ColumnOpt = None,
+           sources: SourceOpt = None, since: SinceOpt = None, until: UntilOpt = None) -> None:
     """Show the passages retrieved for a query, with their scores."""
-    from rag.pipeline import load_engine
-
     if mode not in ("hybrid", "dense", "bm25"):
         _fail("--mode must be hybrid, dense or bm25")
-    engine = load_engine(_settings(index_dir), progress=True)
+    flt = _filters(collections, columns, sources, since, until)
+    engine = _engine(index_dir, progress=True)
     try:
-        _, hits = engine.search(query, k, mode)  # type: ignore[arg-type]
+        _, hits = engine.search(query, k, mode, flt)  # type: ignore[arg-type]
     except ValueError as exc:
         _fail(str(exc))
         return
     for i, h in enumerate(hits, 1):
-        typer.echo(f"{i}. [{h.score:.4f} cos={h.dense_score:.3f}] 《{h.chunk.title}》 "
+        cos = "" if h.dense_score is None else f" cos={h.dense_score:.3f}"
+        typer.echo(f"{i}. [{h.score:.4f}{cos}] 《{h.chunk.title}》 "
                    f"{h.chunk.char_start}-{h.chunk.char_end}\n   {h.chunk.text[:120]}")
+
+
+def _report(rep, verb: str = "added") -> None:
+    typer.echo(f"{verb} {rep.added}, replaced {rep.replaced}, removed {rep.removed}, unchanged {rep.unchanged} "
+               f"article(s) ({rep.chunks} chunks) from {rep.files} file(s)")
+    for d in rep.duplicates:
+        typer.echo(f"  doc_id {d} was given more than once: the last one was kept", err=True)
+    for e in rep.errors:
+        typer.echo(f"  failed: {e}", err=True)
 
 
 @app.command()
 def build(paths: Annotated[list[Path] | None, typer.Argument(help="files or folders (default: seeds/)")] = None,
-          rebuild: Annotated[bool, typer.Option(help="replace an existing index")] = False,
-          index_dir: IndexOpt = None) -> None:
-    """Build an index from files (txt, md, html, jsonl) and save it."""
-    from rag.chunking import ChunkParams
+          rebuild: Annotated[bool, typer.Option(help="replace an existing index (the old file is kept aside)")] = False,
+          collection: CollectionOpt = "default", index_dir: IndexOpt = None) -> None:
+    """Build a new index from files (txt, md, html, jsonl)."""
+    import time as _time
+
+    from index.sqlite import DB_NAME, SQLiteStore
     from rag.embedding import load_embedder
-    from rag.pipeline import build_from_paths
+    from rag.indexing import Indexer
+    from rag.pipeline import build_store, chunk_params
 
     s = _settings(index_dir)
-    if (s.index_dir / "manifest.json").exists() and not rebuild:
-        _fail(f"an index already exists at {s.index_dir}; pass --rebuild to replace it, or use 'zhrag add'")
+    if SQLiteStore.exists(s.index_dir):
+        if not rebuild:
+            _fail(f"an index already exists at {s.index_dir}; pass --rebuild to replace it, or use 'zhrag add'")
+        aside = s.index_dir / f"{DB_NAME}.replaced-{_time.strftime('%Y%m%d%H%M%S')}"
+        SQLiteStore.db_path(s.index_dir).rename(aside)
+        typer.echo(f"the previous index was moved to {aside}", err=True)
     emb = load_embedder(s.embed_model, cache_dir=s.cache_dir, batch_size=s.embed_batch_size, dtype=s.embed_dtype)
-    store, report = build_from_paths(list(paths or [s.seeds_dir]), emb, ChunkParams(s.chunk_size, s.chunk_overlap),
-                                     progress=True)
-    if not report.articles:
-        _fail("no articles could be read; nothing was written")
-    store.save(s.index_dir)
-    typer.echo(f"indexed {len(report.articles)} articles ({len(store.chunks)} chunks) into {s.index_dir}; "
-               f"{len(report.errors)} file(s) failed")
-    for e in report.errors:
-        typer.echo(f"  failed: {e}", err=True)
+    reports = []
+
+    def fill(store) -> None:
+        reports.append(Indexer(store, emb, chunk_params(s)).add_paths(list(paths or [s.seeds_dir]),
+                                                                       collection=collection, progress=True))
+        if not reports[0].added:
+            raise ValueError("no articles could be read; nothing was written")
+
+    try:
+        store = build_store(s.index_dir, emb, chunk_params(s), fill=fill)
+    except ValueError as exc:
+        for e in reports[0].errors if reports else ():
+            typer.echo(f"  failed: {e}", err=True)
+        _fail(str(exc))
+        return
+    _report(reports[0], "indexed")
+    typer.echo(f"index at {s.index_dir}: {store.stats()['articles']} articles, {store.stats()['chunks']} chunks")
 
 
 @app.command()
-def add(paths: list[Path], index_dir: IndexOpt = None) -> None:
-    """Add (or replace) articles in the existing index."""
-    from rag.ingest import ingest_paths
-    from rag.pipeline import load_engine
-
-    engine = load_engine(_settings(index_dir), progress=True)
-    report = ingest_paths(paths)
-    res = engine.store.add_articles(report.articles, engine.embedder, progress=True)
-    engine.save()
-    typer.echo(f"added {res.articles_added}, replaced {res.articles_replaced} articles ({res.chunks_added} chunks)")
-    for e in report.errors:
-        typer.echo(f"  failed: {e}", err=True)
-    if report.errors:
+def add(paths: list[Path], collection: CollectionOpt = "default", index_dir: IndexOpt = None) -> None:
+    """Add files to the index; an edited file replaces its articles, an unchanged one is skipped."""
+    engine = _engine(index_dir, progress=True)
+    rep = engine.add_paths(paths, collection, progress=True)
+    _report(rep)
+    if rep.errors:
         raise typer.Exit(1)
 
 
 @app.command()
 def delete(doc_ids: list[str], index_dir: IndexOpt = None) -> None:
     """Delete articles by doc_id."""
-    from rag.pipeline import load_engine
-
-    engine = load_engine(_settings(index_dir), build_if_missing=False)
-    n = engine.store.delete_documents(doc_ids)
-    engine.save()
+    engine = _engine(index_dir, build_if_missing=False)
+    n = len(engine.delete(doc_ids))
     typer.echo(f"deleted {n} of {len(doc_ids)} article(s)")
     if n < len(doc_ids):
         raise typer.Exit(1)
+
+
+@app.command()
+def check(repair: Annotated[bool, typer.Option(help="rebuild the lexical index from the stored text")] = False,
+          index_dir: IndexOpt = None) -> None:
+    """Check the whole index (SQLite integrity, lexical index, vector checksums)."""
+    from index.sqlite import SQLiteStore
+    from index.store import IndexStoreError
+    from rag.lexical import analyzer
+
+    s = _settings(index_dir)
+    try:
+        store = SQLiteStore.open(s.index_dir, analyzer(), quick_check=False, any_analyzer=repair)
+    except IndexStoreError as exc:
+        _fail(str(exc))
+        return
+    if not store.analyzer_matches and not repair:
+        _fail("the lexical index was made by another analyzer; run 'zhrag check --repair'")
+    if repair:
+        typer.echo(f"re-analysed {store.rebuild_lexical()} chunks into a new lexical index")
+    problems = store.check()
+    for p in problems:
+        typer.echo(f"  {p}")
+    typer.echo("ok" if not problems else f"{len(problems)} problem(s)")
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def backup(dest: Path, index_dir: IndexOpt = None) -> None:
+    """Copy the index to DEST consistently, while servers keep running."""
+    engine = _engine(index_dir, build_if_missing=False)
+    engine.store.backup(dest)
+    typer.echo(f"backed up {engine.store.stats()['articles']} articles to {dest}")
+
+
+@app.command()
+def reindex(index_dir: IndexOpt = None) -> None:
+    """Re-embed every stored article with the configured model (after a model change).
+
+    The new index is built beside the old one and swapped in when complete; the old file is kept.
+    """
+    import time as _time
+
+    from index.sqlite import DB_NAME, SQLiteStore
+    from rag.embedding import load_embedder
+    from rag.indexing import Indexer
+    from rag.lexical import analyzer
+    from rag.pipeline import build_store, chunk_params
+
+    s = _settings(index_dir)
+    if not SQLiteStore.exists(s.index_dir):
+        _fail(f"no index at {s.index_dir}")
+    old = SQLiteStore.open(s.index_dir, analyzer(), any_analyzer=True)
+    emb = load_embedder(s.embed_model, cache_dir=s.cache_dir, batch_size=s.embed_batch_size, dtype=s.embed_dtype)
+    tmp_dir = s.index_dir / "reindex"
+    tmp_dir.mkdir(exist_ok=True)
+    store = build_store(tmp_dir, emb, chunk_params(s),
+                        fill=lambda st: Indexer(st, emb, chunk_params(s)).reembed_from(old, progress=True))
+    n = store.stats()["articles"]
+    store.close()
+    old.close()
+    aside = s.index_dir / f"{DB_NAME}.before-reindex-{_time.strftime('%Y%m%d%H%M%S')}"
+    SQLiteStore.db_path(s.index_dir).rename(aside)
+    SQLiteStore.db_path(tmp_dir).rename(SQLiteStore.db_path(s.index_dir))
+    typer.echo(f"re-embedded {n} articles with {emb.name}; the previous index is kept as {aside}")
 
 
 @app.command()

@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from rag.types import Article, stable_id
+from rag.types import Article
 
 log = logging.getLogger(__name__)
 
@@ -190,11 +190,8 @@ def parse_page(text: str, *, source_path: str = "", default_title: str | None = 
         body_text = "\n".join(p for p in paras if p)
         if not body_text:
             continue
-        articles.append(Article.make(
-            section.heading, body_text, source_path=source_path,
-            doc_id=stable_id(Path(source_path).name, section.heading, body_text),
-            meta=meta,
-        ))
+        # A provisional id: indexing gives it one from its collection and source.
+        articles.append(Article.make(section.heading, body_text, source_path=source_path, meta=meta))
     return articles
 
 

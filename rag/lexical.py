@@ -1,4 +1,4 @@
-"""Lexical retrieval: BM25 over Chinese words.
+"""Lexical analysis: the terms BM25 ranks Chinese text by (the store keeps the index).
 
 Dense vectors miss exact names and numbers (a district, a count of stations); BM25 over
 jieba words catches them, and fusing both beats either alone. jieba's search mode also
@@ -8,13 +8,13 @@ the article's exact compound.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
+
+from index.store import FunctionAnalyzer
 
 log = logging.getLogger(__name__)
 
@@ -75,66 +75,13 @@ def tokenize(text: str) -> list[str]:
     return content_words(text) + char_bigrams(text)
 
 
-class LexicalIndex:
-    """BM25 (bm25s) over a list of token lists; positions match the chunk store's order."""
+def analyzer() -> FunctionAnalyzer:
+    """The analyzer the store indexes and queries with; its name pins jieba's version,
+    since deleting a chunk's postings re-analyses its text and must get the same terms."""
+    import jieba
 
-    def __init__(self, token_lists: Sequence[Sequence[str]] = ()) -> None:
-        self.token_lists: list[list[str]] = [list(t) for t in token_lists]
-        self._bm25 = None
-        self._vocab: set[str] = set()
-        self._rebuild()
-
-    def _rebuild(self) -> None:
-        import bm25s
-
-        # bm25s logs every index build at DEBUG on its own logger; one line per add is noise.
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        self._vocab = {w for toks in self.token_lists for w in toks}
-        if not self.token_lists:
-            self._bm25 = None
-            return
-        # bm25s rejects an empty document; a placeholder token keeps positions aligned.
-        corpus = [toks if toks else ["\u0000"] for toks in self.token_lists]
-        bm = bm25s.BM25()
-        bm.index(corpus, show_progress=False)
-        self._bm25 = bm
-
-    def __len__(self) -> int:
-        return len(self.token_lists)
-
-    def extend(self, token_lists: Sequence[Sequence[str]]) -> None:
-        self.token_lists.extend(list(t) for t in token_lists)
-        self._rebuild()
-
-    def keep(self, positions: Sequence[int]) -> None:
-        """Keep only these positions, in this order (after a delete)."""
-        self.token_lists = [self.token_lists[i] for i in positions]
-        self._rebuild()
-
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """Up to ``k`` (position, score) pairs with a positive score, best first."""
-        if self._bm25 is None or k <= 0:
-            return []
-        q = [w for w in tokenize(query) if w in self._vocab]
-        if not q:
-            return []
-        k = min(k, len(self.token_lists))
-        docs, scores = self._bm25.retrieve([q], k=k, show_progress=False, n_threads=1)
-        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
-
-    def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        tmp = directory / "tokens.jsonl.tmp"
-        with tmp.open("w", encoding="utf-8") as f:
-            for toks in self.token_lists:
-                f.write(json.dumps(toks, ensure_ascii=False) + "\n")
-        tmp.replace(directory / "tokens.jsonl")
-
-    @staticmethod
-    def load(directory: Path) -> LexicalIndex:
-        path = directory / "tokens.jsonl"
-        with path.open(encoding="utf-8") as f:
-            return LexicalIndex([json.loads(line) for line in f if line.strip()])
+    return FunctionAnalyzer(f"jieba-{getattr(jieba, '__version__', '?')} search words (no stopwords) + char bigrams",
+                            tokenize)
 
 
 def term_coverage(query_terms: Sequence[str], text: str) -> float:

@@ -1,4 +1,5 @@
-"""The pipeline composed in one place: open (or build) the index, retrieve, compose.
+"""The pipeline composed in one place: open (or build, or migrate) the knowledge base,
+retrieve, compose.
 
 The CLI and the API lifespan both call :func:`load_engine`, so there is one way to get
 from settings to a ready service.
@@ -7,20 +8,24 @@ from settings to a ready service.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.store import IndexMismatchError, IndexNotFoundError, IndexStore, build_index
+from index import legacy
+from index.sqlite import DB_NAME, SQLiteStore
+from index.store import DEFAULT_COLLECTION, IndexMismatchError, IndexNotFoundError
 from rag.chunking import ChunkParams
 from rag.compose import AnswerGenerator, ComposeParams, ExtractiveComposer
 from rag.conversation import Turn, standalone_question
 from rag.embedding import Embedder, load_embedder
-from rag.ingest import IngestReport, ingest_paths
+from rag.indexing import Indexer, IndexReport
+from rag.lexical import analyzer
 from rag.retrieve import HybridRetriever, Mode, Retriever
 from rag.settings import Settings
-from rag.types import Answer, Hit
+from rag.types import Answer, Article, Filters, Hit
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +43,10 @@ def check_question(question: str, max_chars: int) -> str:
     return q
 
 
-def answer(question: str, *, retriever: Retriever, composer: AnswerGenerator, top_k: int = 5) -> Answer:
+def answer(question: str, *, retriever: Retriever, composer: AnswerGenerator, top_k: int = 5,
+           filters: Filters | None = None) -> Answer:
     """Retrieve the top passages for the question and compose a cited answer from them."""
-    hits = retriever.search(question, top_k)
+    hits = retriever.search(question, top_k, filters)
     return composer.compose(question, hits)
 
 
@@ -50,70 +56,136 @@ class Engine:
 
     settings: Settings
     embedder: Embedder
-    store: IndexStore
+    store: SQLiteStore
     retriever: HybridRetriever
     composer: AnswerGenerator
+    indexer: Indexer
 
-    def ask(self, question: str, top_k: int | None = None) -> Answer:
-        return self.chat((), question, top_k)[1]
+    def ask(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Answer:
+        return self.chat((), question, top_k, filters)[1]
 
-    def search(self, query: str, k: int, mode: Mode = "hybrid") -> tuple[str, list[Hit]]:
+    def search(self, query: str, k: int, mode: Mode = "hybrid", filters: Filters | None = None) -> tuple[str, list[Hit]]:
         """The checked query and its passages, by one retrieval mode."""
         q = check_question(query, self.settings.max_question_chars)
-        return q, self.retriever.with_mode(mode).search(q, k)
+        return q, self.retriever.with_mode(mode).search(q, k, filters)
 
-    def chat(self, history: Sequence[Turn], question: str, top_k: int | None = None) -> tuple[str, Answer]:
+    def chat(self, history: Sequence[Turn], question: str, top_k: int | None = None,
+             filters: Filters | None = None) -> tuple[str, Answer]:
         """Answer the last question of a conversation; returns the question retrieval used too."""
         q = check_question(question, self.settings.max_question_chars)
         standalone = standalone_question(history, q)
         return standalone, answer(standalone, retriever=self.retriever, composer=self.composer,
-                                  top_k=top_k or self.settings.top_k)
+                                  top_k=top_k or self.settings.top_k, filters=filters)
 
-    def save(self) -> None:
-        self.store.save(self.settings.index_dir)
+    def add_articles(self, articles: Sequence[Article], collection: str = DEFAULT_COLLECTION) -> IndexReport:
+        return self.indexer.add_articles(articles, collection=collection)
 
+    def add_paths(self, paths: Sequence[Path], collection: str = DEFAULT_COLLECTION, *,
+                  progress: bool = False) -> IndexReport:
+        return self.indexer.add_paths(paths, collection=collection, progress=progress)
 
-def build_from_paths(paths: list[Path], embedder: Embedder, params: ChunkParams, *,
-                     progress: bool = False) -> tuple[IndexStore, IngestReport]:
-    report = ingest_paths(paths)
-    for err in report.errors:
-        log.warning("not ingested: %s", err)
-    t = time.perf_counter()
-    store = build_index(report.articles, embedder, params, progress=progress)
-    log.info("indexed %d articles as %d chunks in %.1fs", len(report.articles), len(store.chunks),
-             time.perf_counter() - t)
-    return store, report
+    def delete(self, doc_ids: Sequence[str]) -> list[str]:
+        return self.store.delete(doc_ids)
+
+    def close(self) -> None:
+        self.store.close()
 
 
-def load_engine(settings: Settings, *, build_if_missing: bool = True, rebuild: bool = False,
-                progress: bool = False) -> Engine:
-    """Load the embedder and the index at ``settings.index_dir``; build it from the seeds if absent."""
+def chunk_params(settings: Settings) -> ChunkParams:
+    return ChunkParams(settings.chunk_size, settings.chunk_overlap)
+
+
+def _publish(tmp: Path, final: Path) -> bool:
+    """Move a finished database into place only if none is there (another process may have
+    built one meanwhile and be using it: replacing it under its feet would lose its writes)."""
+    try:
+        os.link(tmp, final)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def build_store(directory: Path, embedder: Embedder, params: ChunkParams, *, fill, progress: bool = False) -> SQLiteStore:
+    """Build a new database beside the final name, fill it, then publish it atomically: a
+    crash part-way leaves no half-built index where a later start would trust it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / f"{DB_NAME}.building-{os.getpid()}"
+    for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        p.unlink(missing_ok=True)
+    an = analyzer()
+    SQLiteStore.create(tmp, model=embedder.name, dim=embedder.dim, analyzer=an,
+                       chunking={"size": params.size, "overlap": params.overlap})
+    store = SQLiteStore.open(directory, an, path=tmp)
+    try:
+        fill(store)
+    finally:
+        store.close()
+    if not _publish(tmp, SQLiteStore.db_path(directory)):
+        log.warning("another process built the index at %s first; using that one", directory)
+    return SQLiteStore.open(directory, an, expect_model=embedder.name, expect_dim=embedder.dim)
+
+
+def _seed_names(settings: Settings) -> frozenset[str]:
+    d = settings.seeds_dir
+    return frozenset(p.name for p in d.iterdir()) if d.is_dir() else frozenset()
+
+
+def open_store(settings: Settings, embedder: Embedder, *, build_if_missing: bool = True,
+               progress: bool = False) -> SQLiteStore:
+    """Open the knowledge base; migrate a format-2 index; build the seed index if there is none.
+
+    Only an index that holds nothing but the automatic seed articles is ever rebuilt on
+    its own (after a model change); one holding anything a user added is refused with
+    a message, never replaced.
+    """
+    d, params, an = settings.index_dir, chunk_params(settings), analyzer()
+    if not SQLiteStore.exists(d) and (old := legacy.read_manifest(d)) is not None:
+        if old.get("model") == embedder.name and int(old.get("dimension", 0)) == embedder.dim:
+            log.info("migrating the format-2 index at %s (no re-embedding)", d)
+            seeds = _seed_names(settings)
+            store = build_store(d, embedder, params,
+                                fill=lambda s: [s.write([w]) for w in legacy.read_legacy(d, seed_names=seeds)])
+            aside = d / "legacy-v2"
+            aside.mkdir(exist_ok=True)
+            for name in legacy.LEGACY_FILES:
+                if (d / name).exists():
+                    (d / name).rename(aside / name)
+            return store
+        raise IndexMismatchError(f"the old index at {d} was built with model {old.get('model')!r}; set "
+                                 f"ZHRAG_EMBED_MODEL to it to migrate, or move it aside")
+    if SQLiteStore.exists(d):
+        try:
+            return SQLiteStore.open(d, an, expect_model=embedder.name, expect_dim=embedder.dim)
+        except IndexMismatchError:
+            if set(SQLiteStore.read_origins(d)) - {"seeds"}:
+                raise
+            aside = d / f"{DB_NAME}.replaced-{time.strftime('%Y%m%d%H%M%S')}"
+            log.warning("the seed index at %s was built for another model; rebuilding it (old file kept as %s)",
+                        d, aside.name)
+            SQLiteStore.db_path(d).rename(aside)
+    elif not build_if_missing:
+        raise IndexNotFoundError(f"no index at {d}; build one with: zhrag build")
+    log.info("building the index at %s from %s", d, settings.seeds_dir)
+
+    def fill(store: SQLiteStore) -> None:
+        rep = Indexer(store, embedder, params).add_paths([settings.seeds_dir], origin="seeds", progress=progress,
+                                                         key_root=settings.seeds_dir.parent)
+        if not rep.added:
+            raise IndexNotFoundError(f"no articles could be read from {settings.seeds_dir}")
+
+    return build_store(d, embedder, params, fill=fill, progress=progress)
+
+
+def load_engine(settings: Settings, *, build_if_missing: bool = True, progress: bool = False) -> Engine:
+    """Load the embedder and the knowledge base at ``settings.index_dir``."""
     embedder = load_embedder(settings.embed_model, cache_dir=settings.cache_dir,
                              batch_size=settings.embed_batch_size, dtype=settings.embed_dtype)
-    params = ChunkParams(settings.chunk_size, settings.chunk_overlap)
-    store: IndexStore | None = None
-    if not rebuild:
-        try:
-            store = IndexStore.load(settings.index_dir, expect_model=embedder.name, expect_dim=embedder.dim)
-        except IndexNotFoundError:
-            if not build_if_missing:
-                raise
-        except IndexMismatchError as exc:
-            # An index built automatically from the seeds is derived data: rebuild it. One
-            # built from a user's own files is not ours to throw away.
-            if IndexStore.read_manifest(settings.index_dir).get("origin") != "seeds":
-                raise
-            log.warning("rebuilding the default index: %s", exc)
-    if store is None:
-        log.info("building the index at %s from %s", settings.index_dir, settings.seeds_dir)
-        store, report = build_from_paths([settings.seeds_dir], embedder, params, progress=progress)
-        if not report.articles:
-            raise IndexNotFoundError(f"no articles could be read from {settings.seeds_dir}")
-        store.origin = "seeds"
-        store.save(settings.index_dir)
-    fusion = settings.fusion_params()
-    retriever = HybridRetriever(store, embedder, fusion)
-    return Engine(settings, embedder, store, retriever, make_generator(settings, embedder))
+    store = open_store(settings, embedder, build_if_missing=build_if_missing, progress=progress)
+    retriever = HybridRetriever(store, embedder, settings.fusion_params())
+    return Engine(settings, embedder, store, retriever, make_generator(settings, embedder),
+                  Indexer(store, embedder, chunk_params(settings)))
 
 
 def make_generator(settings: Settings, embedder: Embedder) -> AnswerGenerator:

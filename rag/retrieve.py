@@ -19,15 +19,15 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from index.store import IndexStore
+from index.store import Store
 from rag.embedding import Embedder
-from rag.types import Chunk, Hit
+from rag.types import Chunk, Filters, Hit
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
 
 class Retriever(Protocol):
-    def search(self, query: str, k: int) -> list[Hit]: ...
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]: ...
 
 
 Fusion = Literal["adaptive", "rrf"]
@@ -91,26 +91,37 @@ def rrf_fuse(rankings: Sequence[tuple[float, Sequence[Chunk]]], rrf_k: int) -> l
 
 
 class HybridRetriever:
-    """Searches one :class:`IndexStore` densely, lexically, or both fused.
+    """Searches one :class:`~index.store.Store` densely, lexically, or both fused.
 
-    Every hit carries the dense cosine of its chunk (computed for BM25-only finds too) so
-    the composer can judge relevance on one absolute scale whatever the mode.
+    In hybrid and dense mode every hit carries the dense cosine of its chunk (computed
+    for BM25-only finds too) so the composer can judge relevance on one absolute scale.
+    BM25-only mode never embeds the query. Both candidate lists come from one snapshot
+    of the store, under the same filters, applied before either list is cut to size.
     """
 
-    def __init__(self, store: IndexStore, embedder: Embedder, params: FusionParams = FusionParams(),
+    def __init__(self, store: Store, embedder: Embedder, params: FusionParams = FusionParams(),
                  mode: Mode = "hybrid") -> None:
         self.store = store
         self.embedder = embedder
         self.params = params
         self.mode = mode
 
-    def search(self, query: str, k: int) -> list[Hit]:
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         if k <= 0:
             return []
         n = max(k, self.params.candidates)
-        qvec = self.embedder.embed_queries([query])[0]
-        dense = self.store.search_dense(qvec, n) if self.mode != "bm25" else []
-        lexical = self.store.search_lexical(query, n) if self.mode != "dense" else []
+        qvec = self.embedder.embed_queries([query])[0] if self.mode != "bm25" else None
+        with self.store.reading():
+            dense = self.store.search_dense(qvec, n, filters) if qvec is not None else []
+            lexical = self.store.search_lexical(query, n, filters) if self.mode != "dense" else []
+            top, cosine, bm25 = self._fuse(dense, lexical, k)
+            missing = [c for c, _ in top if c.id not in cosine]
+            if missing and qvec is not None:
+                cosine.update(zip([c.id for c in missing], self.store.dense_scores(qvec, missing), strict=True))
+        return [Hit(chunk=c, score=s, dense_score=cosine.get(c.id), bm25_score=bm25.get(c.id)) for c, s in top]
+
+    def _fuse(self, dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]],
+              k: int) -> tuple[list[tuple[Chunk, float]], dict[str, float], dict[str, float]]:
         cosine = {c.id: s for c, s in dense}
         bm25 = {c.id: s for c, s in lexical}
         if self.mode == "dense":
@@ -123,11 +134,7 @@ class HybridRetriever:
                               self.params.rrf_k)
         else:
             ranked = adaptive_fuse(dense, lexical, self.params)
-        top = ranked[:k]
-        missing = [c for c, _ in top if c.id not in cosine]
-        if missing:
-            cosine.update(zip([c.id for c in missing], self.store.dense_scores(qvec, missing), strict=True))
-        return [Hit(chunk=c, score=s, dense_score=cosine.get(c.id), bm25_score=bm25.get(c.id)) for c, s in top]
+        return list(ranked[:k]), cosine, bm25
 
     def with_mode(self, mode: Mode) -> HybridRetriever:
         return HybridRetriever(self.store, self.embedder, self.params, mode)

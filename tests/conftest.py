@@ -27,6 +27,16 @@ def seed_articles():
     return report.articles
 
 
+def store_of(directory: Path, embedder, articles):
+    """A fresh knowledge base in ``directory`` holding ``articles`` (chunked and embedded)."""
+    from rag.chunking import ChunkParams
+    from rag.indexing import Indexer
+    from rag.pipeline import build_store
+
+    return build_store(directory, embedder, ChunkParams(),
+                       fill=lambda s: Indexer(s, embedder, ChunkParams()).add_articles(list(articles)))
+
+
 def hashing_settings(tmp: Path, **kw) -> Settings:
     return Settings(index_dir=tmp / "index", cache_dir=tmp / "cache", seeds_dir=SEEDS, embed_model="hashing", **kw)
 

@@ -17,7 +17,7 @@ def test_ask_builds_the_default_index_and_answers(env, capsys):
     assert main(["ask", "长春市总工会设置了多少个竞赛项目", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) >= {"answer", "citations", "refused"}
-    assert (env / "idx" / "manifest.json").is_file()
+    assert (env / "idx" / "zhrag.db").is_file()
 
 
 def test_empty_question_is_an_error_not_a_traceback(env, capsys):

@@ -51,7 +51,7 @@ def models() -> dict[str, Any]:
 def chat_completions(body: ChatRequest, engine: EngineDep, request: Request):
     history = [Turn(m.role, m.text()) for m in body.messages[:-1]]
     question = body.messages[-1].text()
-    standalone, answer = engine.chat(history, question, body.top_k)
+    standalone, answer = engine.chat(history, question, body.top_k, body.filters.to_core() if body.filters else None)
     request.app.state.metrics.count_answer(answer.refused)
     cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())

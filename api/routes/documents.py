@@ -1,28 +1,55 @@
-"""Document add / list / delete. Every change is saved to disk before the response."""
+"""Document add / list / get / delete. Every change is committed before the response."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
 from api.deps import EngineDep, require_write_key
-from api.schemas import DocumentOut, DocumentsAdded, DocumentsIn
+from api.schemas import (
+    DATE_PATTERN,
+    NAME_PATTERN,
+    DocumentFull,
+    DocumentOut,
+    DocumentsAdded,
+    DocumentsIn,
+    FiltersIn,
+)
 from rag.ingest import article_from_record
 from rag.types import Article
 
 router = APIRouter(prefix="/documents", tags=["documents"])
+DocId = Annotated[str, Path(min_length=1, max_length=200, pattern=NAME_PATTERN)]
 
 
 @router.get("", response_model=list[DocumentOut], summary="List indexed articles")
-def list_documents(engine: EngineDep, offset: Annotated[int, Query(ge=0)] = 0,
-                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[DocumentOut]:
-    arts = list(engine.store.articles.values())[offset:offset + limit]
-    return [DocumentOut(doc_id=a.doc_id, title=a.title, chars=len(a.text), meta=dict(a.meta)) for a in arts]
+def list_documents(engine: EngineDep, offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                   collection: Annotated[list[str] | None, Query(max_length=50)] = None,
+                   column: Annotated[list[str] | None, Query(max_length=50)] = None,
+                   source: Annotated[list[str] | None, Query(max_length=50)] = None,
+                   date_from: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
+                   date_to: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None) -> list[DocumentOut]:
+    flt = FiltersIn(collections=collection or [], columns=column or [], sources=source or [],
+                    date_from=date_from, date_to=date_to).to_core()
+    return [DocumentOut(doc_id=a.doc_id, title=a.title, chars=a.chars, collection=a.collection, chunks=a.chunks,
+                        meta=a.meta) for a in engine.store.list_articles(offset, limit, flt)]
+
+
+@router.get("/{doc_id}", response_model=DocumentFull, summary="One article with its text",
+            responses={404: {"description": "no such article"}})
+def get_document(doc_id: DocId, engine: EngineDep) -> DocumentFull:
+    a = engine.store.get_article(doc_id)
+    if a is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no article with doc_id {doc_id!r}")
+    return DocumentFull(doc_id=a.doc_id, title=a.title, text=a.text, meta=dict(a.meta))
 
 
 @router.post("", response_model=DocumentsAdded, status_code=status.HTTP_201_CREATED,
-             dependencies=[Depends(require_write_key)], summary="Add or replace articles")
+             dependencies=[Depends(require_write_key)], summary="Add or replace articles",
+             description="All documents go in one transaction, or none does. A doc_id given twice: the last wins "
+                         "(listed in `duplicates`). A document identical to the stored one is not re-indexed.")
 def add_documents(body: DocumentsIn, engine: EngineDep) -> DocumentsAdded:
     articles: list[Article] = []
     for i, d in enumerate(body.documents):
@@ -33,15 +60,17 @@ def add_documents(body: DocumentsIn, engine: EngineDep) -> DocumentsAdded:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                                 f"documents[{i}]: no article text left after cleaning")
         articles.append(article)
-    report = engine.store.add_articles(articles, engine.embedder)
-    engine.save()
-    return DocumentsAdded(added=report.articles_added, replaced=report.articles_replaced,
-                          chunks=report.chunks_added, doc_ids=[a.doc_id for a in articles])
+    try:
+        report = engine.add_articles(articles, body.collection)
+    except ValueError as exc:  # the store refused a value (an unencodable character, say): nothing was written
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)[:300]) from exc
+    return DocumentsAdded(added=report.added, replaced=report.replaced, unchanged=report.unchanged,
+                          chunks=report.chunks, doc_ids=list(report.doc_ids), duplicates=list(report.duplicates))
 
 
 @router.delete("/{doc_id}", status_code=status.HTTP_204_NO_CONTENT,
-               dependencies=[Depends(require_write_key)], summary="Delete an article")
-def delete_document(doc_id: str, engine: EngineDep) -> None:
-    if engine.store.delete_documents([doc_id]) == 0:
+               dependencies=[Depends(require_write_key)], summary="Delete an article",
+               responses={404: {"description": "no such article"}})
+def delete_document(doc_id: DocId, engine: EngineDep) -> None:
+    if not engine.delete([doc_id]):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no article with doc_id {doc_id!r}")
-    engine.save()

@@ -14,8 +14,8 @@ router = APIRouter(tags=["operations"])
 @router.get("/health", response_model=Health)
 def health(engine: EngineDep) -> Health:
     stats = engine.store.stats()
-    return Health(status="ok", model=engine.store.model, dimension=engine.store.dim,
-                  articles=stats["articles"], chunks=stats["chunks"], index_dir=str(engine.settings.index_dir))
+    return Health(status="ok", model=engine.store.model, dimension=engine.store.dim, articles=stats["articles"],
+                  chunks=stats["chunks"], collections=stats["collections"], index_dir=str(engine.settings.index_dir))
 
 
 @router.get("/metrics", response_class=PlainTextResponse)

@@ -15,7 +15,7 @@ def test_every_sentence_is_cited_and_quotes_point_at_the_article(hashing_engine)
     numbers = {int(n) for n in re.findall(r"\[(\d+)\]", ans.text)}
     assert numbers == {c.n for c in ans.citations} == set(range(1, len(ans.citations) + 1))
     for c in ans.citations:
-        art = engine.store.articles[c.chunk.doc_id]
+        art = engine.store.get_article(c.chunk.doc_id)
         assert art.text[c.chunk.char_start:c.chunk.char_end] == c.chunk.text
         for q in c.quotes:
             assert art.text[q.start:q.end] == q.text

@@ -1,10 +1,9 @@
 import pytest
 
-from index.store import build_index
-from rag.chunking import ChunkParams
 from rag.embedding import HashingEmbedder
 from rag.retrieve import HybridRetriever, rrf_fuse
 from rag.types import Chunk
+from tests.conftest import store_of
 
 
 def _c(i: str) -> Chunk:
@@ -22,12 +21,13 @@ def test_rrf_matches_hand_computation():
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
-def test_each_mode_finds_the_article_by_its_words(seed_articles, mode):
+def test_each_mode_finds_the_article_by_its_words(seed_articles, mode, tmp_path):
     emb = HashingEmbedder()
-    r = HybridRetriever(build_index(seed_articles, emb, ChunkParams()), emb, mode=mode)
+    r = HybridRetriever(store_of(tmp_path, emb, seed_articles), emb, mode=mode)
     hits = r.search("长春市总工会设置竞赛项目多少个", 3)
     assert hits[0].chunk.title.startswith("长春市总工会")
-    assert all(h.dense_score is not None for h in hits)
+    # BM25-only search never embeds the query; the other modes score every hit by cosine.
+    assert all((h.dense_score is None) == (mode == "bm25") for h in hits)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 

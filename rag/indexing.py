@@ -1,0 +1,207 @@
+"""Indexing: chunk, embed, write. The store only keeps what this stage hands it.
+
+Identity lives here. An article's id is the one its user gave (a JSONL ``doc_id``, the
+API's field), or else it is derived from its collection, its source (the file's path)
+and its title, so re-ingesting an edited file *replaces* its articles rather than
+adding second copies; articles the file no longer holds are removed with it. A file
+whose bytes (and the ingest and chunking versions) are unchanged is skipped without
+parsing or embedding. Each file is written in its own transaction, so an interrupted
+run keeps every file it finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from index.store import DEFAULT_COLLECTION, ArticleWrite, Store
+from rag.chunking import ChunkParams, chunk_article
+from rag.embedding import Embedder
+from rag.ingest import SUPPORTED_SUFFIXES, IngestError, parse_file
+from rag.types import Article, stable_id
+
+log = logging.getLogger(__name__)
+
+# Bump when ingest output changes for the same bytes, so unchanged-file skipping re-parses.
+INGEST_VERSION = 3
+API_SOURCE = "api"
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    added: int = 0
+    replaced: int = 0
+    removed: int = 0
+    unchanged: int = 0  # articles (or whole files) skipped because nothing changed
+    chunks: int = 0
+    files: int = 0
+    duplicates: tuple[str, ...] = ()
+    doc_ids: tuple[str, ...] = ()
+    errors: tuple[IngestError, ...] = field(default=())
+
+    def __add__(self, o: IndexReport) -> IndexReport:
+        return IndexReport(self.added + o.added, self.replaced + o.replaced, self.removed + o.removed,
+                           self.unchanged + o.unchanged, self.chunks + o.chunks, self.files + o.files,
+                           self.duplicates + o.duplicates, self.doc_ids + o.doc_ids, self.errors + o.errors)
+
+
+def assign_ids(articles: Sequence[Article], collection: str, source_key: str) -> list[Article]:
+    """Ids from collection, source and title (numbered when a title repeats), unless given."""
+    seen: dict[str, int] = {}
+    out = []
+    for a in articles:
+        if a.given_id:
+            out.append(a)
+            continue
+        n = seen[a.title] = seen.get(a.title, 0) + 1
+        out.append(replace(a, doc_id=stable_id(collection, source_key, a.title, n)))
+    return out
+
+
+def content_hash(*parts: object, params: ChunkParams) -> str:
+    h = hashlib.sha256()
+    for p in (*parts, f"ingest{INGEST_VERSION}", f"chunk{params.size},{params.overlap}"):
+        h.update(p if isinstance(p, bytes) else str(p).encode("utf-8", "surrogatepass"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def article_hash(a: Article, params: ChunkParams) -> str:
+    return content_hash(a.title, a.text, json.dumps(dict(a.meta), ensure_ascii=False, sort_keys=True, default=str),
+                        params=params)
+
+
+def prepare(articles: Sequence[Article], embedder: Embedder, params: ChunkParams, *, collection: str,
+            source_keys: Sequence[str], hashes: Sequence[str], origin: str, progress: bool = False) -> list[ArticleWrite]:
+    """Chunk and embed articles (one embedding call for the batch) into writes for the store."""
+    chunks = [tuple(chunk_article(a, params)) for a in articles]
+    flat = [c for cs in chunks for c in cs]
+    vecs = (embedder.embed_documents([c.embedding_text() for c in flat], progress=progress)
+            if flat else np.zeros((0, embedder.dim), np.float32))
+    out, i = [], 0
+    for a, cs, key, h in zip(articles, chunks, source_keys, hashes, strict=True):
+        out.append(ArticleWrite(a, cs, np.asarray(vecs[i:i + len(cs)], np.float32), collection, key, h, origin))
+        i += len(cs)
+    return out
+
+
+class Indexer:
+    """Adds files and articles to a store through the chunker and the embedder."""
+
+    def __init__(self, store: Store, embedder: Embedder, params: ChunkParams) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.params = params
+
+    def add_articles(self, articles: Sequence[Article], *, collection: str = DEFAULT_COLLECTION,
+                     origin: str = "user", progress: bool = False) -> IndexReport:
+        """Articles that stand alone (API documents): each is its own source; unchanged ones are skipped."""
+        articles = [a if a.given_id else replace(a, doc_id=stable_id(collection, API_SOURCE, a.title, a.text))
+                    for a in articles]
+        keys = [f"{API_SOURCE}:{a.doc_id}" for a in articles]
+        hashes = [article_hash(a, self.params) for a in articles]
+        known = self.store.source_hashes(collection, keys)
+        todo = [i for i, (k, h) in enumerate(zip(keys, hashes, strict=True)) if known.get(k) != h]
+        writes = prepare([articles[i] for i in todo], self.embedder, self.params, collection=collection,
+                         source_keys=[keys[i] for i in todo], hashes=[hashes[i] for i in todo], origin=origin,
+                         progress=progress)
+        rep = self.store.write(writes) if writes else None
+        return IndexReport(added=rep.added if rep else 0, replaced=rep.replaced if rep else 0,
+                           unchanged=len(articles) - len(todo), chunks=rep.chunks if rep else 0,
+                           duplicates=rep.duplicates if rep else (),
+                           doc_ids=tuple(dict.fromkeys(a.doc_id for a in articles)))
+
+    def add_paths(self, paths: Iterable[Path | str], *, collection: str = DEFAULT_COLLECTION, origin: str = "user",
+                  progress: bool = False, key_root: Path | None = None) -> IndexReport:
+        """Files and folders, one transaction per file; bad files are reported and skipped.
+
+        A file's source key is its absolute path (or its path under ``key_root``), so the
+        same file reached by another argument is still the same source.
+        """
+        files = list(iter_sources(paths))
+        total = IndexReport()
+        bar = tqdm(files, desc="indexing files", unit="file", disable=not progress)
+        for path in bar:
+            bar.set_postfix_str(path.name[-40:], refresh=False)
+            total = total + self._add_file(path, collection, origin, key_root)
+        bar.close()
+        return total
+
+    def _add_file(self, path: Path, collection: str, origin: str, key_root: Path | None) -> IndexReport:
+        if not path.is_file():
+            return IndexReport(errors=(IngestError(str(path), "no such file"),))
+        key = source_key(path, key_root)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            return IndexReport(errors=(IngestError(str(path), f"cannot read: {exc.strerror or exc}"),))
+        h = content_hash(raw, params=self.params)
+        if self.store.source_hashes(collection, [key]).get(key) == h:
+            return IndexReport(unchanged=1, files=1)
+        try:
+            articles = assign_ids(parse_file(path, raw), collection, key)
+            writes = prepare(articles, self.embedder, self.params, collection=collection,
+                             source_keys=[key] * len(articles), hashes=[h] * len(articles), origin=origin)
+            rep = self.store.write(writes, replace_sources=[(collection, key)])
+        except IngestError as exc:
+            log.warning("skipped %s", exc)
+            return IndexReport(errors=(exc,))
+        except ValueError as exc:  # the store refused something in it (a bad character, say)
+            log.warning("skipped %s: %s", path, exc)
+            return IndexReport(errors=(IngestError(str(path), str(exc)),))
+        return IndexReport(rep.added, rep.replaced, rep.removed, 0, rep.chunks, 1, rep.duplicates,
+                           tuple(a.doc_id for a in articles))
+
+    def reembed_from(self, source: Store, *, progress: bool = False, batch: int = 64) -> IndexReport:
+        """Copy every article of another store into this one, chunked and embedded anew."""
+        total = IndexReport()
+        group: list[tuple[Article, str, str, str, str]] = []
+
+        def flush() -> IndexReport:
+            by_coll: dict[tuple[str, str], list[tuple[Article, str, str, str, str]]] = {}
+            for g in group:
+                by_coll.setdefault((g[1], g[4]), []).append(g)
+            rep = IndexReport()
+            for (coll, origin), items in by_coll.items():
+                writes = prepare([i[0] for i in items], self.embedder, self.params, collection=coll,
+                                 source_keys=[i[2] for i in items], hashes=[i[3] for i in items], origin=origin)
+                r = self.store.write(writes)
+                rep = rep + IndexReport(added=r.added, chunks=r.chunks)
+            group.clear()
+            return rep
+
+        n = source.stats()["articles"]
+        for article, info in tqdm(source.iter_articles(), total=n, desc="re-embedding", unit="article",
+                                  disable=not progress):
+            group.append((article, info.collection, info.source_key, info.content_hash, info.origin))
+            if len(group) >= batch:
+                total = total + flush()
+        if group:
+            total = total + flush()
+        return total
+
+
+def source_key(path: Path, key_root: Path | None = None) -> str:
+    p = path.resolve()
+    if key_root is not None:
+        try:
+            return p.relative_to(key_root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return p.as_posix()
+
+
+def iter_sources(paths: Iterable[Path | str]) -> Iterator[Path]:
+    """Files as given, and the supported files under folders, in a stable order."""
+    for p in map(Path, paths):
+        if p.is_dir():
+            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES)
+        else:
+            yield p

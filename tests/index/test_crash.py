@@ -1,0 +1,84 @@
+"""Kill a writing process with SIGKILL at random moments: every committed article survives,
+and the index holds exactly the state before or after the interrupted change."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from index.sqlite import SQLiteStore
+from rag.chunking import ChunkParams, chunk_text
+from rag.embedding import HashingEmbedder
+from rag.lexical import analyzer
+from rag.pipeline import build_store
+from tests.index.crash_worker import text_of
+
+ROOT = Path(__file__).resolve().parents[2]
+KILLS = 20
+
+
+def _state(directory: Path) -> dict[str, int]:
+    """doc_id -> version of what the index holds, after checking it is whole and consistent."""
+    store = SQLiteStore.open(directory, analyzer())
+    try:
+        assert store.check() == []
+        out = {}
+        for info in store.list_articles(limit=100000):
+            a = store.get_article(info.doc_id)
+            v = int(a.meta["version"])
+            assert a.text == text_of(a.doc_id, v), "an article's text was damaged"
+            assert info.chunks == len(chunk_text(a.text, ChunkParams())), "an article lost chunks"
+            hits = store.search_lexical(f"标记{a.doc_id}v{v}", 50)
+            assert a.doc_id in {c.doc_id for c, _ in hits}, "an article is missing from the lexical index"
+            out[a.doc_id] = v
+        assert store.stats()["chunks"] == sum(i.chunks for i in store.list_articles(limit=100000))
+        return out
+    finally:
+        store.close()
+
+
+def _apply(state: dict[str, int], op: str, doc_id: str, version: int) -> dict[str, int]:
+    new = dict(state)
+    if op == "delete":
+        new.pop(doc_id, None)
+    else:
+        new[doc_id] = version
+    return new
+
+
+def test_sigkill_mid_write_keeps_every_committed_article(tmp_path):
+    directory = tmp_path / "idx"
+    build_store(directory, HashingEmbedder(), ChunkParams(), fill=lambda s: None).close()
+    rnd = random.Random(7)
+    state: dict[str, int] = {}
+    interrupted = 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for round_ in range(KILLS):
+        proc = subprocess.Popen([sys.executable, "-m", "tests.index.crash_worker", str(directory), str(round_)],
+                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "READY", proc.stderr.read() if proc.stderr else ""
+        time.sleep(rnd.uniform(0.05, 0.8))
+        proc.send_signal(signal.SIGKILL)
+        out, _ = proc.communicate()
+        before = dict(state)
+        pending = None
+        for line in out.splitlines():
+            word, op, doc_id, version = line.split()
+            if word == "BEGIN":
+                pending = (op, doc_id, int(version))
+            else:
+                before = _apply(before, op, doc_id, int(version))
+                pending = None
+        after = _apply(before, *pending) if pending else before
+        got = _state(directory)
+        assert got in (before, after), f"round {round_}: state is neither before nor after the interrupted change"
+        interrupted += pending is not None and before != after
+        state = got
+    assert state, "the worker never committed anything"
+    assert interrupted >= KILLS // 2, f"only {interrupted} kills landed inside a change"
