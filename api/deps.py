@@ -5,10 +5,12 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, Header, HTTPException, Query, Request, status
 
+from api.schemas import DATE_PATTERN
 from rag.pipeline import Engine
 from rag.settings import Settings
+from rag.types import Filters, date_key
 
 
 def get_engine(request: Request) -> Engine:
@@ -54,3 +56,23 @@ def require_chat_key(settings: SettingsDep, authorization: Annotated[str | None,
     """Question endpoints need the key only when ZHRAG_CHAT_REQUIRES_KEY is set too."""
     if settings.chat_requires_key:
         _check(settings, authorization, x_api_key)
+
+
+def query_filters(
+        collection: Annotated[list[str] | None, Query(max_length=50, description="only these collections")] = None,
+        column: Annotated[list[str] | None, Query(max_length=50, description="only these 栏目")] = None,
+        source: Annotated[list[str] | None, Query(max_length=50, description="only these sources")] = None,
+        date_from: Annotated[str | None, Query(pattern=DATE_PATTERN, description="published on or after")] = None,
+        date_to: Annotated[str | None, Query(pattern=DATE_PATTERN, description="published on or before")] = None,
+) -> Filters | None:
+    """Filters given as query parameters (GET endpoints); the same fields as the JSON ``filters``."""
+    for name, v in (("date_from", date_from), ("date_to", date_to)):
+        if v is not None and not date_key(v):
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                [{"loc": ["query", name], "msg": "not a calendar date (YYYY-MM-DD)",
+                                  "type": "value_error"}])
+    f = Filters(tuple(collection or ()), tuple(column or ()), tuple(source or ()), date_from, date_to)
+    return None if f.is_empty() else f
+
+
+FiltersDep = Annotated[Filters | None, Depends(query_filters)]

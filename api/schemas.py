@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from rag.types import Answer, Citation, Filters, Hit
+from rag.types import Answer, Citation, Filters, Hit, date_key
 
 # A hard ceiling for the schema; the configured ZHRAG_MAX_QUESTION_CHARS is checked too.
 QUESTION_MAX = 2000
@@ -32,6 +32,13 @@ class FiltersIn(BaseModel):
     sources: list[str] = Field(default=[], max_length=50, description="sources, e.g. 中工网")
     date_from: str | None = Field(default=None, pattern=DATE_PATTERN, description="published on or after")
     date_to: str | None = Field(default=None, pattern=DATE_PATTERN, description="published on or before")
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _real_date(cls, v: str | None) -> str | None:
+        if v is not None and not date_key(v):
+            raise ValueError("not a calendar date (YYYY-MM-DD)")
+        return v
 
     def to_core(self) -> Filters | None:
         f = Filters(tuple(self.collections), tuple(self.columns), tuple(self.sources), self.date_from, self.date_to)

@@ -38,7 +38,8 @@ def store_of(directory: Path, embedder, articles):
 
 
 def hashing_settings(tmp: Path, **kw) -> Settings:
-    return Settings(index_dir=tmp / "index", cache_dir=tmp / "cache", seeds_dir=SEEDS, embed_model="hashing", **kw)
+    return Settings(**{"index_dir": tmp / "index", "cache_dir": tmp / "cache", "seeds_dir": SEEDS,
+                       "embed_model": "hashing", **kw})
 
 
 @pytest.fixture()

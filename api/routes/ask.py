@@ -6,13 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.deps import EngineDep, require_chat_key
+from api.deps import EngineDep, FiltersDep, require_chat_key
 from api.schemas import (
-    DATE_PATTERN,
     QUESTION_MAX,
     AskRequest,
     AskResponse,
-    FiltersIn,
     SearchHit,
     SearchResponse,
 )
@@ -33,12 +31,6 @@ def search(engine: EngineDep,
            q: Annotated[str, Query(min_length=1, max_length=QUESTION_MAX, description="the query")],
            k: Annotated[int, Query(ge=1, le=100, description="how many passages")] = 5,
            mode: Annotated[Mode, Query(description="hybrid, dense or bm25")] = "hybrid",
-           collection: Annotated[list[str] | None, Query(max_length=50, description="only these collections")] = None,
-           column: Annotated[list[str] | None, Query(max_length=50, description="only these 栏目")] = None,
-           source: Annotated[list[str] | None, Query(max_length=50, description="only these sources")] = None,
-           date_from: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
-           date_to: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None) -> SearchResponse:
-    flt = FiltersIn(collections=collection or [], columns=column or [], sources=source or [],
-                    date_from=date_from, date_to=date_to).to_core()
+           flt: FiltersDep = None) -> SearchResponse:
     query, hits = engine.search(q, k, mode, flt)
     return SearchResponse(query=query, hits=[SearchHit.of(i, h) for i, h in enumerate(hits, 1)])

@@ -6,15 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
-from api.deps import EngineDep, require_write_key
+from api.deps import EngineDep, FiltersDep, require_write_key
 from api.schemas import (
-    DATE_PATTERN,
     NAME_PATTERN,
     DocumentFull,
     DocumentOut,
     DocumentsAdded,
     DocumentsIn,
-    FiltersIn,
 )
 from rag.ingest import article_from_record
 from rag.types import Article
@@ -26,13 +24,7 @@ DocId = Annotated[str, Path(min_length=1, max_length=200, pattern=NAME_PATTERN)]
 @router.get("", response_model=list[DocumentOut], summary="List indexed articles")
 def list_documents(engine: EngineDep, offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                   collection: Annotated[list[str] | None, Query(max_length=50)] = None,
-                   column: Annotated[list[str] | None, Query(max_length=50)] = None,
-                   source: Annotated[list[str] | None, Query(max_length=50)] = None,
-                   date_from: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
-                   date_to: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None) -> list[DocumentOut]:
-    flt = FiltersIn(collections=collection or [], columns=column or [], sources=source or [],
-                    date_from=date_from, date_to=date_to).to_core()
+                   flt: FiltersDep = None) -> list[DocumentOut]:
     return [DocumentOut(doc_id=a.doc_id, title=a.title, chars=a.chars, collection=a.collection, chunks=a.chunks,
                         meta=a.meta) for a in engine.store.list_articles(offset, limit, flt)]
 

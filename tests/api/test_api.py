@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -119,3 +121,55 @@ def test_api_docs_need_no_cdn(client):
     for s in scripts:
         assert client.get(s).status_code == 200
     assert client.get("/openapi.json").json()["info"]["title"] == "zhrag"
+
+
+def test_cli_and_server_on_one_index_see_each_others_writes(live_server, tmp_path):
+    """`zhrag add` beside a running server: the server answers from it at once, and the
+    server's own additions are kept (3 of 3 were lost before the store was a database)."""
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.conftest import ROOT
+
+    env = {**os.environ, "ZHRAG_EMBED_MODEL": "hashing", "ZHRAG_INDEX_DIR": str(tmp_path / "index"),
+           "ZHRAG_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    with httpx.Client(base_url=live_server.url, timeout=30) as http:
+        assert http.get("/health").json()["articles"] == 6
+        r = http.post("/documents", json={"documents": [{"doc_id": "srv1", "title": "服务器添加",
+                                                         "text": "海淀区工会举办读书会，二百名职工参加。"}]})
+        assert r.status_code == 201
+        for i in range(3):
+            doc = tmp_path / f"cli{i}.jsonl"
+            doc.write_text(json.dumps({"doc_id": f"cli{i}", "title": "命令行添加",
+                                       "text": f"朝阳区工会举办第{i}届篮球赛，三十支队伍参赛。"}, ensure_ascii=False),
+                           encoding="utf-8")
+            out = subprocess.run([sys.executable, "-m", "rag.cli", "add", str(doc)], env=env, cwd=ROOT,
+                                 capture_output=True, text=True, timeout=120)
+            assert out.returncode == 0, out.stderr
+            hits = http.get("/search", params={"q": f"第{i}届篮球赛", "k": 3, "mode": "bm25"}).json()["hits"]
+            assert hits[0]["doc_id"] == f"cli{i}"
+        assert http.get("/health").json()["articles"] == 10
+        listed = subprocess.run([sys.executable, "-m", "rag.cli", "search", "海淀区读书会", "--mode", "bm25"],
+                                env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert "服务器添加" in listed.stdout
+
+
+def test_filters_and_collections_over_http(client):
+    r = client.post("/documents", headers={"X-API-Key": "s3cret"}, json={"collection": "archive-2024", "documents": [
+        {"doc_id": "old1", "title": "旧闻", "text": "首开集团工会建设了工会驿站十个。", "date": "2024-03-01",
+         "column": "北京经验"}]})
+    assert r.status_code == 201
+    hits = client.get("/search", params={"q": "首开集团工会驿站", "collection": "archive-2024"}).json()["hits"]
+    assert [h["doc_id"] for h in hits] == ["old1"]
+    hits = client.get("/search", params={"q": "首开集团工会驿站", "date_to": "2024-12-31"}).json()["hits"]
+    assert [h["doc_id"] for h in hits] == ["old1"]
+    r = client.post("/ask", json={"question": "首开集团建了多少个工会驿站", "filters": {"collections": ["default"]}})
+    assert all(c["doc_id"] != "old1" for c in r.json()["citations"])
+    listed = client.get("/documents", params={"collection": "archive-2024"}).json()
+    assert [d["doc_id"] for d in listed] == ["old1"] and listed[0]["collection"] == "archive-2024"
+    assert client.get("/documents/old1").json()["text"] == "首开集团工会建设了工会驿站十个。"
+    assert client.get("/health").json()["collections"] == {"default": 6, "archive-2024": 1}
+    assert client.get("/search", params={"q": "工会", "date_from": "2024-13-99"}).status_code == 422
