@@ -5,19 +5,31 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI, Request, status
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
+from api.edge import BodyLimitMiddleware, unprocessable, validation_error
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import ask, chat, documents, health, page
+from rag.embedding import set_torch_threads
 from rag.pipeline import Engine, QuestionError, load_engine
 from rag.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+
+# Status codes any route may answer with, stated in the OpenAPI document.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "the body could not be parsed (not UTF-8, say)"},
+    401: {"description": "a valid API key is required"},
+    413: {"description": "the request body is over the size limit"},
+    422: {"description": "invalid input; `detail` names each field and the problem, never echoing it"},
+}
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -28,6 +40,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or get_settings()
         app.state.settings = s
+        set_torch_threads(s.torch_threads or 1)
         app.state.engine = engine or load_engine(s)
         stats = app.state.engine.store.stats()
         log.info("ready: %s articles, %s chunks, model %s", stats["articles"], stats["chunks"],
@@ -38,20 +51,21 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     # FastAPIOffline: the /docs and /redoc pages load their scripts from this server, not
     # from a CDN that an intranet cannot reach.
-    app = FastAPIOffline(title="zhrag", version="0.1.0", lifespan=lifespan,
+    app = FastAPIOffline(title="zhrag", version="0.1.0", lifespan=lifespan, responses=COMMON_RESPONSES,
                          description="Cited question answering over Chinese newspaper articles.")
     app.state.metrics = Metrics()
+    configured = settings or get_settings()
+    app.add_middleware(BodyLimitMiddleware, max_bytes=configured.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    origins = (settings or get_settings()).cors_origins
+    app.add_exception_handler(RequestValidationError, validation_error)
+    origins = configured.cors_origins
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["*"], allow_headers=["*"])
 
     @app.exception_handler(QuestionError)
     async def _question_error(_: Request, exc: QuestionError) -> JSONResponse:
         # Same shape as FastAPI's own validation errors, so clients handle one format.
-        return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            content={"detail": [{"loc": ["body", "question"], "msg": str(exc),
-                                                 "type": "value_error"}]})
+        return unprocessable(["body", "question"], str(exc))
 
     app.include_router(ask.router)
     app.include_router(documents.router)

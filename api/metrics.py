@@ -8,6 +8,10 @@ from collections import defaultdict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Label values come from this fixed set, never from the client: made-up methods and
+# unmatched paths are grouped, so the metrics cannot be grown without bound.
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -69,4 +73,5 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             path = getattr(route, "path", None) or "unmatched"
-            self.metrics.observe(scope["method"], path, status, time.perf_counter() - start)
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"
+            self.metrics.observe(method, path, status, time.perf_counter() - start)

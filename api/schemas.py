@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import math
+import re
+import unicodedata
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from rag.settings import (
+    MAX_CHAT_MESSAGE_CHARS,
+    MAX_CHAT_MESSAGES,
+    MAX_DOCUMENTS_PER_REQUEST,
+    MAX_ID_CHARS,
+    MAX_META_KEY_CHARS,
+    MAX_META_KEYS,
+    MAX_META_VALUE_CHARS,
+    MAX_QUESTION_CHARS,
+    MAX_TEXT_CHARS,
+    MAX_TITLE_CHARS,
+)
 from rag.types import Answer, Citation, Filters, Hit, date_key
 
-# A hard ceiling for the schema; the configured ZHRAG_MAX_QUESTION_CHARS is checked too.
-QUESTION_MAX = 2000
+QUESTION_MAX = MAX_QUESTION_CHARS
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(v: str) -> str:
+    """Every string the API takes: lone surrogates and control characters (other than tab
+    and line breaks) are refused, naming where; the rest is NFC-normalised, so that the
+    same words typed on two keyboards are the same text to search and to store."""
+    if m := _SURROGATE.search(v):
+        raise ValueError(f"contains an unencodable character (a lone surrogate) at position {m.start()}")
+    if m := _CONTROL.search(v):
+        raise ValueError(f"contains a control character U+{ord(m.group()):04X} at position {m.start()}")
+    return unicodedata.normalize("NFC", v)
 
 
 def _not_blank(v: str) -> str:
@@ -18,18 +45,31 @@ def _not_blank(v: str) -> str:
     return v
 
 
+def _not_dots(v: str) -> str:
+    if set(v) <= {"."}:
+        raise ValueError("must not consist of dots only")
+    return v
+
+
+Text = Annotated[str, AfterValidator(clean_text)]
+NonBlank = Annotated[str, AfterValidator(clean_text), AfterValidator(_not_blank)]
 NAME_PATTERN = r"^[\w.:\-]+$"
 NAME_MAX = 100
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX, pattern=NAME_PATTERN), AfterValidator(clean_text),
+                 AfterValidator(_not_dots)]
+DocIdStr = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS, pattern=NAME_PATTERN),
+                     AfterValidator(clean_text), AfterValidator(_not_dots)]
+Label = Annotated[str, Field(min_length=1, max_length=NAME_MAX), AfterValidator(clean_text)]
 
 
 class FiltersIn(BaseModel):
     """Which articles may answer: each list means "any of these"; dates are inclusive."""
 
     model_config = ConfigDict(extra="forbid")
-    collections: list[str] = Field(default=[], max_length=50, description="collection names")
-    columns: list[str] = Field(default=[], max_length=50, description="栏目 (column) names")
-    sources: list[str] = Field(default=[], max_length=50, description="sources, e.g. 中工网")
+    collections: list[Label] = Field(default=[], max_length=50, description="collection names")
+    columns: list[Label] = Field(default=[], max_length=50, description="栏目 (column) names")
+    sources: list[Label] = Field(default=[], max_length=50, description="sources, e.g. 中工网")
     date_from: str | None = Field(default=None, pattern=DATE_PATTERN, description="published on or after")
     date_to: str | None = Field(default=None, pattern=DATE_PATTERN, description="published on or before")
 
@@ -47,11 +87,9 @@ class FiltersIn(BaseModel):
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question: str = Field(min_length=1, max_length=QUESTION_MAX, description="the question, in Chinese")
-    top_k: int = Field(default=5, ge=1, le=50, description="passages to retrieve")
+    question: NonBlank = Field(min_length=1, max_length=QUESTION_MAX, description="the question, in Chinese")
+    top_k: int = Field(default=5, ge=1, le=50, strict=True, description="passages to retrieve")
     filters: FiltersIn | None = Field(default=None, description="restrict the articles that may answer")
-
-    _q = field_validator("question")(_not_blank)
 
 
 class QuoteOut(BaseModel):
@@ -109,20 +147,43 @@ class SearchResponse(BaseModel):
 
 
 class DocumentIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    title: str = Field(min_length=1, max_length=500)
-    text: str = Field(min_length=1, max_length=1_000_000)
-    doc_id: str | None = Field(default=None, max_length=200, pattern=r"^[\w.:\-]+$")
-    source: str | None = None
-    date: str | None = None
+    """An article. Other keys are kept as metadata: at most 20, names up to 50 characters,
+    values strings (up to 2,000 characters), numbers or booleans; anything else is refused."""
 
-    _t = field_validator("title", "text")(_not_blank)
+    model_config = ConfigDict(extra="allow")
+    title: NonBlank = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    text: NonBlank = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    doc_id: DocIdStr | None = None
+    source: Label | None = None
+    date: str | None = Field(default=None, pattern=DATE_PATTERN, description="publication date, YYYY-MM-DD")
+    column: Label | None = Field(default=None, description="栏目")
+
+    @model_validator(mode="after")
+    def _metadata(self) -> DocumentIn:
+        extra = self.model_extra or {}
+        if len(extra) > MAX_META_KEYS:
+            raise ValueError(f"at most {MAX_META_KEYS} metadata keys are kept; got {len(extra)}")
+        for k, v in extra.items():
+            if len(k) > MAX_META_KEY_CHARS or not k.strip():
+                raise ValueError(f"metadata key names are 1 to {MAX_META_KEY_CHARS} characters")
+            clean_text(k)
+            if isinstance(v, str):
+                if len(v) > MAX_META_VALUE_CHARS:
+                    raise ValueError(f"metadata value {k[:50]!r} is over {MAX_META_VALUE_CHARS} characters")
+                extra[k] = clean_text(v)
+            elif isinstance(v, float) and not math.isfinite(v):
+                raise ValueError(f"metadata value {k[:50]!r} is not a finite number")
+            elif not isinstance(v, bool | int | float):
+                raise ValueError(f"metadata value {k[:50]!r} must be a string, number or boolean")
+        if self.date is not None and not date_key(self.date):
+            raise ValueError("date is not a calendar date (YYYY-MM-DD)")
+        return self
 
 
 class DocumentsIn(BaseModel):
-    documents: list[DocumentIn] = Field(min_length=1, max_length=1000)
-    collection: str = Field(default="default", min_length=1, max_length=NAME_MAX, pattern=NAME_PATTERN,
-                            description="the collection the documents go into")
+    model_config = ConfigDict(extra="forbid")
+    documents: list[DocumentIn] = Field(min_length=1, max_length=MAX_DOCUMENTS_PER_REQUEST)
+    collection: Name = Field(default="default", description="the collection the documents go into")
 
 
 class DocumentsAdded(BaseModel):
@@ -165,14 +226,15 @@ class Health(BaseModel):
 
 class ContentPart(BaseModel):
     model_config = ConfigDict(extra="allow")
-    type: str
-    text: str | None = None
+    type: str = Field(max_length=50)
+    text: Annotated[str, Field(max_length=MAX_CHAT_MESSAGE_CHARS), AfterValidator(clean_text)] | None = None
 
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[ContentPart] | None = None
+    content: Annotated[str, Field(max_length=MAX_CHAT_MESSAGE_CHARS), AfterValidator(clean_text)] | \
+        list[ContentPart] | None = None
 
     def text(self) -> str:
         if self.content is None:
@@ -186,9 +248,9 @@ class ChatRequest(BaseModel):
     # OpenAI clients send many optional parameters (temperature, top_p, user...): accept and ignore.
     model_config = ConfigDict(extra="allow")
     model: str = "zhrag"
-    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
-    stream: bool = False
-    top_k: int = Field(default=5, ge=1, le=50, description="zhrag extension: passages to retrieve")
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_CHAT_MESSAGES)
+    stream: bool = Field(default=False, strict=True)
+    top_k: int = Field(default=5, ge=1, le=50, strict=True, description="zhrag extension: passages to retrieve")
     filters: FiltersIn | None = Field(default=None, description="zhrag extension: restrict the articles")
 
     @field_validator("messages")

@@ -20,7 +20,7 @@ from index.store import DEFAULT_COLLECTION, IndexMismatchError, IndexNotFoundErr
 from rag.chunking import ChunkParams
 from rag.compose import AnswerGenerator, ComposeParams, ExtractiveComposer
 from rag.conversation import Turn, standalone_question
-from rag.embedding import Embedder, load_embedder
+from rag.embedding import Embedder, load_embedder, set_torch_threads
 from rag.indexing import Indexer, IndexReport
 from rag.lexical import analyzer
 from rag.retrieve import HybridRetriever, Mode, Retriever
@@ -182,6 +182,8 @@ def load_engine(settings: Settings, *, build_if_missing: bool = True, progress: 
     """Load the embedder and the knowledge base at ``settings.index_dir``."""
     embedder = load_embedder(settings.embed_model, cache_dir=settings.cache_dir,
                              batch_size=settings.embed_batch_size, dtype=settings.embed_dtype)
+    if settings.torch_threads:
+        set_torch_threads(settings.torch_threads)
     store = open_store(settings, embedder, build_if_missing=build_if_missing, progress=progress)
     retriever = HybridRetriever(store, embedder, settings.fusion_params())
     return Engine(settings, embedder, store, retriever, make_generator(settings, embedder),

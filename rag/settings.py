@@ -18,6 +18,20 @@ if TYPE_CHECKING:  # imported lazily at run time: rag.retrieve pulls in FAISS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# Request limits: the one place they are set. The HTTP schema states these (so the OpenAPI
+# document says exactly what is enforced); Settings may lower the question length only.
+MAX_QUESTION_CHARS = 500
+MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_TITLE_CHARS = 500
+MAX_TEXT_CHARS = 1_000_000
+MAX_DOCUMENTS_PER_REQUEST = 500
+MAX_META_KEYS = 20
+MAX_META_KEY_CHARS = 50
+MAX_META_VALUE_CHARS = 2000
+MAX_CHAT_MESSAGES = 100
+MAX_CHAT_MESSAGE_CHARS = 20_000
+MAX_ID_CHARS = 200
+
 
 def _default_cache() -> Path:
     import os
@@ -53,7 +67,12 @@ class Settings(BaseSettings):
 
     # Answering.
     max_answer_sentences: int = Field(default=4, ge=1, le=20)
-    max_question_chars: int = Field(default=500, ge=10)
+    max_question_chars: int = Field(default=MAX_QUESTION_CHARS, ge=10, le=MAX_QUESTION_CHARS)
+    max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024, le=MAX_BODY_BYTES)
+
+    # Torch threads per process. Serving: 1, so that concurrent requests do not oversubscribe
+    # the cores (each request's query embedding runs on its own worker thread).
+    torch_threads: int | None = Field(default=None, ge=1, le=64)
 
     # Answer generator: "extractive" (offline default), "openai" (any OpenAI-compatible
     # server: vLLM, Ollama...) or "local" (Qwen2.5 0.5B via llama.cpp, extra [llm]).

@@ -46,7 +46,8 @@ def add_documents(body: DocumentsIn, engine: EngineDep) -> DocumentsAdded:
     articles: list[Article] = []
     for i, d in enumerate(body.documents):
         extra = {k: v for k, v in (d.model_extra or {}).items() if isinstance(v, str | int | float | bool)}
-        meta = {k: v for k, v in {"source": d.source, "date": d.date, **extra}.items() if v is not None}
+        meta = {k: v for k, v in {"source": d.source, "date": d.date, "column": d.column, **extra}.items()
+                if v is not None}
         article = article_from_record(d.title, d.text, source_path="api", doc_id=d.doc_id, meta=meta)
         if article is None:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
