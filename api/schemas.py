@@ -123,6 +123,9 @@ class CitationOut(PassageOut):
 class AskResponse(BaseModel):
     answer: str
     refused: bool
+    refusal_reason: Literal["no_passages", "not_relevant", "focus_missing"] | None = Field(
+        default=None, description="why it refused: no passages, none close to the question, or none naming "
+                                  "what the question asks about")
     citations: list[CitationOut]
 
     @staticmethod

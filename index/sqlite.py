@@ -124,8 +124,9 @@ def check_text(name: str, value: str) -> None:
 
 
 def _fts_query(terms: Sequence[str]) -> str:
-    uniq = dict.fromkeys(t for t in terms if any(ch.isalnum() for ch in t))
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in uniq)
+    """An OR of quoted terms. Repeats are kept: FTS5 scores each occurrence, so a term the
+    question repeats weighs more (as bm25s did; de-duplicating cost 0.028 BM25 MRR@10 on DuReader)."""
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms if any(ch.isalnum() for ch in t))
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,16 @@ from typing import Protocol
 from rag.chunking import split_sentences
 from rag.embedding import Embedder
 from rag.lexical import bigram_set, content_words, term_coverage
+from rag.question import mentions, names_entities, question_entities, question_focus
 from rag.types import Answer, Citation, Hit, Quote
 
 log = logging.getLogger(__name__)
 
 REFUSAL = "抱歉，现有文章中没有找到能够回答这个问题的内容。"
+
+
+def refusal(hits: Sequence[Hit], reason: str) -> Answer:
+    return Answer(text=REFUSAL, citations=(), refused=True, hits=tuple(hits), refusal_reason=reason)
 
 
 class AnswerGenerator(Protocol):
@@ -121,11 +126,25 @@ class ExtractiveComposer:
         return out
 
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
+        if not hits:
+            return refusal(hits, "no_passages")
         if not is_answerable(question, hits, self.params):
-            return Answer(text=REFUSAL, citations=(), refused=True, hits=tuple(hits))
+            return refusal(hits, "not_relevant")
         cands = sorted(self._candidates(question, hits), key=lambda c: -c.score)
         if not cands:
-            return Answer(text=REFUSAL, citations=(), refused=True, hits=tuple(hits))
+            return refusal(hits, "no_passages")
+        # A factoid question is answered only by sentences that name what it asks about;
+        # a passage on the topic that never names it (no 主席 in an article asked for its
+        # 工会主席) does not answer it, however close it is.
+        # It must also come from a passage about the question's own places and bodies: the
+        # 负责人 of 东城区总工会 is no answer to who leads 长春市总工会.
+        focus = question_focus(question)
+        if focus is not None:
+            entities = question_entities(question)
+            cands = [c for c in cands if mentions(c.quote.text, focus)
+                     and names_entities(c.hit.chunk.embedding_text(), entities)]
+            if not cands:
+                return refusal(hits, "focus_missing")
         top = cands[0].score
         chosen: list[_Candidate] = []
         for c in cands:

@@ -17,7 +17,7 @@ from typing import Protocol
 import httpx
 
 from rag.citations import answer_from_checked, check_generated
-from rag.compose import REFUSAL, AnswerGenerator, ComposeParams, is_answerable
+from rag.compose import AnswerGenerator, ComposeParams, is_answerable, refusal
 from rag.types import Answer, Hit
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class CheckedGenerator:
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
         hits = list(hits)
         if not is_answerable(question, hits, self.params):
-            return Answer(text=REFUSAL, citations=(), refused=True, hits=tuple(hits))
+            return refusal(hits, "not_relevant" if hits else "no_passages")
         try:
             text = self.backend.complete(build_messages(question, hits))
         except GeneratorError as exc:
@@ -95,7 +95,7 @@ class CheckedGenerator:
             log.warning("generator unavailable, answering extractively: %s", exc)
             return self.fallback.compose(question, hits)
         if NO_ANSWER_MARK in text:
-            return Answer(text=REFUSAL, citations=(), refused=True, hits=tuple(hits))
+            return refusal(hits, "not_relevant")
         ans = answer_from_checked(check_generated(text, hits, question=question), hits)
         if ans is not None:
             return ans
@@ -104,4 +104,4 @@ class CheckedGenerator:
         if self.fallback is not None:
             log.info("no generated sentence was supported by the passages; answering extractively")
             return self.fallback.compose(question, hits)
-        return Answer(text=REFUSAL, citations=(), refused=True, hits=tuple(hits))
+        return refusal(hits, "not_relevant")

@@ -181,10 +181,14 @@ class Answer:
     refused: bool = False
     hits: tuple[Hit, ...] = ()
     short: str = ""  # the single best span (for span-scored evaluation and previews)
+    # Why it refused, for machines: "no_passages", "not_relevant" (nothing close to the
+    # question) or "focus_missing" (close to the topic, but nothing names what was asked).
+    refusal_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape shared by the CLI's --json and the HTTP API."""
-        return {"answer": self.text, "refused": self.refused, "citations": [c.to_dict() for c in self.citations]}
+        return {"answer": self.text, "refused": self.refused, "refusal_reason": self.refusal_reason,
+                "citations": [c.to_dict() for c in self.citations]}
 
 
 def _passage(c: Chunk) -> dict[str, Any]:

@@ -76,3 +76,27 @@ def test_instructions_planted_in_an_article_are_not_followed(e5, seed_articles, 
     assert not ans.refused
     assert "evil.example" not in ans.text and "停刊" not in ans.text
     assert any(c.chunk.title == "密云区总工会多措并举培育高技能人才队伍" for c in ans.citations)
+
+
+@pytest.fixture(scope="module")
+def seed_engine(e5, seed_articles, tmp_path_factory):
+    from rag.pipeline import answer as answer_fn  # noqa: F401 - the same composition the service uses
+    from tests.conftest import store_of
+
+    return HybridRetriever(store_of(tmp_path_factory.mktemp("refuse"), e5, seed_articles), e5), ExtractiveComposer(e5)
+
+
+@pytest.mark.parametrize("question", ["首开集团工会主席叫什么名字", "东城区总工会主席是谁", "长春市总工会的负责人叫什么名字"])
+def test_near_topic_questions_the_articles_cannot_answer_are_refused(seed_engine, question):
+    retriever, composer = seed_engine
+    ans = answer(question, retriever=retriever, composer=composer)
+    assert ans.refused and not ans.citations and ans.refusal_reason in ("focus_missing", "not_relevant")
+
+
+@pytest.mark.parametrize("question,expect", [("首开集团建了多少个工会驿站", "167个工会驿站"),
+                                             ("长春市总工会设置了多少个竞赛项目", "145个"),
+                                             ("密云区工匠学院的院长是谁", "副校长为院长")])
+def test_factoid_questions_the_articles_answer_are_answered(seed_engine, question, expect):
+    retriever, composer = seed_engine
+    ans = answer(question, retriever=retriever, composer=composer)
+    assert not ans.refused and expect in ans.text and ans.refusal_reason is None

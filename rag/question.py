@@ -1,0 +1,103 @@
+"""Question analysis: what a factoid question asks about.
+
+A passage can be close to a question's topic and still not answer it: the article on
+首开集团's union stations is the nearest thing to "首开集团工会主席叫什么名字", but it names no
+chairman. The *focus* is the thing the interrogative asks for: the noun before "是谁 /
+叫什么名字 / 在哪里 / 是什么时候" (工会主席, 院长, 九合空间) or the counted noun after "多少个 / 几个"
+(工会驿站, 竞赛项目). An answer must contain its focus; "how" and "why" questions, and
+"什么 / 哪些 + type word" ones (哪些单位, 什么打算), have no focus here: their type word is
+seldom in the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Interrogatives whose focus is the noun before them ("X 是谁", "X 在哪里").
+_ASKS_BEFORE = {"谁", "哪里", "哪儿", "何处", "何时", "何地", "几时"}
+# Interrogatives that count the noun after them ("多少个 X").
+_COUNTS = {"多少", "几"}
+# Words between the focus and the interrogative.
+_LINKS = {"是", "叫", "叫做", "在", "为", "有", "于", "的", "担任", "位于", "是在", "名叫"}
+_NAME_TAILS = {"名字", "人", "时候", "时间", "地方", "日子"}
+
+
+@dataclass(frozen=True)
+class QuestionFocus:
+    words: tuple[str, ...]  # the focus, as one or more adjacent words (joined they form the phrase)
+    kind: str  # "who", "where", "when", "count", "what"
+
+    @property
+    def phrase(self) -> str:
+        return "".join(self.words)
+
+
+def _is_noun(flag: str) -> bool:
+    return flag.startswith("n") or flag in ("vn", "nz", "j", "eng")
+
+
+@lru_cache(maxsize=4096)
+def question_focus(question: str) -> QuestionFocus | None:
+    """The focus of a factoid question, or None when it has none (how, why, type words)."""
+    import jieba.posseg as pseg
+
+    words = [(w.word, w.flag) for w in pseg.cut(question) if w.word.strip()]
+    for i, (w, _) in enumerate(words):
+        nxt = words[i + 1][0] if i + 1 < len(words) else ""
+        before = w in _ASKS_BEFORE or (w in ("什么", "哪") and nxt in _NAME_TAILS) or w == "什么时候"
+        if before:
+            j = i - 1
+            while j >= 0 and words[j][0] in _LINKS:
+                j -= 1
+            nouns = []
+            while j >= 0 and _is_noun(words[j][1]) and len(nouns) < 2:
+                nouns.insert(0, words[j][0])
+                j -= 1
+            if nouns:
+                kind = {"谁": "who", "哪里": "where", "哪儿": "where", "何处": "where", "何地": "where"}.get(
+                    w, "when" if w in ("何时", "几时", "什么时候") or nxt in ("时候", "时间", "日子") else
+                    "where" if nxt == "地方" else "who")
+                return QuestionFocus(tuple(nouns), kind)
+        if w in _COUNTS or (w[:1] == "几" or w[:2] == "多少") and words[i][1] == "m":
+            j = i + 1
+            if w in _COUNTS and j < len(words) and words[j][1] in ("q", "m"):  # the classifier: 个, 名, 项
+                j += 1
+            nouns = []
+            while j < len(words) and _is_noun(words[j][1]) and len(nouns) < 2:
+                nouns.append(words[j][0])
+                j += 1
+            if nouns:
+                return QuestionFocus(tuple(nouns), "count")
+    return None
+
+
+_ENTITY_FLAGS = ("ns", "nt", "nr", "nrt", "nz")
+_ADMIN_SUFFIX = "市省区县镇乡村"
+
+
+@lru_cache(maxsize=4096)
+def question_entities(question: str) -> tuple[str, ...]:
+    """Named places, organisations and people in the question (长春市, 首开, 苏家坨)."""
+    import jieba.posseg as pseg
+
+    out = []
+    for w in pseg.cut(question):
+        word = w.word.strip()
+        if len(word) >= 2 and w.flag in _ENTITY_FLAGS:
+            # 长春市 is often just 长春 in the text; 密云区 just 密云.
+            out.append(word[:-1] if len(word) > 2 and word[-1] in _ADMIN_SUFFIX else word)
+    return tuple(dict.fromkeys(out))
+
+
+def names_entities(text: str, entities: tuple[str, ...]) -> bool:
+    return all(e in text for e in entities)
+
+
+def mentions(text: str, focus: QuestionFocus) -> bool:
+    """Whether ``text`` names the focus: the whole phrase, or its last word (the head noun)
+    when that word is specific (two characters or more: 主席, 驿站, 院长)."""
+    if focus.phrase in text:
+        return True
+    head = focus.words[-1]
+    return len(head) >= 2 and head in text

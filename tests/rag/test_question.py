@@ -1,0 +1,30 @@
+import pytest
+
+from rag.question import mentions, question_entities, question_focus
+
+
+@pytest.mark.parametrize("question,phrase,kind", [
+    ("首开集团工会主席叫什么名字", "集团工会主席", "who"),
+    ("密云区工匠学院的院长是谁", "院长", "who"),
+    ("首开集团建了多少个工会驿站", "工会驿站", "count"),
+    ("长春市总工会设置了多少个竞赛项目", "竞赛项目", "count"),
+    ("九合空间在哪里", "九合空间", "where"),
+])
+def test_focus_of_factoid_questions(question, phrase, kind):
+    f = question_focus(question)
+    assert f is not None and (f.phrase, f.kind) == (phrase, kind)
+
+
+@pytest.mark.parametrize("question", ["密云区工匠学院怎么运作", "东城区总工会2025年有什么打算", "苏家坨镇总工会慰问了哪些单位"])
+def test_how_and_type_word_questions_have_no_focus(question):
+    assert question_focus(question) is None
+
+
+def test_mentions_takes_the_phrase_or_its_head_noun():
+    f = question_focus("首开集团工会主席叫什么名字")
+    assert mentions("首开集团工会主席张三表示", f) and mentions("该集团的工会主席介绍", f)
+    assert not mentions("首开集团工会相关负责人介绍", f)
+
+
+def test_entities_drop_administrative_suffixes():
+    assert question_entities("长春市总工会的负责人叫什么名字") == ("长春",)
