@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from index.dense import DenseFilter, DenseIndex
+from index.dense import DenseFilter, DenseIndex, QuantizedDenseIndex
 from index.store import (
     DEFAULT_COLLECTION,
     Analyzer,
@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 3
 DB_NAME = "zhrag.db"
 BUSY_TIMEOUT_MS = 30_000
+QUANTIZE_ABOVE = 300_000  # chunks; above this the dense index holds 8-bit codes (bench/store.py)
+RERANK_FACTOR = 4  # approximate candidates per result, re-scored exactly
 LABEL_KINDS = ("collection", "column", "source")
 
 SCHEMA = """
@@ -139,7 +141,7 @@ class _Labels:
 class SQLiteStore:
     """The knowledge base in one SQLite file. See the module docstring for the design."""
 
-    def __init__(self, path: Path, analyzer: Analyzer, meta: dict[str, str]) -> None:
+    def __init__(self, path: Path, analyzer: Analyzer, meta: dict[str, str], *, quantized: bool = False) -> None:
         self.path = path
         self.analyzer = analyzer
         self.model = meta["model"]
@@ -151,7 +153,7 @@ class SQLiteStore:
         self._conns_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
-        self._dense = DenseIndex(self.dim)
+        self._dense = QuantizedDenseIndex(self.dim) if quantized else DenseIndex(self.dim)
         self._applied = -1
         self._labels: dict[tuple[str, str], int] = {}
         self.analyzer_matches = meta.get("analyzer") == analyzer.name
@@ -200,7 +202,7 @@ class SQLiteStore:
     @classmethod
     def open(cls, directory: Path, analyzer: Analyzer, *, expect_model: str | None = None,
              expect_dim: int | None = None, path: Path | None = None, quick_check: bool = True,
-             any_analyzer: bool = False) -> SQLiteStore:
+             any_analyzer: bool = False, quantize_above: int = QUANTIZE_ABOVE) -> SQLiteStore:
         """Open the database, check it, and load the dense index from the stored vectors.
 
         ``any_analyzer`` opens an index analysed differently, for repair and re-embedding
@@ -213,6 +215,7 @@ class SQLiteStore:
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
             try:
                 meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+                n_chunks = conn.execute("SELECT max(id) FROM chunks").fetchone()[0] or 0
             finally:
                 conn.close()
         except sqlite3.DatabaseError as exc:
@@ -231,7 +234,7 @@ class SQLiteStore:
             raise IndexMismatchError(
                 f"index at {directory} was analysed with {meta.get('analyzer')!r}, this version uses "
                 f"{analyzer.name!r}; rebuild its lexical index with 'zhrag check --repair'")
-        store = cls(path, analyzer, meta)
+        store = cls(path, analyzer, meta, quantized=n_chunks > quantize_above)
         try:
             store._load(quick_check=quick_check)
         except sqlite3.DatabaseError as exc:
@@ -519,10 +522,25 @@ class SQLiteStore:
 
     def search_dense(self, query_vec: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
         with self.reading():
-            found = self._dense.search(query_vec, k, self._dense_filter(filters))
+            flt = self._dense_filter(filters)
+            if self._dense.approximate:
+                found = self._rescore(query_vec, self._dense.search(query_vec, max(RERANK_FACTOR * k, 100), flt))[:k]
+            else:
+                found = self._dense.search(query_vec, k, flt)
             chunks = self._hydrate([i for i, _ in found])
             # A chunk deleted after the dense index was last refreshed is not in the snapshot: skip it.
             return [(chunks[i], s) for i, s in found if i in chunks]
+
+    def _rescore(self, query_vec: np.ndarray, found: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """Exact cosines, from the stored float32 vectors, for approximate candidates."""
+        if not found:
+            return []
+        q = np.asarray(query_vec, np.float32).reshape(-1)
+        ids = [i for i, _ in found]
+        rows = self._conn().execute(f"SELECT id, vector FROM chunks WHERE id IN ({','.join('?' * len(ids))})",
+                                    ids).fetchall()
+        exact = [(i, float(np.frombuffer(v, np.float32) @ q)) for i, v in rows]
+        return sorted(exact, key=lambda t: -t[1])
 
     def search_lexical(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
         match = _fts_query(self.analyzer(query))

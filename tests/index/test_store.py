@@ -230,3 +230,19 @@ def test_manifest_facts_are_recorded(store):
     assert store.model == EMB.name and store.dim == EMB.dim
     assert json.loads(store.meta["chunking"]) == {"size": 300, "overlap": 60}
     assert store.meta["analyzer"].startswith("jieba-")
+
+
+def test_quantized_dense_index_ranks_like_the_flat_one(tmp_path, store):
+    """Above the size threshold the dense index holds 8-bit codes; re-scoring exactly keeps the ranking."""
+    flat = SQLiteStore.open(tmp_path / "idx", analyzer())
+    small = SQLiteStore.open(tmp_path / "idx", analyzer(), quantize_above=0)
+    assert small._dense.approximate and not flat._dense.approximate
+    for question in ["密云区工匠学院", "首开集团工会驿站", "长春市竞赛项目", "东城区劳模疗休养"]:
+        q = EMB.embed_queries([question])[0]
+        assert [c.id for c, _ in small.search_dense(q, 5)] == [c.id for c, _ in flat.search_dense(q, 5)]
+    Indexer(small, EMB, PARAMS).add_articles([art("q1", "朝阳区工会举办篮球赛，三十支队伍参赛。")])
+    q = EMB.embed_queries(["朝阳区工会举办篮球赛"])[0]
+    assert small.search_dense(q, 1)[0][0].doc_id == "q1"
+    small.delete(["q1"])
+    assert all(c.doc_id != "q1" for c, _ in small.search_dense(q, 20))
+    assert [c.doc_id for c, _ in small.search_dense(q, 3, Filters(collections=("nope",)))] == []
