@@ -49,11 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
-    from index.store import IndexStore
+    from index.sqlite import SQLiteStore
     from rag.chunking import ChunkParams
     from rag.compose import ExtractiveComposer
     from rag.embedding import load_embedder
     from rag.ingest import ingest_paths
+    from rag.indexing import Indexer
+    from rag.lexical import analyzer
+    from rag.pipeline import build_store
     from rag.retrieve import HybridRetriever
     from rag.settings import Settings
 
@@ -73,18 +76,16 @@ def main(argv: list[str] | None = None) -> int:
                 o.write(line)
         paths.append(tmp)
     articles = ingest_paths(paths).articles
-    store = IndexStore(emb.name, emb.dim, ChunkParams())
+    workdir = Path(tempfile.mkdtemp())
     t = time.perf_counter()
-    store.add_articles(articles, emb, progress=True)
+    store = build_store(workdir, emb, ChunkParams(),
+                        fill=lambda st: Indexer(st, emb, ChunkParams()).add_articles(list(articles), progress=True))
     index_s = time.perf_counter() - t
-    with tempfile.TemporaryDirectory() as d:
-        t = time.perf_counter()
-        store.save(Path(d))
-        save_s = time.perf_counter() - t
-        disk_mb = sum(p.stat().st_size for p in Path(d).rglob("*") if p.is_file()) / 1e6
-        t = time.perf_counter()
-        IndexStore.load(Path(d), expect_model=emb.name)
-        open_s = time.perf_counter() - t
+    store.close()
+    disk_mb = SQLiteStore.db_path(workdir).stat().st_size / 1e6
+    t = time.perf_counter()
+    store = SQLiteStore.open(workdir, analyzer(), expect_model=emb.name)
+    open_s = time.perf_counter() - t
 
     retriever = HybridRetriever(store, emb)
     composer = ExtractiveComposer(emb)
@@ -98,12 +99,12 @@ def main(argv: list[str] | None = None) -> int:
             composer.compose(q, hits)
             answer_ms.append(1000 * (time.perf_counter() - t) + search_ms[-1])
 
-    n = len(store.chunks)
+    n = store.stats()["chunks"]
     figures = {
         "articles": len(articles), "chunks": n, "embed_dtype": args.dtype,
         "model_load_s": round(load_s, 2),
         "index_s": round(index_s, 1), "chunks_per_s": round(n / index_s, 1),
-        "save_s": round(save_s, 2), "open_s": round(open_s, 2), "index_disk_mb": round(disk_mb, 1),
+        "open_s": round(open_s, 2), "index_disk_mb": round(disk_mb, 1),
         "search_ms_p50": round(statistics.median(search_ms), 1), "search_ms_p95": round(_pct(search_ms, 0.95), 1),
         "answer_ms_p50": round(statistics.median(answer_ms), 1), "answer_ms_p95": round(_pct(answer_ms, 0.95), 1),
         "rss_after_model_mb": round(rss_model), "peak_rss_mb": round(_rss_mb()),
