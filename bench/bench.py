@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     from rag.chunking import ChunkParams
     from rag.compose import ExtractiveComposer
     from rag.embedding import load_embedder
-    from rag.ingest import ingest_paths
     from rag.indexing import Indexer
+    from rag.ingest import ingest_paths
     from rag.lexical import analyzer
     from rag.pipeline import build_store
     from rag.retrieve import HybridRetriever
