@@ -13,7 +13,7 @@ a filtered query still finds its passages however few match.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,7 +71,7 @@ class DenseIndex:
         self._alive = alive
         self._fields = {f: np.resize(a, cap) for f, a in self._fields.items()}
 
-    def add(self, ids: Sequence[int], vecs: np.ndarray, fields: dict[str, Sequence[int]]) -> None:
+    def add(self, ids: Sequence[int], vecs: np.ndarray, fields: Mapping[str, Sequence[int]]) -> None:
         """Append rows; an id already present is overwritten in place (a replayed change)."""
         if not len(ids):
             return
@@ -183,7 +183,7 @@ class QuantizedDenseIndex(DenseIndex):
         super().__init__(dim)
         self._sq = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
 
-    def add(self, ids: Sequence[int], vecs: np.ndarray, fields: dict[str, Sequence[int]]) -> None:
+    def add(self, ids: Sequence[int], vecs: np.ndarray, fields: Mapping[str, Sequence[int]]) -> None:
         if not len(ids):
             return
         vecs = np.ascontiguousarray(vecs, dtype=np.float32)

@@ -595,7 +595,8 @@ class SQLiteStore:
         return ArticleInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]))
 
     def list_articles(self, offset: int = 0, limit: int = 100, filters: Filters | None = None) -> list[ArticleInfo]:
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if filters is not None:
             for field, values in (("collection", filters.collections), ("col", filters.columns),
                                   ("source", filters.sources)):

@@ -40,7 +40,8 @@ class IndexDamagedError(IndexStoreError):
 class Analyzer(Protocol):
     """Turns text into lexical terms; the same one must index and query."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def __call__(self, text: str) -> list[str]: ...
 

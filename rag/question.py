@@ -50,7 +50,7 @@ def question_focus(question: str) -> QuestionFocus | None:
             j = i - 1
             while j >= 0 and words[j][0] in _LINKS:
                 j -= 1
-            nouns = []
+            nouns: list[str] = []
             while j >= 0 and _is_noun(words[j][1]) and len(nouns) < 2:
                 nouns.insert(0, words[j][0])
                 j -= 1
