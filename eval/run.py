@@ -57,6 +57,8 @@ class EvalConfig:
     sample: int | None = None
     max_docs: int | None = None
     answers: int = 200  # queries whose full cited answer is composed and scored (slower)
+    # Queries asked again of an index without their gold articles: the answer should be a refusal.
+    unanswerable: int = 0
     modes: tuple[str, ...] = MODES
     retrieve_k: int = 30  # chunks retrieved; deduplicated to a document ranking
     top_k: int = 5  # passages handed to the composer
@@ -109,6 +111,26 @@ def score_answers(retriever: HybridRetriever, composer: ExtractiveComposer, quer
     return means, rows
 
 
+def score_refusal(articles, queries: Sequence[Query], emb: Embedder, settings: Settings,
+                  top_k: int) -> dict[str, Any]:
+    """Remove the gold articles of ``queries`` from the corpus and ask them again: every
+    answer should now be a refusal (the articles left are near the topic, not about it)."""
+    gold = {d for q in queries for d in q.gold}
+    params = ChunkParams(settings.chunk_size, settings.chunk_overlap)
+    with tempfile.TemporaryDirectory(prefix="zhrag-eval-unanswerable-") as d:
+        store = build_store([a for a in articles if a.doc_id not in gold], emb, params, Path(d))
+        retriever = HybridRetriever(store, emb, settings.fusion_params())
+        composer = ExtractiveComposer(emb, ComposeParams(max_sentences=settings.max_answer_sentences))
+        reasons: dict[str, int] = {}
+        for q in tqdm(queries, desc="unanswerable", unit="q", leave=False):
+            ans = composer.compose(q.question, retriever.search(q.question, top_k))
+            key = ans.refusal_reason or "answered"
+            reasons[key] = reasons.get(key, 0) + 1
+        store.close()
+    n = max(1, len(queries))
+    return {"n": len(queries), "refusal_rate": 1 - reasons.get("answered", 0) / n, "reasons": reasons}
+
+
 def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None = None,
              use_cache: bool = True) -> dict[str, Any]:
     t0 = time.perf_counter()
@@ -140,6 +162,9 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
         composer = ExtractiveComposer(emb, ComposeParams(max_sentences=settings.max_answer_sentences))
         answers, answer_rows = score_answers(retriever, composer, queries[: cfg.answers], cfg.top_k)
         answers["n"] = len(answer_rows)
+    refusal: dict[str, Any] = {}
+    if cfg.unanswerable > 0:
+        refusal = score_refusal(articles, queries[: cfg.unanswerable], emb, settings, cfg.top_k)
     if isinstance(emb, CachedEmbedder):
         emb.save()
     store.close()
@@ -155,6 +180,7 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
                    "n_distractors": cfg.n_distractors, "max_docs": cfg.max_docs, "seed": cfg.seed},
         "retrieval": retrieval,
         "answers": answers,
+        "refusal": refusal,
         "seconds": {"index": t_index, "total": time.perf_counter() - t0},
         "per_query": {"retrieval": per_query, "answers": answer_rows},
     }
@@ -176,6 +202,11 @@ def format_table(result: dict[str, Any]) -> str:
                   f"| best sentence | {a['n']} | {a.get('em', 0):.3f} | {a.get('f1', 0):.3f} | "
                   f"{a.get('answer_contains_gold', 0):.3f} | {a.get('citation_precision', 0):.3f} | "
                   f"{a.get('refused', 0):.3f} |"]
+    r = result.get("refusal")
+    if r:
+        lines += ["", "| unanswerable (gold articles removed) | n | refusal rate | reasons |", "|---|---|---|---|",
+                  f"| same questions | {r['n']} | {r['refusal_rate']:.3f} | "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(r["reasons"].items())) + " |"]
     return "\n".join(lines)
 
 

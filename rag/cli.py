@@ -310,6 +310,8 @@ def eval_cmd(
     sample: Annotated[int | None, typer.Option(min=1, help="evaluate a seeded sample of N queries")] = None,
     max_docs: Annotated[int | None, typer.Option(min=1, help="cut the corpus to N articles (gold kept)")] = None,
     answers: Annotated[int, typer.Option(min=0, help="compose and score answers for the first N queries")] = 200,
+    unanswerable: Annotated[int, typer.Option(min=0, help="ask the first N queries again without their gold "
+                                                          "articles and measure refusal")] = 0,
     modes: Annotated[str, typer.Option(help="comma-separated: dense,bm25,hybrid,hybrid-rrf")] = "dense,bm25,hybrid,hybrid-rrf",
     out: Annotated[Path | None, typer.Option(help="JSON result file (default results/<set>.json)")] = None,
 ) -> None:
@@ -322,7 +324,8 @@ def eval_cmd(
     if not (set_dir / "queries.jsonl").is_file():
         _fail(f"{set_dir} has no queries.jsonl")
     cfg = EvalConfig(set_dir=set_dir, distractors=distractors, n_distractors=n_distractors, sample=sample,
-                     max_docs=max_docs, answers=answers, modes=mode_list)
+                     max_docs=max_docs, answers=answers, unanswerable=unanswerable,
+                     modes=mode_list)
     result = run_eval(cfg, _settings())
     name = set_dir.name + ("+distractors" if distractors else "") + (f"-sample{sample}" if sample else "")
     path = out or Path("results") / f"{name}.json"

@@ -45,7 +45,10 @@ def question_focus(question: str) -> QuestionFocus | None:
     words = [(w.word, w.flag) for w in pseg.cut(question) if w.word.strip()]
     for i, (w, _) in enumerate(words):
         nxt = words[i + 1][0] if i + 1 < len(words) else ""
-        before = w in _ASKS_BEFORE or (w in ("什么", "哪") and nxt in _NAME_TAILS) or w == "什么时候"
+        # "X在哪里" asks where X is; "哪里好 / 哪里有" asks something else.
+        ends = nxt in ("", "呢", "啊", "呀", "吗", "?", "？", "的")
+        before = ((w in _ASKS_BEFORE and (ends or w not in ("哪里", "哪儿")))
+                  or (w in ("什么", "哪") and nxt in _NAME_TAILS) or w == "什么时候")
         if before:
             j = i - 1
             while j >= 0 and words[j][0] in _LINKS:
@@ -72,13 +75,13 @@ def question_focus(question: str) -> QuestionFocus | None:
     return None
 
 
-_ENTITY_FLAGS = ("ns", "nt", "nr", "nrt", "nz")
+_ENTITY_FLAGS = ("ns", "nt")  # places and organisations; people's names are too often mis-tagged
 _ADMIN_SUFFIX = "市省区县镇乡村"
 
 
 @lru_cache(maxsize=4096)
 def question_entities(question: str) -> tuple[str, ...]:
-    """Named places, organisations and people in the question (长春市, 首开, 苏家坨)."""
+    """Named places and organisations in the question (长春市, 苏家坨)."""
     import jieba.posseg as pseg
 
     out = []

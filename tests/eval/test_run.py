@@ -19,7 +19,7 @@ def test_sampling_is_seeded():
 
 
 def test_small_eval_with_the_hashing_embedder(tmp_path):
-    cfg = EvalConfig(set_dir=DUREADER, sample=12, max_docs=60, answers=5)
+    cfg = EvalConfig(set_dir=DUREADER, sample=12, max_docs=60, answers=5, unanswerable=6)
     result = run_eval(cfg, hashing_settings(tmp_path), embedder=HashingEmbedder(), use_cache=False)
     assert result["counts"]["queries"] == 12 and result["counts"]["articles"] == 60
     for mode in ("dense", "bm25", "hybrid"):
@@ -31,6 +31,8 @@ def test_small_eval_with_the_hashing_embedder(tmp_path):
     write_result(result, tmp_path / "r.json")
     assert json.loads((tmp_path / "r.json").read_text())["set"] == "dureader-robust-dev"
     assert "| hybrid |" in format_table(result)
+    assert result["refusal"]["n"] == 6 and sum(result["refusal"]["reasons"].values()) == 6
+    assert "unanswerable" in format_table(result)
 
 
 @pytest.mark.slow
