@@ -72,10 +72,19 @@ class Engine:
     def chat(self, history: Sequence[Turn], question: str, top_k: int | None = None,
              filters: Filters | None = None) -> tuple[str, Answer]:
         """Answer the last question of a conversation; returns the question retrieval used too."""
+        standalone, hits = self.retrieve(history, question, top_k, filters)
+        return standalone, self.compose(standalone, hits)
+
+    def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
+        return self.composer.compose(question, hits)
+
+    def retrieve(self, history: Sequence[Turn], question: str, top_k: int | None = None,
+                 filters: Filters | None = None) -> tuple[str, list[Hit]]:
+        """The first half of :meth:`chat`: the question retrieval uses and its passages (a
+        streamed answer shows its sources while the answer is still being composed)."""
         q = check_question(question, self.settings.max_question_chars)
         standalone = standalone_question(history, q)
-        return standalone, answer(standalone, retriever=self.retriever, composer=self.composer,
-                                  top_k=top_k or self.settings.top_k, filters=filters)
+        return standalone, self.retriever.search(standalone, top_k or self.settings.top_k, filters)
 
     def add_articles(self, articles: Sequence[Article], collection: str = DEFAULT_COLLECTION) -> IndexReport:
         return self.indexer.add_articles(articles, collection=collection)

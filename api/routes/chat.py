@@ -51,18 +51,22 @@ def models() -> dict[str, Any]:
 def chat_completions(body: ChatRequest, engine: EngineDep, request: Request):
     history = [Turn(m.role, m.text()) for m in body.messages[:-1]]
     question = body.messages[-1].text()
-    standalone, answer = engine.chat(history, question, body.top_k, body.filters.to_core() if body.filters else None)
-    request.app.state.metrics.count_answer(answer.refused)
+    filters = body.filters.to_core() if body.filters else None
     cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
-    extra = _extra(answer, standalone)
+    metrics = request.app.state.metrics
     if not body.stream:
+        standalone, answer = engine.chat(history, question, body.top_k, filters)
+        metrics.count_answer(answer.refused)
         return {
             "id": cid, "object": "chat.completion", "created": created, "model": MODEL_ID,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text},
                          "finish_reason": "stop", "logprobs": None}],
-            "usage": _usage(question, answer.text), **extra,
+            "usage": _usage(question, answer.text), **_extra(answer, standalone),
         }
+    # Retrieval runs before the response starts, so a bad question is still a 422 and not
+    # an error inside a stream; composing runs as the stream goes.
+    standalone, hits = engine.retrieve(history, question, body.top_k, filters)
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **more: Any) -> str:
         return json.dumps({"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
@@ -70,10 +74,14 @@ def chat_completions(body: ChatRequest, engine: EngineDep, request: Request):
                            **more}, ensure_ascii=False)
 
     def events() -> Iterator[str]:
-        yield chunk({"role": "assistant", "content": ""})
+        # First event: retrieval is done and the candidate sources are known.
+        yield chunk({"role": "assistant", "content": ""}, retrieval_query=standalone,
+                    sources=[{"doc_id": h.chunk.doc_id, "chunk_id": h.chunk.id, "title": h.chunk.title} for h in hits])
+        answer = engine.compose(standalone, hits)
+        metrics.count_answer(answer.refused)
         for piece in _pieces(answer.text):
             yield chunk({"content": piece})
-        yield chunk({}, "stop", usage=_usage(question, answer.text), **extra)
+        yield chunk({}, "stop", usage=_usage(question, answer.text), **_extra(answer, standalone))
         yield "[DONE]"
 
     return EventSourceResponse(events(), ping=15)

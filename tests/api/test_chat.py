@@ -30,11 +30,16 @@ def test_openai_client_streaming_matches_the_plain_answer(live_server):
     client = _client(live_server)
     messages = [{"role": "user", "content": "首开集团工会建设了多少个工会驿站"}]
     plain = client.chat.completions.create(model="zhrag", messages=messages)
-    pieces, last = [], None
+    pieces, last, first = [], None, None
     for event in client.chat.completions.create(model="zhrag", messages=messages, stream=True):
         assert event.object == "chat.completion.chunk"
+        first = first or event
         pieces.append(event.choices[0].delta.content or "")
         last = event
+    # The first event carries the retrieved sources, before any answer text.
+    assert first is not None and first.choices[0].delta.content == ""
+    sources = {s["chunk_id"] for s in first.model_extra["sources"]}
+    assert sources and {c["chunk_id"] for c in last.model_extra["citations"]} <= sources
     assert len(pieces) > 2
     assert "".join(pieces) == plain.choices[0].message.content
     assert last.choices[0].finish_reason == "stop"
