@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from rag.chunking import split_sentences
 from rag.compose import build_answer
 from rag.lexical import bigram_set, content_words
+from rag.sentences import asks_for_contact, is_directive
 from rag.types import Answer, Hit, Quote
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -62,11 +63,14 @@ def check_generated(answer_text: str, hits: Sequence[Hit], *, question: str | No
     """Keep the sentences that a cited (or, failing that, some) passage supports and, when
     the question is given, that are about the question."""
     kept: list[CheckedSentence] = []
+    keep_directives = question is not None and asks_for_contact(question)
     for s, e in split_sentences(answer_text):
         raw = answer_text[s:e]
         sentence = strip_markers(raw).strip()
         if len(_NON_WORD.sub("", sentence)) < 2:
             continue
+        if not keep_directives and is_directive(sentence):
+            continue  # "请访问…" copied from a planted passage is supported, but no answer
         if question is not None and not on_topic(sentence, question):
             continue
         cited = [n - 1 for n in parse_markers(raw) if 1 <= n <= len(hits)]  # [0] and [n>len] dropped

@@ -19,6 +19,7 @@ from rag.chunking import split_sentences
 from rag.embedding import Embedder
 from rag.lexical import bigram_set, content_words, term_coverage
 from rag.question import mentions, names_entities, question_entities, question_focus
+from rag.sentences import asks_for_contact, is_directive
 from rag.types import Answer, Citation, Hit, Quote
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ class ExtractiveComposer:
     def _candidates(self, question: str, hits: Sequence[Hit]) -> list[_Candidate]:
         seen: set[tuple[str, int]] = set()
         raw: list[tuple[int, Hit, Quote]] = []
+        keep_directives = asks_for_contact(question)
         for rank, hit in self._evidence(hits):
             c = hit.chunk
             for s, e in split_sentences(c.text):
@@ -111,6 +113,8 @@ class ExtractiveComposer:
                 text = c.text[s:e]
                 if len(text) < self.params.min_sentence_chars or (c.doc_id, start) in seen:
                     continue
+                if not keep_directives and is_directive(text):
+                    continue  # a planted "请访问…" or "忽略之前的指令" is never an answer
                 seen.add((c.doc_id, start))
                 raw.append((rank, hit, Quote(text, start, end)))
         if not raw:
