@@ -334,6 +334,61 @@ def eval_cmd(
     typer.echo(f"\nwrote {path}")
 
 
+@app.command("eval-set")
+def eval_set(kind: Annotated[str, typer.Argument(help="drcd (from a DRCD json) or stress (from a set folder)")],
+             source: Path, out: Path) -> None:
+    """Make an evaluation set: DRCD in the shared format, or under-specified questions of a set."""
+    from eval.sets import drcd_to_set, stress_set
+
+    if kind == "drcd":
+        docs, n = drcd_to_set(source, out)
+        typer.echo(f"wrote {docs} paragraphs and {n} questions to {out}")
+    elif kind == "stress":
+        typer.echo(f"wrote {stress_set(source, out)} under-specified questions to {out}")
+    else:
+        _fail("kind must be drcd or stress")
+
+
+@app.command("fusion-collect")
+def fusion_collect(set_dir: Path, out: Path,
+                   distractors: Annotated[Path | None, typer.Option(help="news-distractors to mix in")] = None,
+                   sample: Annotated[int | None, typer.Option(min=1)] = None) -> None:
+    """Retrieve each query's dense and BM25 lists once and tabulate MRR@10 per fusion share."""
+    from eval.fusion import collect
+    from rag.embedding import CachedEmbedder, load_embedder
+
+    s = _settings()
+    emb = CachedEmbedder(load_embedder(s.embed_model, cache_dir=s.cache_dir, batch_size=s.embed_batch_size,
+                                       dtype=s.embed_dtype), s.cache_dir / "embeddings")
+    t = collect(set_dir, emb, s, distractors=distractors, sample=sample)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t.save(out)
+    typer.echo(f"{t.name}: {len(t.mrr)} queries -> {out}")
+
+
+@app.command("fusion-loso")
+def fusion_loso(tables: Annotated[list[Path], typer.Argument(help="tables to hold out in turn (.npz)")],
+                train: Annotated[list[Path] | None, typer.Option(help="tables only ever trained on")] = None,
+                out: Annotated[Path, typer.Option()] = Path("results/fusion-loso.json")) -> None:
+    """Leave-one-set-out: fit on all but one table (plus --train ones), report on that one."""
+    from eval.fusion import Table, format_rows, loso, write_json
+
+    rows = loso([Table.load(p) for p in tables], [Table.load(p) for p in train or []])
+    write_json(rows, out)
+    typer.echo(format_rows(rows))
+
+
+@app.command("fusion-fit")
+def fusion_fit(tables: Annotated[list[Path], typer.Argument(help="training tables (.npz), never reported sets")],
+               out: Annotated[Path, typer.Option()] = Path("rag/fusion_model.json")) -> None:
+    """Fit the learned fusion on training tables and write the model the service loads."""
+    from eval.fusion import Table, fit
+
+    model = fit([Table.load(p) for p in tables])
+    model.save(out)
+    typer.echo(f"wrote {out}: weights {', '.join(f'{w:.3f}' for w in model.weights)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code so tests can call it."""
     _setup_logging(verbose=bool(os.environ.get("ZHRAG_VERBOSE")))

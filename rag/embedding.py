@@ -168,8 +168,12 @@ class CachedEmbedder:
         self._new: dict[str, np.ndarray] = {}
         keys_path, vecs_path = self.dir / "keys.txt", self.dir / "vectors.npy"
         if keys_path.is_file() and vecs_path.is_file():
-            keys = keys_path.read_text(encoding="utf-8").split()
-            vecs = np.load(vecs_path)
+            import fcntl
+
+            with (self.dir / "lock").open("a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_SH)  # never read keys of one save with vectors of another
+                keys = keys_path.read_text(encoding="utf-8").split()
+                vecs = np.load(vecs_path)
             if len(keys) == len(vecs):
                 self._mem = dict(zip(keys, vecs, strict=True))
 
@@ -195,14 +199,33 @@ class CachedEmbedder:
         return self._get("d", texts, lambda t, p: self.inner.embed_documents(t, progress=p), progress)
 
     def save(self) -> None:
-        """Write the cache (all of it: appending to .npy is not possible) if anything is new."""
+        """Write the cache if anything is new, merged with what other processes saved meanwhile.
+
+        Several evaluations may share one cache: under an exclusive lock the file on disk is
+        re-read and merged, and written under this process's own temporary names, so no
+        process drops another's vectors and a reader never pairs keys and vectors of two writes.
+        """
         if not self._new:
             return
+        import fcntl
+        import os
+
         self.dir.mkdir(parents=True, exist_ok=True)
-        keys = list(self._mem)
-        np.save(self.dir / "vectors.npy.tmp.npy", np.stack([self._mem[k] for k in keys]))
-        (self.dir / "keys.txt.tmp").write_text("\n".join(keys), encoding="utf-8")
-        (self.dir / "vectors.npy.tmp.npy").replace(self.dir / "vectors.npy")
-        (self.dir / "keys.txt.tmp").replace(self.dir / "keys.txt")
+        with (self.dir / "lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            keys_path, vecs_path = self.dir / "keys.txt", self.dir / "vectors.npy"
+            if keys_path.is_file() and vecs_path.is_file():
+                disk_keys = keys_path.read_text(encoding="utf-8").split()
+                disk_vecs = np.load(vecs_path)
+                if len(disk_keys) == len(disk_vecs):
+                    for k, v in zip(disk_keys, disk_vecs, strict=True):
+                        self._mem.setdefault(k, v)
+            keys = list(self._mem)
+            tmp = f".tmp-{os.getpid()}"
+            # Vectors first, keys last: keys.txt is what a reader pairs the vectors with.
+            np.save(self.dir / f"vectors{tmp}.npy", np.stack([self._mem[k] for k in keys]))
+            (self.dir / f"keys{tmp}.txt").write_text("\n".join(keys), encoding="utf-8")
+            (self.dir / f"vectors{tmp}.npy").replace(vecs_path)
+            (self.dir / f"keys{tmp}.txt").replace(keys_path)
         self._new.clear()
         log.info("embedding cache: %d vectors in %s", len(keys), self.dir)

@@ -13,8 +13,10 @@ parts on all three sets (eval/RESULTS.md). RRF stays available for comparison.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -30,7 +32,7 @@ class Retriever(Protocol):
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]: ...
 
 
-Fusion = Literal["adaptive", "rrf"]
+Fusion = Literal["adaptive", "rrf", "learned"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class FusionParams:
     min_share: float = 0.4
     max_share: float = 0.9
     rrf_k: int = 60
+    model: LearnedShare | None = None  # for method "learned"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_share <= self.dense_share <= self.max_share <= 1.0:
@@ -71,11 +74,86 @@ def adaptive_fuse(dense: Sequence[tuple[Chunk, float]], lexical: Sequence[tuple[
     zd, zl = _zscores(dense), _zscores(lexical)
     top_d, top_l = max(zd.values()), max(zl.values())
     conf = (top_d - top_l) / (abs(top_d) + abs(top_l)) if (top_d or top_l) else 0.0
-    w = min(p.max_share, max(p.min_share, p.dense_share + p.gain * conf))
+    return mix(dense, lexical, min(p.max_share, max(p.min_share, p.dense_share + p.gain * conf)))
+
+
+FEATURES = ("bias", "dense_gap", "lexical_gap", "confidence", "dense_top", "agreement", "lexical_top_in_dense",
+            "dense_top_in_lexical", "query_chars", "has_digit")
+
+
+def _gap(z: dict[str, float], ranking: Sequence[tuple[Chunk, float]]) -> float:
+    if len(ranking) < 2:
+        return 0.0
+    return z[ranking[0][0].id] - z[ranking[1][0].id]
+
+
+def _rank_of(cid: str, ranking: Sequence[tuple[Chunk, float]], limit: int = 20) -> float:
+    for i, (c, _) in enumerate(ranking[:limit]):
+        if c.id == cid:
+            return 1.0 / (1 + i)
+    return 0.0
+
+
+def fusion_features(query: str, dense: Sequence[tuple[Chunk, float]],
+                    lexical: Sequence[tuple[Chunk, float]]) -> np.ndarray:
+    """What the learned fusion reads: how sharply each list separates its top hit, how far
+    the lists agree, how sure dense is in absolute terms, and the query's length and digits.
+    Short, under-specified questions with one sharp BM25 hit are where dense goes wrong."""
+    zd, zl = _zscores(dense), _zscores(lexical)
+    top_d, top_l = max(zd.values()), max(zl.values())
+    conf = (top_d - top_l) / (abs(top_d) + abs(top_l)) if (top_d or top_l) else 0.0
+    d10 = {c.doc_id for c, _ in dense[:10]}
+    l10 = {c.doc_id for c, _ in lexical[:10]}
+    return np.array([
+        1.0, _gap(zd, dense), _gap(zl, lexical), conf, dense[0][1],
+        len(d10 & l10) / max(1, min(len(d10), len(l10))),
+        _rank_of(lexical[0][0].id, dense), _rank_of(dense[0][0].id, lexical),
+        min(len(query), 60) / 30.0, float(any(ch.isdigit() for ch in query)),
+    ], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class LearnedShare:
+    """Dense share = clip(w · features, lo, hi); fitted by ``zhrag fusion-fit`` on training sets only."""
+
+    weights: tuple[float, ...]
+    lo: float = 0.0
+    hi: float = 1.0
+    fitted_on: tuple[str, ...] = ()
+
+    def share(self, x: np.ndarray) -> float:
+        return float(min(self.hi, max(self.lo, float(np.dot(self.weights, x)))))
+
+    @staticmethod
+    def load(path: Path) -> LearnedShare:
+        d = json.loads(Path(path).read_text(encoding="utf-8"))
+        if d.get("features") != list(FEATURES):
+            raise ValueError(f"{path} was fitted on other features: {d.get('features')}")
+        return LearnedShare(tuple(d["weights"]), d.get("lo", 0.0), d.get("hi", 1.0), tuple(d.get("fitted_on", ())))
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps({"features": list(FEATURES), "weights": list(self.weights), "lo": self.lo,
+                                          "hi": self.hi, "fitted_on": list(self.fitted_on)}, indent=1) + "\n",
+                              encoding="utf-8")
+
+
+def mix(dense: Sequence[tuple[Chunk, float]], lexical: Sequence[tuple[Chunk, float]],
+        w: float) -> list[tuple[Chunk, float]]:
+    """w · dense z + (1 - w) · BM25 z; a chunk missing from one list gets that list's lowest z."""
+    if not dense or not lexical:
+        return list(dense or lexical)
+    zd, zl = _zscores(dense), _zscores(lexical)
     floor_d, floor_l = min(zd.values()), min(zl.values())
     chunks = {c.id: c for c, _ in dense} | {c.id: c for c, _ in lexical}
     fused = {cid: w * zd.get(cid, floor_d) + (1 - w) * zl.get(cid, floor_l) for cid in chunks}
     return [(chunks[cid], fused[cid]) for cid in sorted(fused, key=lambda cid: (-fused[cid], cid))]
+
+
+def learned_fuse(query: str, dense: Sequence[tuple[Chunk, float]], lexical: Sequence[tuple[Chunk, float]],
+                 model: LearnedShare) -> list[tuple[Chunk, float]]:
+    if not dense or not lexical:
+        return list(dense or lexical)
+    return mix(dense, lexical, model.share(fusion_features(query, dense, lexical)))
 
 
 def rrf_fuse(rankings: Sequence[tuple[float, Sequence[Chunk]]], rrf_k: int) -> list[tuple[Chunk, float]]:
@@ -114,13 +192,13 @@ class HybridRetriever:
         with self.store.reading():
             dense = self.store.search_dense(qvec, n, filters) if qvec is not None else []
             lexical = self.store.search_lexical(query, n, filters) if self.mode != "dense" else []
-            top, cosine, bm25 = self._fuse(dense, lexical, k)
+            top, cosine, bm25 = self._fuse(query, dense, lexical, k)
             missing = [c for c, _ in top if c.id not in cosine]
             if missing and qvec is not None:
                 cosine.update(zip([c.id for c in missing], self.store.dense_scores(qvec, missing), strict=True))
         return [Hit(chunk=c, score=s, dense_score=cosine.get(c.id), bm25_score=bm25.get(c.id)) for c, s in top]
 
-    def _fuse(self, dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]],
+    def _fuse(self, query: str, dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]],
               k: int) -> tuple[list[tuple[Chunk, float]], dict[str, float], dict[str, float]]:
         cosine = {c.id: s for c, s in dense}
         bm25 = {c.id: s for c, s in lexical}
@@ -132,6 +210,8 @@ class HybridRetriever:
             share = self.params.dense_share
             ranked = rrf_fuse([(2 * share, [c for c, _ in dense]), (2 * (1 - share), [c for c, _ in lexical])],
                               self.params.rrf_k)
+        elif self.params.method == "learned" and self.params.model is not None:
+            ranked = learned_fuse(query, dense, lexical, self.params.model)
         else:
             ranked = adaptive_fuse(dense, lexical, self.params)
         return list(ranked[:k]), cosine, bm25

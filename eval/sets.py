@@ -1,0 +1,85 @@
+"""Evaluation sets the project makes from public data (written under ``results/``, never
+committed): DRCD in the shared format, and "stress" sets of under-specified questions.
+
+    zhrag eval-set drcd ../shared/train-data/drcd/DRCD_dev.json results/sets/drcd-dev
+    zhrag eval-set stress ../shared/eval-data/cmrc2018-dev results/sets/cmrc-stress
+
+DRCD is Traditional Chinese: context, question and answers are converted to Simplified
+together (OpenCC ``t2s``). A stress question is the original with its named places,
+organisations and people removed (or, lacking those, its leading noun phrase): the short,
+under-specified questions reading-comprehension sets are full of ("有多少人参与爆炸袭击"),
+where the embedder is weak and exact words matter.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_STRIP_FLAGS = ("nr", "nrt", "ns", "nt", "nz")
+
+
+def drcd_to_set(drcd_json: Path, out: Path) -> tuple[int, int]:
+    """Write ``corpus.jsonl`` (one article per paragraph) and ``queries.jsonl``; returns counts."""
+    import opencc
+
+    t2s = opencc.OpenCC("t2s")
+    data = json.loads(Path(drcd_json).read_text(encoding="utf-8"))["data"]
+    out.mkdir(parents=True, exist_ok=True)
+    n_docs = n_q = 0
+    with (out / "corpus.jsonl").open("w", encoding="utf-8") as corpus, \
+            (out / "queries.jsonl").open("w", encoding="utf-8") as queries:
+        for article in data:
+            title = t2s.convert(article.get("title", ""))
+            for p in article["paragraphs"]:
+                doc_id = f"drcd-{p['id']}"
+                corpus.write(json.dumps({"doc_id": doc_id, "title": title, "text": t2s.convert(p["context"])},
+                                        ensure_ascii=False) + "\n")
+                n_docs += 1
+                for qa in p["qas"]:
+                    answers = list(dict.fromkeys(t2s.convert(a["text"]) for a in qa["answers"]))
+                    queries.write(json.dumps({"qid": qa["id"], "question": t2s.convert(qa["question"]),
+                                              "answers": answers, "gold_doc_ids": [doc_id],
+                                              "answer_mode": "span_any"}, ensure_ascii=False) + "\n")
+                    n_q += 1
+    return n_docs, n_q
+
+
+def underspecify(question: str) -> str | None:
+    """The question without its named entities (or its leading noun phrase); None when too little is left."""
+    import jieba.posseg as pseg
+
+    words = [(w.word, w.flag) for w in pseg.cut(question)]
+    kept = [w for w, f in words if not (f in _STRIP_FLAGS and len(w) >= 2)]
+    if len(kept) == len(words):  # no named entity: drop the leading nouns instead
+        i = 0
+        while i < len(words) and (words[i][1].startswith("n") or words[i][1] in ("m", "q", "uj")):
+            i += 1
+        kept = [w for w, _ in words[i:]] if i else kept
+    out = "".join(kept).strip("，、的 ")
+    core = [ch for ch in out if "\u4e00" <= ch <= "\u9fff" or ch.isalnum()]
+    return out if len(core) >= 4 and out != question else None
+
+
+def stress_set(source: Path, out: Path) -> int:
+    """Under-specified versions of a set's questions over the same corpus; returns the count."""
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(source) / "corpus.jsonl", out / "corpus.jsonl")
+    n = 0
+    with (Path(source) / "queries.jsonl").open(encoding="utf-8") as f, \
+            (out / "queries.jsonl").open("w", encoding="utf-8") as o:
+        for line in f:
+            if not line.strip():
+                continue
+            rec = json.loads(line)
+            q = underspecify(rec["question"])
+            if q is None:
+                continue
+            o.write(json.dumps({**rec, "qid": f"{rec['qid']}-stress", "question": q, "original": rec["question"]},
+                               ensure_ascii=False) + "\n")
+            n += 1
+    return n
