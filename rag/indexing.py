@@ -145,19 +145,20 @@ class Indexer:
         h = content_hash(raw, params=self.params)
         if self.store.source_hashes(collection, [key]).get(key) == h:
             return IndexReport(unchanged=1, files=1)
+        bad: list[IngestError] = []
         try:
-            articles = assign_ids(parse_file(path, raw), collection, key)
+            articles = assign_ids(parse_file(path, raw, errors=bad), collection, key)
             writes = prepare(articles, self.embedder, self.params, collection=collection,
                              source_keys=[key] * len(articles), hashes=[h] * len(articles), origin=origin)
             rep = self.store.write(writes, replace_sources=[(collection, key)])
         except IngestError as exc:
             log.warning("skipped %s", exc)
-            return IndexReport(errors=(exc,))
+            return IndexReport(errors=(*bad, exc))
         except ValueError as exc:  # the store refused something in it (a bad character, say)
             log.warning("skipped %s: %s", path, exc)
-            return IndexReport(errors=(IngestError(str(path), str(exc)),))
+            return IndexReport(errors=(*bad, IngestError(str(path), str(exc))))
         return IndexReport(rep.added, rep.replaced, rep.removed, 0, rep.chunks, 1, rep.duplicates,
-                           tuple(a.doc_id for a in articles))
+                           tuple(a.doc_id for a in articles), tuple(bad))
 
     def reembed_from(self, source: Store, *, progress: bool = False, batch: int = 64) -> IndexReport:
         """Copy every article of another store into this one, chunked and embedded anew."""

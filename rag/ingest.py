@@ -273,36 +273,56 @@ def article_from_record(title: str, text: str, *, source_path: str, doc_id: str 
     return Article.make(a.title, a.text, source_path=source_path, doc_id=doc_id, meta=dict(a.meta))
 
 
-def parse_jsonl(text: str, *, source_path: str) -> list[Article]:
-    """One article per line: ``{"title": ..., "text": ...}``; other keys become metadata."""
+def parse_jsonl(text: str, *, source_path: str,
+                errors: list[IngestError] | None = None) -> list[Article]:
+    """One article per line: ``{"title": ..., "text": ...}``; other keys become metadata.
+
+    A bad line is reported with its number and skipped (appended to ``errors``), so one
+    broken record never sinks the file; without ``errors`` the first one raises.
+    """
     articles = []
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise IngestError(source_path, f"line {lineno}: invalid JSON ({exc.msg})") from exc
-        if not isinstance(rec, dict):
-            raise IngestError(source_path, f"line {lineno}: expected an object, got {type(rec).__name__}")
-        body = rec.get("text", rec.get("content"))
-        if not isinstance(body, str) or not body.strip():
-            raise IngestError(source_path, f"line {lineno}: missing or empty 'text'")
-        title = rec.get("title") or ""
-        if not isinstance(title, str):
-            raise IngestError(source_path, f"line {lineno}: 'title' must be a string")
-        meta = {k: v for k, v in rec.items() if k not in ("text", "content", "title", "doc_id", "id")}
-        explicit_id = rec.get("doc_id", rec.get("id"))
-        article = article_from_record(title, body, source_path=source_path, meta=meta,
-                                      doc_id=None if explicit_id is None else str(explicit_id))
-        if article is None:
-            raise IngestError(source_path, f"line {lineno}: no article text left after cleaning")
-        articles.append(article)
+            articles.append(_jsonl_record(line, lineno, source_path))
+        except IngestError as exc:
+            if errors is None:
+                raise
+            log.warning("skipped %s", exc)
+            errors.append(exc)
     return articles
 
 
-def parse_file(path: Path, raw: bytes | None = None) -> list[Article]:
-    """Parse one file by its suffix; raises :class:`IngestError` naming the file."""
+def _jsonl_record(line: str, lineno: int, source_path: str) -> Article:
+    try:
+        rec = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise IngestError(source_path, f"line {lineno}: invalid JSON ({exc.msg})") from exc
+    if not isinstance(rec, dict):
+        raise IngestError(source_path, f"line {lineno}: expected an object, got {type(rec).__name__}")
+    body = rec.get("text", rec.get("content"))
+    if not isinstance(body, str) or not body.strip():
+        raise IngestError(source_path, f"line {lineno}: missing or empty 'text'")
+    title = rec.get("title") or ""
+    if not isinstance(title, str):
+        raise IngestError(source_path, f"line {lineno}: 'title' must be a string")
+    meta = {k: v for k, v in rec.items() if k not in ("text", "content", "title", "doc_id", "id")}
+    explicit_id = rec.get("doc_id", rec.get("id"))
+    article = article_from_record(title, body, source_path=source_path, meta=meta,
+                                  doc_id=None if explicit_id is None else str(explicit_id))
+    if article is None:
+        raise IngestError(source_path, f"line {lineno}: no article text left after cleaning")
+    return article
+
+
+def parse_file(path: Path, raw: bytes | None = None, *,
+               errors: list[IngestError] | None = None) -> list[Article]:
+    """Parse one file by its suffix; raises :class:`IngestError` naming the file.
+
+    With ``errors``, bad records inside a file (a JSONL line) are appended there and
+    skipped; the file fails as a whole only when nothing in it can be read.
+    """
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(str(path), f"unsupported file type {suffix or '(none)'}; "
@@ -317,7 +337,7 @@ def parse_file(path: Path, raw: bytes | None = None) -> list[Article]:
     text = _decode(path, raw)
     meta = {"file": path.name}
     if suffix in JSONL_SUFFIXES:
-        articles = parse_jsonl(text, source_path=path.name)
+        articles = parse_jsonl(text, source_path=path.name, errors=errors)
     elif suffix in HTML_SUFFIXES:
         parser = _HTMLToPage()
         try:
@@ -356,7 +376,7 @@ def ingest_paths(paths: Iterable[Path | str]) -> IngestReport:
             errors.append(IngestError(str(path), "no such file"))
             continue
         try:
-            parsed = parse_file(path)
+            parsed = parse_file(path, errors=errors)
         except IngestError as exc:
             log.warning("skipped %s", exc)
             errors.append(exc)

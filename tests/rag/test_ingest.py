@@ -96,7 +96,7 @@ def test_bad_files_are_reported_by_name_and_the_batch_goes_on(tmp_path):
     empty = tmp_path / "empty.md"
     empty.write_text("\n\n", encoding="utf-8")
     report = ingest_paths([good, gbk, badjson, other, empty, tmp_path / "missing.txt"])
-    assert [a.title for a in report.articles] == ["标题"]
+    assert [a.title for a in report.articles] == ["标题", "a"]  # bad.jsonl: its good line goes in
     reasons = {e.path.rsplit("/", 1)[-1]: e.reason for e in report.errors}
     assert set(reasons) == {"gbk.txt", "bad.jsonl", "x.pdfx", "empty.md", "missing.txt"}
     assert "UTF-8" in reasons["gbk.txt"]
@@ -109,3 +109,20 @@ def test_page_without_headings_is_one_article():
     [a] = parse_page("一个标题\n\n第一段内容。\n第二段内容。", source_path="x.txt")
     assert a.title == "一个标题"
     assert a.text == "第一段内容。\n第二段内容。"
+
+
+def test_a_bad_jsonl_record_is_reported_and_the_rest_go_in(tmp_path):
+    import json as _json
+
+    from rag.ingest import ingest_paths
+
+    f = tmp_path / "batch.jsonl"
+    lines = [_json.dumps({"title": "好一", "text": "朝阳区工会举办篮球赛。"}, ensure_ascii=False),
+             "{not json",
+             _json.dumps({"title": "空", "text": "   "}, ensure_ascii=False),
+             _json.dumps({"title": "好二", "text": "海淀区工会举办读书会。"}, ensure_ascii=False),
+             _json.dumps(["a list"])]
+    f.write_text("\n".join(lines), encoding="utf-8")
+    report = ingest_paths([f])
+    assert [a.title for a in report.articles] == ["好一", "好二"]
+    assert [e.reason.split(":")[0] for e in report.errors] == ["line 2", "line 3", "line 5"]
