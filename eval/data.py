@@ -18,12 +18,39 @@ from rag.types import Article
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "eval-data"
 
 
+# answer_mode values: "span_any" (correct when any answer matches) or a grouped mode, whose
+# answers are groups of alternatives (correct when every group has a match in the answer).
+SPAN_ANY = "span_any"
+GROUPED_MODES = frozenset({"all_groups", "span_all_groups", "groups"})
+
+
 @dataclass(frozen=True)
 class Query:
     qid: str
     question: str
-    answers: tuple[str, ...]
+    answers: tuple[str, ...]  # every alternative (all groups flattened)
     gold: frozenset[str]
+    groups: tuple[tuple[str, ...], ...] = ()  # grouped modes only
+
+    def answer_groups(self) -> tuple[tuple[str, ...], ...]:
+        """The groups that must all be matched; span_any is one group of alternatives."""
+        return self.groups or (self.answers,)
+
+
+def _parse_answers(mode: object, answers: object) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    if not isinstance(answers, list):
+        raise TypeError("'answers' must be a list")
+    if mode in (None, SPAN_ANY):
+        if not all(isinstance(a, str) for a in answers):
+            raise TypeError("span_any answers must be strings")
+        return tuple(answers), ()
+    if mode in GROUPED_MODES:
+        groups = tuple(tuple(g) if isinstance(g, list) else (g,) for g in answers)
+        if not all(isinstance(a, str) for g in groups for a in g):
+            raise TypeError("grouped answers must be strings or lists of strings")
+        return tuple(a for g in groups for a in g), groups
+    raise ValueError(f"unknown answer_mode {mode!r}; this version scores {SPAN_ANY!r} and "
+                     f"{', '.join(sorted(GROUPED_MODES))}")
 
 
 def load_queries(set_dir: Path, *, sample: int | None = None, seed: int = 13) -> list[Query]:
@@ -37,9 +64,10 @@ def load_queries(set_dir: Path, *, sample: int | None = None, seed: int = 13) ->
                 continue
             try:
                 r = json.loads(line)
-                queries.append(Query(str(r["qid"]), r["question"], tuple(r.get("answers") or ()),
-                                     frozenset(map(str, r["gold_doc_ids"]))))
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                answers, groups = _parse_answers(r.get("answer_mode"), r.get("answers") or [])
+                queries.append(Query(str(r["qid"]), r["question"], answers, frozenset(map(str, r["gold_doc_ids"])),
+                                     groups))
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
                 raise ValueError(f"{path}:{lineno}: not a query record ({exc})") from exc
     if sample is not None and sample < len(queries):
         # A seeded sample, kept in file order, so runs are comparable.

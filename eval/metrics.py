@@ -109,3 +109,13 @@ def mean_scores(rows: Iterable[Mapping[str, float | None]]) -> dict[str, float]:
     return {k: sums[k] / counts[k] for k in sums}
 
 
+
+
+def contains_all_groups(text: str, groups: Sequence[Sequence[str]]) -> float:
+    """Grouped answers: every group has one alternative in the text."""
+    return float(all(contains_answer(text, g) for g in groups))
+
+
+def grouped_f1(prediction: str, groups: Sequence[Sequence[str]]) -> float:
+    """Mean over groups of the best character F1 against that group's alternatives."""
+    return sum(char_f1(prediction, g) for g in groups) / max(1, len(groups))

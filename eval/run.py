@@ -20,11 +20,11 @@ from tqdm import tqdm
 
 from eval.data import Query, load_corpus, load_queries
 from eval.metrics import (
-    char_f1,
     citation_precision,
-    contains_answer,
+    contains_all_groups,
     dedupe,
     exact_match,
+    grouped_f1,
     mean_scores,
     retrieval_scores,
 )
@@ -100,9 +100,9 @@ def score_answers(retriever: HybridRetriever, composer: ExtractiveComposer, quer
         cited = [c.chunk.doc_id for c in ans.citations]
         rows.append({
             "qid": q.qid,
-            "em": exact_match(ans.short, q.answers) if not ans.refused else 0.0,
-            "f1": char_f1(ans.short, q.answers) if not ans.refused else 0.0,
-            "answer_contains_gold": contains_answer(ans.text, q.answers) if not ans.refused else 0.0,
+            "em": exact_match(ans.short, q.answers) if not ans.refused and not q.groups else 0.0,
+            "f1": grouped_f1(ans.short, q.answer_groups()) if not ans.refused else 0.0,
+            "answer_contains_gold": contains_all_groups(ans.text, q.answer_groups()) if not ans.refused else 0.0,
             "citation_precision": citation_precision(cited, set(q.gold)),
             "refused": float(ans.refused),
             "short": ans.short,
@@ -132,7 +132,9 @@ def score_refusal(articles, queries: Sequence[Query], emb: Embedder, settings: S
 
 
 def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None = None,
-             use_cache: bool = True) -> dict[str, Any]:
+             use_cache: bool = True, out: Path | None = None) -> dict[str, Any]:
+    """Run every stage; with ``out``, the result so far is written after each stage, so an
+    interrupted run keeps what it measured (``"complete": false`` until the end)."""
     t0 = time.perf_counter()
     queries = load_queries(cfg.set_dir, sample=cfg.sample, seed=cfg.seed)
     gold = frozenset(d for q in queries for d in q.gold)
@@ -149,41 +151,49 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
     log.info("indexed %d articles as %d chunks in %.0fs", len(articles), n_chunks, t_index)
     fusion = settings.fusion_params()
     retriever = HybridRetriever(store, emb, fusion)
-    # Query vectors are cached too, so each mode after the first costs no embedding.
-    retrieval, per_query = {}, {}
-    for mode in cfg.modes:
-        t = time.perf_counter()
-        retrieval[mode], per_query[mode] = score_retrieval(retriever_for(retriever, mode), queries,
-                                                           cfg.retrieve_k, mode)
-        retrieval[mode]["seconds_per_query"] = (time.perf_counter() - t) / max(1, len(queries))
-    answers: dict[str, Any] = {}
-    answer_rows: list = []
-    if cfg.answers > 0:
-        composer = ExtractiveComposer(emb, ComposeParams(max_sentences=settings.max_answer_sentences))
-        answers, answer_rows = score_answers(retriever, composer, queries[: cfg.answers], cfg.top_k)
-        answers["n"] = len(answer_rows)
-    refusal: dict[str, Any] = {}
-    if cfg.unanswerable > 0:
-        refusal = score_refusal(articles, queries[: cfg.unanswerable], emb, settings, cfg.top_k)
-    if isinstance(emb, CachedEmbedder):
-        emb.save()
-    store.close()
-    tmp.cleanup()
-    return {
+    result: dict[str, Any] = {
         "set": Path(cfg.set_dir).name,
         "distractors": str(cfg.distractors) if cfg.distractors else None,
+        "complete": False,
         "counts": {"queries": len(queries), "articles": len(articles), "chunks": n_chunks},
         "config": {"model": store.model, "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
                    "fusion": settings.fusion, "candidates": settings.candidates,
                    "dense_share": settings.dense_share, "fusion_gain": settings.fusion_gain, "rrf_k": settings.rrf_k,
                    "retrieve_k": cfg.retrieve_k, "top_k": cfg.top_k, "sample": cfg.sample,
                    "n_distractors": cfg.n_distractors, "max_docs": cfg.max_docs, "seed": cfg.seed},
-        "retrieval": retrieval,
-        "answers": answers,
-        "refusal": refusal,
-        "seconds": {"index": t_index, "total": time.perf_counter() - t0},
-        "per_query": {"retrieval": per_query, "answers": answer_rows},
+        "retrieval": {}, "answers": {}, "refusal": {},
+        "seconds": {"index": t_index},
+        "per_query": {"retrieval": {}, "answers": []},
     }
+
+    def stage_done() -> None:
+        result["seconds"]["total"] = time.perf_counter() - t0
+        if out is not None:
+            write_result(result, out)
+
+    stage_done()
+    # Query vectors are cached too, so each mode after the first costs no embedding.
+    for mode in cfg.modes:
+        t = time.perf_counter()
+        scores, rows = score_retrieval(retriever_for(retriever, mode), queries, cfg.retrieve_k, mode)
+        scores["seconds_per_query"] = (time.perf_counter() - t) / max(1, len(queries))
+        result["retrieval"][mode], result["per_query"]["retrieval"][mode] = scores, rows
+        stage_done()
+    if cfg.answers > 0:
+        composer = ExtractiveComposer(emb, ComposeParams(max_sentences=settings.max_answer_sentences))
+        answers, answer_rows = score_answers(retriever, composer, queries[: cfg.answers], cfg.top_k)
+        answers["n"] = len(answer_rows)
+        result["answers"], result["per_query"]["answers"] = answers, answer_rows
+        stage_done()
+    if cfg.unanswerable > 0:
+        result["refusal"] = score_refusal(articles, queries[: cfg.unanswerable], emb, settings, cfg.top_k)
+    if isinstance(emb, CachedEmbedder):
+        emb.save()
+    store.close()
+    tmp.cleanup()
+    result["complete"] = True
+    stage_done()
+    return result
 
 
 def format_table(result: dict[str, Any]) -> str:

@@ -316,7 +316,7 @@ def eval_cmd(
     out: Annotated[Path | None, typer.Option(help="JSON result file (default results/<set>.json)")] = None,
 ) -> None:
     """Score retrieval (hit@k, MRR, nDCG) and answers (EM, F1, citation precision) on a public set."""
-    from eval.run import MODES, EvalConfig, format_table, run_eval, write_result
+    from eval.run import MODES, EvalConfig, format_table, run_eval
 
     mode_list = tuple(m.strip() for m in modes.split(",") if m.strip())
     if not mode_list or any(m not in MODES for m in mode_list):
@@ -326,10 +326,13 @@ def eval_cmd(
     cfg = EvalConfig(set_dir=set_dir, distractors=distractors, n_distractors=n_distractors, sample=sample,
                      max_docs=max_docs, answers=answers, unanswerable=unanswerable,
                      modes=mode_list)
-    result = run_eval(cfg, _settings())
     name = set_dir.name + ("+distractors" if distractors else "") + (f"-sample{sample}" if sample else "")
     path = out or Path("results") / f"{name}.json"
-    write_result(result, path)
+    try:
+        result = run_eval(cfg, _settings(), out=path)  # written after every stage
+    except ValueError as exc:  # a set this version cannot read (an unknown answer_mode, say)
+        _fail(str(exc))
+        return
     typer.echo(format_table(result))
     typer.echo(f"\nwrote {path}")
 
