@@ -60,6 +60,7 @@ DB_NAME = "zhrag.db"
 BUSY_TIMEOUT_MS = 30_000
 QUANTIZE_ABOVE = 300_000  # chunks; above this the dense index holds 8-bit codes (bench/store.py)
 RERANK_FACTOR = 4  # approximate candidates per result, re-scored exactly
+REFRESH_BATCH = 20_000
 LABEL_KINDS = ("collection", "column", "source")
 
 SCHEMA = """
@@ -288,7 +289,11 @@ class SQLiteStore:
         return int(conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0])
 
     def refresh(self) -> None:
-        """Bring the dense index up to the database's latest committed change."""
+        """Bring the dense index up to the database's latest committed change.
+
+        Rows are read in batches, so opening a million-chunk index never holds more than
+        one batch of raw vectors beside the index itself.
+        """
         conn = self._conn()
         if getattr(self._local, "depth", 0):
             return  # inside a read snapshot: it is consistent as it is
@@ -300,15 +305,16 @@ class SQLiteStore:
                 seq = self._seq(conn)
                 if seq <= self._applied:
                     return
-                rows = conn.execute("SELECT id, vector, crc, collection_id, column_id, source_id, date FROM chunks "
-                                    "WHERE seq > ? AND seq <= ?", (self._applied, seq)).fetchall()
+                cur = conn.execute("SELECT id, vector, crc, collection_id, column_id, source_id, date FROM chunks "
+                                   "WHERE seq > ? AND seq <= ?", (self._applied, seq))
+                while rows := cur.fetchmany(REFRESH_BATCH):
+                    self._add_rows(rows)
                 dropped = [r[0] for r in conn.execute("SELECT chunk FROM dropped WHERE seq > ? AND seq <= ?",
                                                       (self._applied, seq))]
                 labels = conn.execute("SELECT kind, name, id FROM labels").fetchall()
             finally:
                 conn.execute("COMMIT")
             self._labels = {(k, n): i for k, n, i in labels}
-            self._add_rows(rows)
             self._dense.remove(dropped)
             self._applied = seq
 
