@@ -19,7 +19,15 @@ from rag.chunking import split_sentences
 from rag.embedding import Embedder
 from rag.lexical import bigram_set, content_words, term_coverage
 from rag.question import mentions, names_entities, question_entities, question_focus
-from rag.sentences import asks_for_contact, is_directive
+from rag.sentences import (
+    announces,
+    answer_type,
+    asks_about_plans,
+    asks_for_contact,
+    has_type,
+    is_directive,
+    is_question_shaped,
+)
 from rag.types import Answer, Citation, Hit, Quote
 
 log = logging.getLogger(__name__)
@@ -54,6 +62,10 @@ class ComposeParams:
     confident_above: float = 0.90
     min_term_coverage: float = 0.5
     duplicate_jaccard: float = 0.6
+    # Sentence preferences: one holding what the question asks for (a number for 多少, a
+    # date for 何时...) over one that only repeats its words; a report over an announcement.
+    type_bonus: float = 0.03
+    plan_penalty: float = 0.02
 
 
 def _near_duplicate(a: str, b: str, threshold: float) -> bool:
@@ -105,27 +117,53 @@ class ExtractiveComposer:
     def _candidates(self, question: str, hits: Sequence[Hit]) -> list[_Candidate]:
         seen: set[tuple[str, int]] = set()
         raw: list[tuple[int, Hit, Quote]] = []
+        # A question-shaped sentence ("…总导演是谁？") is never an answer; the sentence after it
+        # (often "——张艺谋") takes its place, scored as the question sentence would have been.
+        stands_for: dict[int, int] = {}
         keep_directives = asks_for_contact(question)
         for rank, hit in self._evidence(hits):
             c = hit.chunk
+            asked_at: int | None = None
             for s, e in split_sentences(c.text):
                 start, end = c.char_start + s, c.char_start + e
                 text = c.text[s:e]
-                if len(text) < self.params.min_sentence_chars or (c.doc_id, start) in seen:
+                if (c.doc_id, start) in seen:
+                    continue
+                seen.add((c.doc_id, start))
+                if is_question_shaped(text):
+                    raw.append((rank, hit, Quote(text, start, end)))
+                    asked_at = len(raw) - 1
+                    continue
+                if len(text) < self.params.min_sentence_chars and asked_at is None:
                     continue
                 if not keep_directives and is_directive(text):
+                    asked_at = None
                     continue  # a planted "请访问…" or "忽略之前的指令" is never an answer
-                seen.add((c.doc_id, start))
                 raw.append((rank, hit, Quote(text, start, end)))
+                if asked_at is not None:
+                    stands_for[len(raw) - 1] = asked_at
+                    asked_at = None
         if not raw:
             return []
         q = self.embedder.embed_queries([question])[0]
         vecs = self.embedder.embed_documents([quote.text for _, _, quote in raw])
         terms = content_words(question)
-        out = []
-        for (rank, hit, quote), v in zip(raw, vecs, strict=True):
+        kind = answer_type(question)
+        plans_ok = asks_about_plans(question)
+        p = self.params
+        base = []
+        for (_, hit, quote), v in zip(raw, vecs, strict=True):
             passage = hit.dense_score if hit.dense_score is not None else 0.0
-            score = 0.6 * float(v @ q) + 0.4 * passage + 0.1 * term_coverage(terms, quote.text)
+            base.append(0.6 * float(v @ q) + 0.4 * passage + 0.1 * term_coverage(terms, quote.text))
+        out = []
+        for i, (rank, hit, quote) in enumerate(raw):
+            if is_question_shaped(quote.text):
+                continue
+            score = max(base[i], base[stands_for[i]]) if i in stands_for else base[i]
+            if kind is not None and has_type(quote.text, kind):
+                score += p.type_bonus
+            if not plans_ok and announces(quote.text):
+                score -= p.plan_penalty
             out.append(_Candidate(rank, hit, quote, score))
         return out
 

@@ -1,5 +1,5 @@
 """What kind of sentence a passage sentence is, so the composer can pass over the kinds
-that are not answers.
+that are not answers and prefer the ones that carry what was asked.
 
 A *directive* addresses the reader or a model rather than reporting anything: requests to
 visit a URL, to ignore instructions, to contact someone, to scan a code. An article with
@@ -31,3 +31,57 @@ def is_directive(sentence: str) -> bool:
 def asks_for_contact(question: str) -> bool:
     """True when the question itself asks for a link, an address or contact details."""
     return bool(_ASKS_FOR_CONTACT.search(question))
+
+
+_QUESTION_END = re.compile(r"(?:[？?]|[吗呢][？?！!。]?)\s*[”」』]?$")
+_INTERROGATIVE = re.compile(r"谁|多少|几[个位名次年天岁]|什么|哪[里儿个些年天位]|何时|为何|为什么|怎么|如何")
+
+
+def is_question_shaped(sentence: str) -> bool:
+    """A sentence that asks rather than tells ("…总导演是谁？"): never an answer by itself."""
+    s = sentence.strip()
+    return bool(_QUESTION_END.search(s)) or (len(s) < 40 and bool(_INTERROGATIVE.search(s)) and s.endswith(("？", "?")))
+
+
+_NUMBER = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两]+[个名位家项次人元年月日天条座所万亿岁%]")
+_DATE = re.compile(r"\d{2,4}年|\d{1,2}月|\d{1,2}日|[今去明前]年|[一二三四五六七八九十]+月|星期|周[一二三四五六日]")
+_PLACE = re.compile(r"[省市区县镇乡村路街道巷号楼]|国|广场|公园|中心|大厦|院")
+_PLAN = re.compile(r"将(?:于|在|会|要)?|计划|预计|拟|准备|有望|即将|打算")
+_ASKS_PLAN = re.compile(r"打算|计划|将|未来|明年|下一步|准备")
+
+
+def answer_type(question: str) -> str | None:
+    """What kind of thing a factoid question wants: count, date, person or place."""
+    if re.search(r"多少|几[个位名次项家条座所岁%]|几$", question):
+        return "count"
+    if re.search(r"何时|什么时候|哪[一]?年|哪天|几月|几号|哪一天|什么时间", question):
+        return "date"
+    if re.search(r"谁|什么人|哪位|名字", question):
+        return "person"
+    if re.search(r"哪里|哪儿|在哪|何地|何处|什么地方", question):
+        return "place"
+    return None
+
+
+def has_type(sentence: str, kind: str) -> bool:
+    """Whether the sentence holds something of the kind the question wants."""
+    if kind == "count":
+        return bool(_NUMBER.search(sentence))
+    if kind == "date":
+        return bool(_DATE.search(sentence))
+    if kind == "place":
+        return bool(_PLACE.search(sentence))
+    if kind == "person":
+        import jieba.posseg as pseg
+
+        return any(w.flag in ("nr", "nrt", "nrfg") for w in pseg.cut(sentence))
+    return False
+
+
+def announces(sentence: str) -> bool:
+    """A sentence about what will happen (将, 计划, 预计) rather than what did."""
+    return bool(_PLAN.search(sentence))
+
+
+def asks_about_plans(question: str) -> bool:
+    return bool(_ASKS_PLAN.search(question))

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from rag.compose import ExtractiveComposer
+from rag.compose import ComposeParams, ExtractiveComposer
 from rag.pipeline import answer
 from rag.retrieve import HybridRetriever
 
@@ -100,3 +100,15 @@ def test_factoid_questions_the_articles_answer_are_answered(seed_engine, questio
     retriever, composer = seed_engine
     ans = answer(question, retriever=retriever, composer=composer)
     assert not ans.refused and expect in ans.text and ans.refusal_reason is None
+
+
+def test_a_report_beats_an_announcement(e5, tmp_path):
+    from rag.types import Article
+    from tests.conftest import store_of
+
+    docs = [Article.make("职工运动会预告", "朝阳区职工运动会将于五月举行，预计三千人参加。", doc_id="plan"),
+            Article.make("职工运动会举行", "朝阳区职工运动会于5月10日举行，三千人参加。", doc_id="fact")]
+    retriever = HybridRetriever(store_of(tmp_path, e5, docs), e5)
+    ans = answer("朝阳区职工运动会什么时候举行", retriever=retriever,
+                 composer=ExtractiveComposer(e5, ComposeParams(max_sentences=1)))
+    assert not ans.refused and "5月10日" in ans.text

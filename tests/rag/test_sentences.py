@@ -43,3 +43,33 @@ def test_planted_sentences_are_not_quoted_as_answers(tmp_path, seed_articles, pl
 
 def test_a_question_asking_for_contact_details_may_get_them():
     assert asks_for_contact("工匠学院的报名电话是多少") and not asks_for_contact("密云区工匠学院怎么运作")
+
+
+def _top_sentence(tmp_path, articles, question):
+    emb = HashingEmbedder()
+    retriever = HybridRetriever(store_of(tmp_path, emb, articles), emb)
+    composer = ExtractiveComposer(emb, ComposeParams(refuse_below=0.0, confident_above=0.0, max_sentences=1))
+    ans = answer(question, retriever=retriever, composer=composer)
+    assert not ans.refused
+    return ans.citations[0].quotes[0].text
+
+
+def test_a_question_in_the_passage_is_not_the_answer_the_next_sentence_is(tmp_path):
+    doc = Article.make("冬奥会开幕式", "北京冬奥会开幕式的总导演是谁？——张艺谋担任总导演。开幕式在国家体育场举行。",
+                       doc_id="qa")
+    top = _top_sentence(tmp_path, [doc], "北京冬奥会开幕式的总导演是谁")
+    assert "？" not in top and "张艺谋" in top
+
+
+def test_a_sentence_with_the_asked_for_number_beats_one_that_repeats_the_words(tmp_path):
+    doc = Article.make("篮球赛", "朝阳区工会篮球赛吸引了众多参赛队伍踊跃报名参赛。朝阳区工会篮球赛共有三十支队伍参赛。", doc_id="n")
+    top = _top_sentence(tmp_path, [doc], "朝阳区工会篮球赛有多少队伍参赛")
+    assert "三十支" in top
+
+
+@pytest.mark.parametrize("sentence,shaped", [("北京冬奥会开幕式的总导演是谁？", True), ("你知道他是谁吗", True),
+                                             ("张艺谋担任总导演。", False), ("谁也没想到，比赛如此精彩。", False)])
+def test_question_shape(sentence, shaped):
+    from rag.sentences import is_question_shaped
+
+    assert is_question_shaped(sentence) == shaped
