@@ -30,7 +30,7 @@ from rag.types import Article, stable_id
 log = logging.getLogger(__name__)
 
 # Bump when ingest output changes for the same bytes, so unchanged-file skipping re-parses.
-INGEST_VERSION = 3
+INGEST_VERSION = 4
 API_SOURCE = "api"
 
 

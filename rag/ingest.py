@@ -36,6 +36,24 @@ _COLUMN = re.compile(r"^\s*>>\s*(.+?)\s*<<\s*$")
 _DATELINE = re.compile(r"^\s*本报讯[（(]([^）)]*)[）)]\s*")
 _SOURCE_LINE = re.compile(r"^\s*(?:转自|来源[:：]|稿件来源[:：])\s*《?([^》\s]+)》?\s*$")
 _PHOTO_CREDIT = re.compile(r"^\s*(?:本报记者|记者|通讯员)[^。！？]{0,60}?(?:摄影报道|摄影|摄)\s*$")
+# Page furniture: lines a web page or a PDF footer carries that are never article text.
+# Short lines only (a real paragraph that mentions 版权 is not furniture).
+_FURNITURE = re.compile(
+    r"(?:[京沪粤津渝冀苏浙闽鲁豫鄂湘川]ICP[备证]|ICP[备证]\s*\d|公网安备|网安备|备案号|增值电信业务经营许可证"
+    r"|版权所有|copyright|all rights reserved|©|未经(?:书面)?(?:授权|许可).{0,12}(?:转载|使用|复制)|转载请注明"
+    r"|^(?:主办单位|承办单位|主管单位|协办单位|技术支持|联系我们|联系电话|投稿邮箱|责任编辑|编辑|校对|审核)\s*[:：]"
+    r"|分享到|扫一扫|返回顶部|上一篇|下一篇|打印本页|关闭窗口|【打印】|【关闭】|字号\s*[:：]?\s*[大中小]"
+    r"|^首页\s*[>|/»]|^当前位置|^(?:图表|图片|图|来源图)\s*[:：]|^(?:图片来源|视频来源)"
+    r"|find, customize, share|sorry, no results were found|lorem ipsum)",
+    re.IGNORECASE)
+FURNITURE_MAX_CHARS = 120
+
+
+def is_furniture_line(line: str) -> bool:
+    """A footer, licence or copyright line, navigation, a share button or a caption."""
+    return len(line) <= FURNITURE_MAX_CHARS and bool(_FURNITURE.search(line))
+
+
 _ROLE_NAMES = re.compile(r"(本报记者|记者|通讯员)\s*([^\s记通摄]{2,4}(?:\s+[^\s记通摄]{2,4})*)")
 
 
@@ -162,6 +180,7 @@ def parse_page(text: str, *, source_path: str = "", default_title: str | None = 
         meta.update(pending)
         pending = {}
         paragraphs: list[str] = []
+        furniture = 0
         for raw in body:
             line = raw.strip()
             if not line:
@@ -179,6 +198,9 @@ def parse_page(text: str, *, source_path: str = "", default_title: str | None = 
                 for key, names in _people(line).items():
                     meta.setdefault(key, names)
                 continue
+            if is_furniture_line(line):
+                furniture += 1
+                continue
             paragraphs.append(line)
         # Blank lines separate paragraphs; consecutive non-blank lines are one paragraph each too.
         paras = repair_paragraphs(p for p in paragraphs if p)
@@ -190,6 +212,8 @@ def parse_page(text: str, *, source_path: str = "", default_title: str | None = 
         body_text = "\n".join(p for p in paras if p)
         if not body_text:
             continue
+        if furniture:
+            meta["furniture_lines_removed"] = furniture
         # A provisional id: indexing gives it one from its collection and source.
         articles.append(Article.make(section.heading, body_text, source_path=source_path, meta=meta))
     return articles

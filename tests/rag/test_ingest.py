@@ -126,3 +126,42 @@ def test_a_bad_jsonl_record_is_reported_and_the_rest_go_in(tmp_path):
     report = ingest_paths([f])
     assert [a.title for a in report.articles] == ["好一", "好二"]
     assert [e.reason.split(":")[0] for e in report.errors] == ["line 2", "line 3", "line 5"]
+
+
+FURNITURE = ["京ICP备12345678号-1", "京公网安备 11010502030000号", "版权所有 © 2025 北京工会报社", "Copyright 2025 All Rights Reserved",
+             "主办单位：北京市总工会", "责任编辑：王某", "分享到：微信 微博", "上一篇：职工运动会", "首页 > 新闻 > 工会动态",
+             "图表：2024年各区工会驿站数量", "未经授权不得转载"]
+
+
+def test_page_furniture_never_enters_the_text(tmp_path):
+    body = "\n".join(["## 朝阳区工会举办篮球赛", "", "朝阳区工会举办职工篮球赛，三十支队伍参赛。", *FURNITURE,
+                      "比赛持续三天，电力队夺冠。"])
+    f = tmp_path / "page.txt"
+    f.write_text(body, encoding="utf-8")
+    [a] = parse_file(f)
+    assert a.text == "朝阳区工会举办职工篮球赛，三十支队伍参赛。\n比赛持续三天，电力队夺冠。"
+    assert a.meta["furniture_lines_removed"] == len(FURNITURE)
+
+
+def test_furniture_in_html_is_dropped_too(tmp_path):
+    html_page = ("<html><head><title>读书会</title></head><body><nav>首页 > 新闻</nav><h2>海淀区工会举办读书会</h2>"
+                 "<p>海淀区工会举办读书会，二百名职工参加。</p><p>分享到：微信</p>"
+                 "<footer><p>京ICP备12345678号</p><p>版权所有 北京工会报社</p></footer></body></html>")
+    f = tmp_path / "p.html"
+    f.write_text(html_page, encoding="utf-8")
+    texts = " ".join(a.text for a in parse_file(f))
+    assert "二百名职工参加" in texts and "ICP" not in texts and "版权" not in texts and "分享" not in texts
+
+
+def test_a_spam_page_is_reported_not_indexed(tmp_path):
+    f = tmp_path / "spam.html"
+    f.write_text("<html><body><p>Find, customize, share</p><p>Sorry, no results were found.</p></body></html>",
+                 encoding="utf-8")
+    with pytest.raises(IngestError, match="no article text"):
+        parse_file(f)
+
+
+def test_a_paragraph_that_mentions_copyright_is_kept():
+    [a] = parse_page("## 版权保护\n\n" + "市总工会开展知识产权宣传活动，讲解版权所有人的权利与义务，" * 5 + "职工踊跃参加。",
+                     source_path="x.txt")
+    assert "版权所有人" in a.text
