@@ -42,6 +42,7 @@ class DenseIndex:
     """
 
     approximate = False
+    compacts = True  # squeeze dead rows out once they are a quarter of the matrix
 
     def __init__(self, dim: int) -> None:
         self.dim = dim
@@ -98,7 +99,7 @@ class DenseIndex:
                 if pos is not None and self._alive[pos]:
                     self._alive[pos] = False
                     self._dead += 1
-            if self._dead > 1000 and self._dead * 4 > self._n:
+            if self.compacts and self._dead > 1000 and self._dead * 4 > self._n:
                 self._compact()
 
     def _compact(self) -> None:
@@ -176,6 +177,7 @@ class QuantizedDenseIndex(DenseIndex):
     """
 
     approximate = True
+    compacts = False  # codes cannot be squeezed without re-encoding: dead rows wait for the next open
 
     def __init__(self, dim: int) -> None:
         import faiss
@@ -210,14 +212,6 @@ class QuantizedDenseIndex(DenseIndex):
                 for f in FILTER_FIELDS:
                     self._fields[f][pos] = fields[f][j]
             self._n = n0 + len(fresh)
-
-    def remove(self, ids: Iterable[int]) -> None:
-        with self._lock:
-            for i in ids:
-                pos = self._pos.pop(int(i), None)
-                if pos is not None and self._alive[pos]:
-                    self._alive[pos] = False
-                    self._dead += 1
 
     def search(self, query: np.ndarray, k: int, flt: DenseFilter | None = None) -> list[tuple[int, float]]:
         import faiss
