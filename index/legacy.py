@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from index.store import DEFAULT_COLLECTION, ArticleWrite, IndexDamagedError
-from rag.types import Article, Chunk, frozen_meta
+from index.types import Article, Chunk, frozen_meta
 
 log = logging.getLogger(__name__)
 

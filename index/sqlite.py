@@ -51,7 +51,7 @@ from index.store import (
     IndexNotFoundError,
     WriteReport,
 )
-from rag.types import Article, Chunk, Filters, date_key, frozen_meta
+from index.types import Article, Chunk, Filters, date_key, frozen_meta
 
 log = logging.getLogger(__name__)
 

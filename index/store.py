@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rag.types import Article, Chunk, Filters
+from index.types import Article, Chunk, Filters
 
 DEFAULT_COLLECTION = "default"
 
