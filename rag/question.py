@@ -126,7 +126,8 @@ def contradicts(sentence: str, question: str) -> bool:
 
 @lru_cache(maxsize=8192)
 def sentence_entities(sentence: str) -> tuple[str, ...]:
-    """Names in a sentence, people's included: jieba often tags a foreign place (坎大哈) as one."""
+    """Places and bodies named in a sentence. People are not (the answer to "谁" names one);
+    "nrt" is, as jieba tags foreign places (坎大哈) with it."""
     import jieba.posseg as pseg
 
-    return tuple(w.word for w in pseg.cut(sentence) if len(w.word) >= 2 and w.flag in ("ns", "nt", "nr", "nrt", "nz"))
+    return tuple(w.word for w in pseg.cut(sentence) if len(w.word) >= 2 and w.flag in ("ns", "nt", "nrt"))
