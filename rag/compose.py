@@ -53,6 +53,9 @@ class ComposeParams:
     passage_margin: float = 0.05
     # A sentence joins the answer when its score is within this of the best sentence.
     sentence_margin: float = 0.05
+    # A sentence from another article than the best sentence's must come closer than that:
+    # a passage that merely resembles the question should not be cited beside the answer.
+    other_article_margin: float = 0.015
     min_sentence_chars: int = 8
     # Relevance gate on the best passage's cosine. On e5-small's scale unrelated Chinese
     # news scores 0.78-0.86 against a question (same register, same city), a passage that
@@ -192,10 +195,13 @@ class ExtractiveComposer:
             if not cands:
                 return refusal(hits, "focus_missing")
         top = cands[0].score
+        top_doc = cands[0].hit.chunk.doc_id
         chosen: list[_Candidate] = []
         for c in cands:
             if len(chosen) >= self.params.max_sentences or c.score < top - self.params.sentence_margin:
                 break
+            if c.hit.chunk.doc_id != top_doc and c.score < top - self.params.other_article_margin:
+                continue
             if any(_near_duplicate(c.quote.text, d.quote.text, self.params.duplicate_jaccard) for d in chosen):
                 continue
             chosen.append(c)
