@@ -100,36 +100,42 @@ def adaptive_score(t: Table, p: FusionParams | None = None) -> float:
     return float(t.mrr[np.arange(len(t.mrr)), _idx(share)].mean())
 
 
-def fit(tables: list[Table], *, seed: int = 0, rounds: int = 60) -> LearnedShare:
-    """Coordinate search with random restarts over the linear weights, each training set
-    weighted equally (so a big set does not drown a small one)."""
+def fit(tables: list[Table], *, seed: int = 0, rounds: int = 8) -> LearnedShare:
+    """Coordinate search over the linear weights, each training set weighted equally (so a
+    big set does not drown a small one). MRR is a step function of the weights, so each
+    coordinate is searched over a wide grid rather than by small steps, which stall on its
+    plateaus; random restarts around the best so far."""
     rng = np.random.default_rng(seed)
     xs = [t.x for t in tables]
     ms = [t.mrr for t in tables]
 
     def objective(w: np.ndarray) -> float:
-        return float(np.mean([m[np.arange(len(m)), _idx(np.clip(x @ w, 0, 1))].mean() for x, m in zip(xs, ms,
-                                                                                                   strict=True)]))
+        return float(np.mean([m[np.arange(len(m)), _idx(np.clip(x @ w, 0, 1))].mean()
+                              for x, m in zip(xs, ms, strict=True)]))
 
+    deltas = np.concatenate([-np.geomspace(2.0, 0.01, 20), [0.0], np.geomspace(0.01, 2.0, 20)])
     start = np.zeros(len(FEATURES))
     start[0] = 0.7  # the adaptive fusion's base share: the search starts from today's behaviour
     best_w, best = start.copy(), objective(start)
     for r in range(rounds):
-        w = best_w + (rng.normal(0, 0.3, len(FEATURES)) if r else 0)
+        w = best_w + (rng.normal(0, 0.2, len(FEATURES)) if r else 0)
         cur = objective(w)
-        for step in (0.4, 0.2, 0.1, 0.05, 0.02):
-            improved = True
-            while improved:
-                improved = False
-                for j in range(len(FEATURES)):
-                    for sgn in (1, -1):
-                        cand = w.copy()
-                        cand[j] += sgn * step
-                        val = objective(cand)
-                        if val > cur + 1e-9:
-                            w, cur, improved = cand, val, True
+        for _ in range(4):  # sweeps
+            moved = False
+            for j in range(len(FEATURES)):
+                vals = []
+                for d in deltas:
+                    cand = w.copy()
+                    cand[j] += d
+                    vals.append(objective(cand))
+                k = int(np.argmax(vals))
+                if vals[k] > cur + 1e-9:
+                    w[j] += deltas[k]
+                    cur, moved = vals[k], True
+            if not moved:
+                break
         if cur > best:
-            best_w, best = w, cur
+            best_w, best = w.copy(), cur
     log.info("fitted on %s: mean MRR@10 %.4f", [t.name for t in tables], best)
     return LearnedShare(tuple(float(v) for v in best_w), 0.0, 1.0, tuple(t.name for t in tables))
 

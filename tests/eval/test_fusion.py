@@ -1,0 +1,63 @@
+import json
+
+import numpy as np
+
+from eval.fusion import GRID, Table, adaptive_score, fit, format_rows, loso, score
+from eval.sets import drcd_to_set, stress_set, underspecify
+from rag.retrieve import FEATURES
+
+
+def _table(name, n, rng):
+    """Queries whose best dense share is 0 when the 'has_digit' feature is set, 1 otherwise."""
+    x = np.zeros((n, len(FEATURES)))
+    x[:, 0] = 1.0
+    digit = rng.random(n) < 0.5
+    x[:, FEATURES.index("has_digit")] = digit
+    mrr = np.where(digit[:, None], (GRID[None, :] < 0.3) * 1.0, (GRID[None, :] > 0.7) * 1.0)
+    return Table(name, x, mrr)
+
+
+def test_fit_learns_a_share_the_features_predict():
+    rng = np.random.default_rng(0)
+    train = [_table("a", 200, rng), _table("b", 200, rng)]
+    model = fit(train, rounds=5)
+    held = _table("c", 300, rng)
+    assert score(model, held) == 1.0  # every query mixed at a share that finds its gold first
+    assert adaptive_score(held) < 0.6  # a fixed share around 0.7 serves only half of them
+    rows = loso([_table("x", 100, rng), _table("y", 100, rng)], [_table("t", 100, rng)])
+    assert [r["set"] for r in rows] == ["x", "y"] and all(r["learned"] == 1.0 for r in rows)
+    assert "| x | 100 |" in format_rows(rows)
+
+
+def test_tables_round_trip(tmp_path):
+    t = _table("z", 10, np.random.default_rng(1))
+    t.save(tmp_path / "z.npz")
+    back = Table.load(tmp_path / "z.npz")
+    assert back.name == "z" and np.array_equal(back.x, t.x) and np.array_equal(back.mrr, t.mrr)
+
+
+def test_drcd_is_converted_to_simplified_with_its_answers(tmp_path):
+    src = tmp_path / "drcd.json"
+    src.write_text(json.dumps({"data": [{"title": "梵文", "paragraphs": [{"id": "1-1", "context": "在歐洲，梵語的學術研究由德國學者開創。",
+                                                                       "qas": [{"id": "1-1-1", "question": "誰開創了梵語研究？",
+                                                                                "answers": [{"text": "德國學者", "answer_start": 11}]}]}]}]},
+                              ensure_ascii=False), encoding="utf-8")
+    assert drcd_to_set(src, tmp_path / "set") == (1, 1)
+    doc = json.loads((tmp_path / "set" / "corpus.jsonl").read_text(encoding="utf-8"))
+    q = json.loads((tmp_path / "set" / "queries.jsonl").read_text(encoding="utf-8"))
+    assert doc["text"] == "在欧洲，梵语的学术研究由德国学者开创。" and q["question"] == "谁开创了梵语研究？"
+    assert q["answers"] == ["德国学者"] and q["gold_doc_ids"] == ["drcd-1-1"] and q["answers"][0] in doc["text"]
+
+
+def test_stress_questions_lose_their_named_subject(tmp_path):
+    assert underspecify("北京冬奥会开幕式总导演是谁") == "冬奥会开幕式总导演是谁"
+    assert underspecify("他是谁") is None  # too little left
+    src = tmp_path / "s"
+    src.mkdir()
+    (src / "corpus.jsonl").write_text("{}\n", encoding="utf-8")
+    (src / "queries.jsonl").write_text(json.dumps({"qid": "1", "question": "长春市总工会设置了多少个竞赛项目",
+                                                   "answers": ["145个"], "gold_doc_ids": ["d"]}, ensure_ascii=False),
+                                       encoding="utf-8")
+    assert stress_set(src, tmp_path / "out") == 1
+    q = json.loads((tmp_path / "out" / "queries.jsonl").read_text(encoding="utf-8"))
+    assert "长春" not in q["question"] and q["original"] == "长春市总工会设置了多少个竞赛项目"
