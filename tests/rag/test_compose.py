@@ -33,3 +33,26 @@ def test_refuses_when_the_passages_do_not_match(hashing_engine):
     retriever: HybridRetriever = hashing_engine.retriever
     ans = composer.compose("美国签证怎么申请", retriever.search("美国签证怎么申请", 5))
     assert ans.refused and not ans.citations
+
+
+def test_sentence_vectors_are_cached_and_bounded(hashing_engine):
+    class Counting:
+        def __init__(self, inner):
+            self.inner, self.name, self.dim, self.calls = inner, inner.name, inner.dim, 0
+
+        def embed_queries(self, texts):
+            return self.inner.embed_queries(texts)
+
+        def embed_documents(self, texts, *, progress=False):
+            self.calls += len(texts)
+            return self.inner.embed_documents(texts)
+
+    emb = Counting(hashing_engine.embedder)
+    composer = ExtractiveComposer(emb, ComposeParams(refuse_below=0.0, confident_above=0.0), cache_size=5)
+    hits = hashing_engine.retriever.search("首开集团工会建设了多少个工会驿站", 5)
+    first = composer.compose("首开集团工会建设了多少个工会驿站", hits)
+    calls = emb.calls
+    again = composer.compose("首开集团工会建设了多少个工会驿站", hits)
+    assert again.text == first.text and calls > 0
+    assert emb.calls - calls <= max(0, calls - 5)  # only what the 5-sentence cache evicted is embedded again
+    assert len(composer._vectors) <= 5
