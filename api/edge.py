@@ -9,6 +9,8 @@ says what is wrong, and never repeats the input.
 from __future__ import annotations
 
 import json
+import logging
+import re
 from typing import Any
 
 from fastapi import Request, status
@@ -86,3 +88,27 @@ class BodyLimitMiddleware:
 
 class _TooLarge(Exception):
     pass
+
+
+_SECRET_PARAM = re.compile(r"([?&](?:key|api_key|apikey|token|access_token)=)[^&\s]*", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """A URL with its key-like query parameters blanked (the chat page is opened as /chat?key=…)."""
+    return _SECRET_PARAM.sub(r"\1[redacted]", text)
+
+
+class RedactKeys(logging.Filter):
+    """On uvicorn's access log: keys in query strings are never written to a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        record.msg = redact(str(record.msg))
+        return True
+
+
+def install_log_redaction() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactKeys) for f in access.filters):
+        access.addFilter(RedactKeys())

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
-from api.edge import BodyLimitMiddleware, unprocessable, validation_error
+from api.edge import BodyLimitMiddleware, install_log_redaction, unprocessable, validation_error
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import ask, chat, documents, health, page
 from rag.embedding import set_torch_threads
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app = FastAPIOffline(title="zhrag", version="0.1.0", lifespan=lifespan, responses=COMMON_RESPONSES,
                          description="Cited question answering over Chinese newspaper articles.")
     app.state.metrics = Metrics()
+    install_log_redaction()
     configured = settings or get_settings()
     app.add_middleware(BodyLimitMiddleware, max_bytes=configured.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

@@ -119,3 +119,14 @@ def test_openapi_lists_error_codes(client):
     assert "404" in paths["/documents/{doc_id}"]["delete"]["responses"]
     assert "422" in paths["/ask"]["post"]["responses"]
     json.dumps(paths)
+
+
+def test_keys_in_query_strings_never_reach_the_access_log(client, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="uvicorn.access")
+    rec = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                            ("127.0.0.1:5", "GET", "/chat?key=s3cret&x=1", "1.1", 200), None)
+    for f in logging.getLogger("uvicorn.access").filters:
+        f.filter(rec)
+    assert "s3cret" not in rec.getMessage() and "key=[redacted]&x=1" in rec.getMessage()
