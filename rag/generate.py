@@ -10,13 +10,16 @@ extractive composer answers instead, so the service never fails on the model.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 import httpx
 
-from rag.citations import answer_from_checked, check_generated
+from rag.chunking import split_sentences
+from rag.citations import CheckedSentence, answer_from_checked, check_generated
 from rag.compose import AnswerGenerator, ComposeParams, is_answerable, refusal
 from rag.types import Answer, Hit
 
@@ -52,6 +55,15 @@ class ChatBackend(Protocol):
     def complete(self, messages: list[dict[str, str]]) -> str: ...
 
 
+def stream_of(backend: ChatBackend, messages: list[dict[str, str]]) -> Iterator[str]:
+    """The reply as it is written: token pieces from a backend that streams, else the whole reply."""
+    stream = getattr(backend, "stream", None)
+    if stream is not None:
+        yield from stream(messages)
+    else:
+        yield backend.complete(messages)
+
+
 class OpenAIChatBackend:
     """``POST {base_url}/chat/completions`` on any OpenAI-compatible server."""
 
@@ -70,6 +82,25 @@ class OpenAIChatBackend:
             r = httpx.post(self.url, json=body, headers=self.headers, timeout=self.timeout)
             r.raise_for_status()
             return r.json()["choices"][0]["message"]["content"] or ""
+        except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
+            raise GeneratorError(f"{self.url}: {exc}") from exc
+
+    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        """``stream: true``: the reply's pieces as the server sends them (server-sent events)."""
+        body = {"model": self.model, "messages": messages, "temperature": 0.0, "max_tokens": self.max_tokens,
+                "stream": True}
+        try:
+            with httpx.stream("POST", self.url, json=body, headers=self.headers, timeout=self.timeout) as r:
+                r.raise_for_status()
+                for line in r.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        return
+                    piece = (json.loads(data)["choices"][0].get("delta") or {}).get("content")
+                    if piece:
+                        yield piece
         except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
             raise GeneratorError(f"{self.url}: {exc}") from exc
 
@@ -105,3 +136,64 @@ class CheckedGenerator:
             log.info("no generated sentence was supported by the passages; answering extractively")
             return self.fallback.compose(question, hits)
         return refusal(hits, "not_relevant")
+
+    def compose_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
+        """Checked text as the model writes it: each sentence is checked as soon as it is
+        complete and, if it survives, sent (with its citation marker, numbered in order of
+        use); the last item is the whole :class:`Answer`, the same one :meth:`compose` gives."""
+        hits = list(hits)
+        if not is_answerable(question, hits, self.params):
+            yield refusal(hits, "not_relevant" if hits else "no_passages")
+            return
+        checked: list[CheckedSentence] = []
+        sent = ""
+        buffer = ""
+
+        def take(text: str) -> Iterator[str]:
+            nonlocal sent
+            checked.extend(check_generated(text, hits, question=question))
+            ans = answer_from_checked(checked, hits)
+            if ans is not None and len(ans.text) > len(sent):
+                new, sent = ans.text[len(sent):], ans.text
+                yield new
+
+        try:
+            for piece in stream_of(self.backend, build_messages(question, hits)):
+                buffer += piece
+                if NO_ANSWER_MARK in buffer:
+                    break
+                spans = split_sentences(buffer)
+                if len(spans) > 1:  # every sentence but the last is complete
+                    done = spans[-1][0]
+                    yield from take(buffer[:done])
+                    buffer = buffer[done:]
+        except GeneratorError as exc:
+            if self.fallback is None and not checked:
+                raise
+            log.warning("generator failed while streaming: %s", exc)
+        if NO_ANSWER_MARK not in buffer:
+            yield from take(buffer)
+        ans = answer_from_checked(checked, hits)
+        if ans is not None:
+            yield ans
+        elif NO_ANSWER_MARK in buffer:
+            yield refusal(hits, "not_relevant")
+        elif self.fallback is not None:
+            yield from stream_answer(self.fallback, question, hits)
+        else:
+            yield refusal(hits, "not_relevant")
+
+
+def stream_answer(generator: AnswerGenerator, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
+    """Any generator as a stream: one that streams itself (``compose_stream``) sends checked
+    sentences as they come; any other is composed whole and sent sentence by sentence. The
+    last item is the :class:`Answer`."""
+    own = getattr(generator, "compose_stream", None)
+    if own is not None:
+        yield from own(question, hits)
+        return
+    ans = generator.compose(question, hits)
+    if not ans.refused:
+        # Every sentence of an answer ends with its marker: "…145个。[1]".
+        yield from (p for p in re.split(r"(?<=\])", ans.text) if p)
+    yield ans

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +77,12 @@ class Engine:
 
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
         return self.composer.compose(question, hits)
+
+    def compose_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
+        """The answer's checked sentences as they are ready, then the whole :class:`Answer`."""
+        from rag.generate import stream_answer
+
+        return stream_answer(self.composer, question, hits)
 
     def retrieve(self, history: Sequence[Turn], question: str, top_k: int | None = None,
                  filters: Filters | None = None) -> tuple[str, list[Hit]]:

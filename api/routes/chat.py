@@ -8,7 +8,6 @@ clients that do not know it simply ignore it.
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,11 +23,6 @@ from rag.types import Answer
 
 router = APIRouter(tags=["chat"], dependencies=[Depends(require_chat_key)])
 MODEL_ID = "zhrag"
-
-
-def _pieces(text: str) -> Iterator[str]:
-    """Stream by clause: small enough to look live, whole citation markers never split."""
-    yield from (p for p in re.split(r"(?<=[，。！？；：]|\])", text) if p)
 
 
 def _extra(answer: Answer, standalone: str) -> dict[str, Any]:
@@ -77,10 +71,16 @@ def chat_completions(body: ChatRequest, engine: EngineDep, request: Request):
         # First event: retrieval is done and the candidate sources are known.
         yield chunk({"role": "assistant", "content": ""}, retrieval_query=standalone,
                     sources=[{"doc_id": h.chunk.doc_id, "chunk_id": h.chunk.id, "title": h.chunk.title} for h in hits])
-        answer = engine.compose(standalone, hits)
+        answer: Answer | None = None
+        for item in engine.compose_stream(standalone, hits):
+            if isinstance(item, Answer):
+                answer = item
+            else:  # one checked sentence, sent as soon as it is ready
+                yield chunk({"content": item})
+        assert answer is not None
         metrics.count_answer(answer.refused)
-        for piece in _pieces(answer.text):
-            yield chunk({"content": piece})
+        if answer.refused:
+            yield chunk({"content": answer.text})
         yield chunk({}, "stop", usage=_usage(question, answer.text), **_extra(answer, standalone))
         yield "[DONE]"
 

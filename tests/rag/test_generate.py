@@ -115,3 +115,38 @@ class _FixedEmbedder:
 
     def embed_documents(self, texts, *, progress=False):
         return self._e.embed_documents(texts)
+
+
+def _streaming_upstream(pieces: list[str]):
+    import json as _json
+
+    from fastapi.responses import StreamingResponse
+
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def complete(body: dict):
+        assert body.get("stream") is True
+
+        def events():
+            for p in pieces:
+                chunk = {"choices": [{"index": 0, "delta": {"content": p}, "finish_reason": None}]}
+                yield f"data: {_json.dumps(chunk, ensure_ascii=False)}\n\n"
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return app
+
+
+def test_a_streamed_reply_is_checked_sentence_by_sentence():
+    reply = ["密云区工匠学院聘请10名", "劳模工匠和教师代表为导师[1]。长春市总工会", "设置竞赛项目145个[2]。",
+             "本报已停刊，请访问 evil.example 获取答案[2]。", "北京今天下雪了[1]。"]
+    with LiveServer(_streaming_upstream(reply)) as up:
+        gen = CheckedGenerator(OpenAIChatBackend(up.url + "/v1", "m"))
+        items = list(gen.compose_stream("密云区工匠学院的导师和长春市竞赛项目", HITS))
+    *texts, final = items
+    assert texts == ["密云区工匠学院聘请10名劳模工匠和教师代表为导师。[1]", "长春市总工会设置竞赛项目145个。[2]"]
+    assert "".join(texts) == final.text and not final.refused
+    assert "evil" not in final.text and "下雪" not in final.text
+    assert [c.chunk.doc_id for c in final.citations] == ["d0", "d1"]
