@@ -134,9 +134,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--concurrency", default="1,4,16")
     ap.add_argument("--endpoints", default="search,ask,chat")
     ap.add_argument("--soak", type=float, default=0, help="then /ask at concurrency 4 for this many seconds")
+    ap.add_argument("--questions-from", type=Path, default=None,
+                    help="an evaluation set whose questions to ask instead (none repeats: no warm caches)")
     ap.add_argument("--distractors", type=Path,
                     default=ROOT.parent / "shared" / "eval-data" / "news-distractors" / "corpus.jsonl")
     args = ap.parse_args(argv)
+    if args.questions_from:
+        from eval.data import load_queries
+
+        QUESTIONS[:] = [q.question for q in load_queries(args.questions_from)][:5000]
     directory = args.dir or Path(tempfile.gettempdir()) / f"zhrag-load-{args.chunks}"
     from index.sqlite import SQLiteStore
 
