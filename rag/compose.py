@@ -247,8 +247,14 @@ class ExtractiveComposer:
                      and names_entities(c.hit.chunk.embedding_text(), entities)]
             if not cands:
                 return refusal(hits, "focus_missing")
-        top = cands[0].score
-        top_doc = cands[0].hit.chunk.doc_id
+        # The leading article is the one with the best two sentences, not the best one: an
+        # article with a single lucky sentence (a planted notice, a headline-like line) must
+        # not lead and shut out the article that answers.
+        by_doc: dict[str, list[float]] = {}
+        for c in cands:
+            by_doc.setdefault(c.hit.chunk.doc_id, []).append(c.score)
+        top_doc = max(by_doc, key=lambda d: by_doc[d][0] + 0.5 * (by_doc[d][1] if len(by_doc[d]) > 1 else 0.0))
+        top = by_doc[top_doc][0]
         chosen: list[_Candidate] = []
         for c in cands:
             if len(chosen) >= self.params.max_sentences or c.score < top - self.params.sentence_margin:
