@@ -22,7 +22,7 @@ import numpy as np
 from rag.chunking import split_sentences
 from rag.embedding import Embedder
 from rag.lexical import bigram_set, content_words, term_coverage
-from rag.question import contradicts, mentions, names_entities, question_entities, question_focus
+from rag.question import mentions, names_entities, question_entities, question_focus
 from rag.sentences import (
     announces,
     answer_type,
@@ -236,10 +236,6 @@ class ExtractiveComposer:
         # not say who the chairman is, and the 负责人 of 东城区总工会 is no answer about 长春.
         # (Counts and dates are not held to this: their answers often leave the noun out,
         # "一共有三个", "价格238元"; measured in eval/RESULTS.md.)
-        # Sentences about another event (another year, only other places) give way to the
-        # ones that are not, when there are any.
-        on_event = [c for c in cands if not contradicts(c.quote.text, question)]
-        cands = on_event or cands
         focus = question_focus(question)
         if focus is not None and focus.kind in ("who", "where"):
             entities = question_entities(question)

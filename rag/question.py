@@ -11,7 +11,6 @@ seldom in the answer.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -105,29 +104,3 @@ def mentions(text: str, focus: QuestionFocus) -> bool:
         return True
     head = focus.words[-1]
     return len(head) >= 2 and head in text
-
-
-_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-
-
-def contradicts(sentence: str, question: str) -> bool:
-    """A sentence about another event than the question's: it names a year and not the
-    question's, or it names places or bodies and none of the question's (the toll of an attack
-    in 坎大哈 is no answer about 喀布尔). A sentence that names neither is not judged."""
-    q_years = set(_YEAR.findall(question))
-    s_years = set(_YEAR.findall(sentence))
-    if q_years and s_years and not q_years & s_years:
-        return True
-    q_ents = question_entities(question)
-    if not q_ents or any(e in sentence for e in q_ents):
-        return False
-    return bool(sentence_entities(sentence))
-
-
-@lru_cache(maxsize=8192)
-def sentence_entities(sentence: str) -> tuple[str, ...]:
-    """Places and bodies named in a sentence. People are not (the answer to "谁" names one);
-    "nrt" is, as jieba tags foreign places (坎大哈) with it."""
-    import jieba.posseg as pseg
-
-    return tuple(w.word for w in pseg.cut(sentence) if len(w.word) >= 2 and w.flag in ("ns", "nt", "nrt"))
