@@ -39,13 +39,19 @@ from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MODES = ("dense", "bm25", "hybrid", "hybrid-rrf")
+MODES = ("dense", "bm25", "hybrid", "hybrid-rrf", "hybrid-learned")
 
 
 def retriever_for(base: HybridRetriever, mode: str) -> HybridRetriever:
     """Eval modes: the three retrieval modes, plus hybrid with plain RRF for comparison."""
     if mode == "hybrid-rrf":
         return base.with_mode("hybrid").with_params(method="rrf", dense_share=0.5)
+    if mode == "hybrid-learned":
+        from rag.retrieve import LearnedShare
+        from rag.settings import PROJECT_ROOT
+
+        return base.with_mode("hybrid").with_params(
+            method="learned", model=LearnedShare.load(PROJECT_ROOT / "rag" / "fusion_model.json"))
     return base.with_mode(mode)  # type: ignore[arg-type]
 
 

@@ -312,7 +312,7 @@ def eval_cmd(
     answers: Annotated[int, typer.Option(min=0, help="compose and score answers for the first N queries")] = 200,
     unanswerable: Annotated[int, typer.Option(min=0, help="ask the first N queries again without their gold "
                                                           "articles and measure refusal")] = 0,
-    modes: Annotated[str, typer.Option(help="comma-separated: dense,bm25,hybrid,hybrid-rrf")] = "dense,bm25,hybrid,hybrid-rrf",
+    modes: Annotated[str, typer.Option(help="comma-separated: dense,bm25,hybrid,hybrid-rrf,hybrid-learned")] = "dense,bm25,hybrid,hybrid-rrf",
     out: Annotated[Path | None, typer.Option(help="JSON result file (default results/<set>.json)")] = None,
 ) -> None:
     """Score retrieval (hit@k, MRR, nDCG) and answers (EM, F1, citation precision) on a public set."""

@@ -54,3 +54,20 @@ def test_adaptive_fusion_by_hand():
     assert adaptive_fuse(dense, [], FusionParams()) == dense
     with pytest.raises(ValueError):
         FusionParams(dense_share=0.95)
+
+
+def test_learned_fusion_reads_its_model_and_ranks(seed_articles, tmp_path):
+    from rag.retrieve import FEATURES, LearnedShare
+    from rag.settings import PROJECT_ROOT
+
+    model = LearnedShare.load(PROJECT_ROOT / "rag" / "fusion_model.json")
+    assert len(model.weights) == len(FEATURES) and model.fitted_on  # the shipped model says what it was fitted on
+    emb = HashingEmbedder()
+    base = HybridRetriever(store_of(tmp_path, emb, seed_articles), emb)
+    learned = base.with_params(method="learned", model=model)
+    hits = learned.search("长春市总工会设置竞赛项目多少个", 3)
+    assert hits[0].chunk.title.startswith("长春市总工会")
+    # All BM25 (share 0) ranks as BM25 alone does; all dense (share 1) as dense alone.
+    bm25_only = base.with_params(method="learned", model=LearnedShare((0.0,) * len(FEATURES)))
+    assert [h.chunk.id for h in bm25_only.search("首开集团工会驿站", 5)] == \
+           [h.chunk.id for h in base.with_mode("bm25").search("首开集团工会驿站", 5)]
