@@ -34,14 +34,13 @@ def test_weights_are_assembled_and_verified():
         assert hashlib.file_digest(f, "sha256").hexdigest() == GGUF_SHA256
 
 
-def test_local_model_answers_from_the_passages_with_checked_citations(backend, e5, seed_articles):
-    from index.store import build_index
-    from rag.chunking import ChunkParams
+def test_local_model_answers_from_the_passages_with_checked_citations(backend, e5, seed_articles, tmp_path):
     from rag.citations import check_generated
     from rag.generate import CheckedGenerator, build_messages
     from rag.retrieve import HybridRetriever
+    from tests.conftest import store_of
 
-    retriever = HybridRetriever(build_index(seed_articles, e5, ChunkParams()), e5)
+    retriever = HybridRetriever(store_of(tmp_path, e5, seed_articles), e5)
     question = "密云区工匠学院怎么运作"
     hits = retriever.search(question, 5)
     raw = backend.complete(build_messages(question, hits))
