@@ -34,7 +34,6 @@ import time
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +63,6 @@ REFRESH_BATCH = 20_000
 # SQLite's quick_check reads every page: 0.4 s at 100k chunks, 15 s at 1M. Above this size the
 # open relies on the per-vector CRCs and SQLite's own errors; 'zhrag check' runs the full check.
 QUICK_CHECK_MAX_BYTES = 512 * 1024 * 1024
-LABEL_KINDS = ("collection", "column", "source")
 
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -135,13 +133,6 @@ def _fts_query(terms: Sequence[str]) -> str:
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms if any(ch.isalnum() for ch in t))
 
 
-@dataclass(frozen=True)
-class _Labels:
-    """Label ids per (kind, name); 0 stands for "none"."""
-
-    ids: dict[tuple[str, str], int]
-
-
 class SQLiteStore:
     """The knowledge base in one SQLite file. See the module docstring for the design."""
 
@@ -150,12 +141,12 @@ class SQLiteStore:
         self.analyzer = analyzer
         self.model = meta["model"]
         self.dim = int(meta["dimension"])
-        self.chunking = json.loads(meta.get("chunking", "{}"))
         self.meta = meta
         self._local = threading.local()
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._writer_conn: sqlite3.Connection | None = None
         self._refresh_lock = threading.Lock()
         self._dense = QuantizedDenseIndex(self.dim) if quantized else DenseIndex(self.dim)
         self._applied = -1
@@ -333,10 +324,6 @@ class SQLiteStore:
                   "source": [r[5] for r in rows], "date": [r[6] for r in rows]}
         self._dense.add([r[0] for r in rows], vecs, fields)
 
-    @property
-    def seq(self) -> int:
-        return self._applied
-
     # ------------------------------------------------------------------ writing
 
     def _label(self, conn: sqlite3.Connection, kind: str, name: object) -> int:
@@ -376,9 +363,6 @@ class SQLiteStore:
         are exactly the ones in this batch: any other article from them is removed, so a
         re-ingested file that lost an article loses it in the index too.
         """
-        if not self.analyzer_matches:
-            raise IndexMismatchError(f"index at {self.path} was analysed with {self.meta.get('analyzer')!r}; "
-                                     f"run 'zhrag check --repair' before changing it")
         last: dict[str, ArticleWrite] = {}
         dup: list[str] = []
         for w in writes:
@@ -390,40 +374,48 @@ class SQLiteStore:
         # Analysis (jieba) is the slow part of a write: do it before taking the lock.
         terms = {w.article.doc_id: [self._terms(c) for c in w.chunks] for w in last.values()}
         added = replaced = removed = n_chunks = 0
+        with self._writing() as conn:
+            seq = self._seq(conn) + 1
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'seq'", (str(seq),))
+            keep = set(last)
+            for coll, key in dict.fromkeys(replace_sources):
+                for (aid, doc_id) in conn.execute("SELECT id, doc_id FROM articles WHERE collection = ? AND "
+                                                  "source_key = ?", (coll, key)).fetchall():
+                    if doc_id not in keep:
+                        self._delete_article(conn, aid, seq)
+                        removed += 1
+            now = time.time()
+            for doc_id, w in last.items():
+                row = conn.execute("SELECT id FROM articles WHERE doc_id = ?", (doc_id,)).fetchone()
+                if row:
+                    self._delete_article(conn, row[0], seq)
+                    replaced += 1
+                else:
+                    added += 1
+                n_chunks += self._insert(conn, w, terms[doc_id], seq, now)
+        self.refresh()
+        return WriteReport(added, replaced, removed, n_chunks, tuple(dict.fromkeys(dup)), seq)
+
+    @contextmanager
+    def _writing(self, *, same_analyzer: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction: this process's writers in turn (the lock), other processes'
+        kept out by ``BEGIN IMMEDIATE``; committed whole or rolled back whole. Adds and deletes
+        need the analyzer the lexical index was made with (``same_analyzer``); the rebuild
+        that replaces it does not."""
+        if same_analyzer and not self.analyzer_matches:
+            raise IndexMismatchError(f"index at {self.path} was analysed with {self.meta.get('analyzer')!r}; "
+                                     f"run 'zhrag check --repair' before changing it")
         with self._write_lock:
-            conn = self._writer()
+            if self._writer_conn is None:
+                self._writer_conn = self._connect()
+            conn = self._writer_conn
             conn.execute("BEGIN IMMEDIATE")
             try:
-                seq = self._seq(conn) + 1
-                conn.execute("UPDATE meta SET value = ? WHERE key = 'seq'", (str(seq),))
-                keep = set(last)
-                for coll, key in dict.fromkeys(replace_sources):
-                    for (aid, doc_id) in conn.execute("SELECT id, doc_id FROM articles WHERE collection = ? AND "
-                                                      "source_key = ?", (coll, key)).fetchall():
-                        if doc_id not in keep:
-                            self._delete_article(conn, aid, seq)
-                            removed += 1
-                now = time.time()
-                for doc_id, w in last.items():
-                    row = conn.execute("SELECT id FROM articles WHERE doc_id = ?", (doc_id,)).fetchone()
-                    if row:
-                        self._delete_article(conn, row[0], seq)
-                        replaced += 1
-                    else:
-                        added += 1
-                    n_chunks += self._insert(conn, w, terms[doc_id], seq, now)
+                yield conn
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        self.refresh()
-        return WriteReport(added, replaced, removed, n_chunks, tuple(dict.fromkeys(dup)), seq)
-
-    def _writer(self) -> sqlite3.Connection:
-        conn = getattr(self, "_writer_conn", None)
-        if conn is None:
-            conn = self._writer_conn = self._connect()
-        return conn
 
     def _insert(self, conn: sqlite3.Connection, w: ArticleWrite, terms: list[str], seq: int, now: float) -> int:
         a, meta = w.article, dict(w.article.meta)
@@ -460,26 +452,16 @@ class SQLiteStore:
 
     def delete(self, doc_ids: Sequence[str]) -> list[str]:
         """Delete articles (one transaction); returns the ids that existed."""
-        if not self.analyzer_matches:
-            raise IndexMismatchError(f"index at {self.path} was analysed with {self.meta.get('analyzer')!r}; "
-                                     f"run 'zhrag check --repair' before changing it")
         gone: list[str] = []
-        with self._write_lock:
-            conn = self._writer()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                seq = self._seq(conn) + 1
-                for doc_id in dict.fromkeys(doc_ids):
-                    row = conn.execute("SELECT id FROM articles WHERE doc_id = ?", (doc_id,)).fetchone()
-                    if row:
-                        self._delete_article(conn, row[0], seq)
-                        gone.append(doc_id)
-                if gone:
-                    conn.execute("UPDATE meta SET value = ? WHERE key = 'seq'", (str(seq),))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._writing() as conn:
+            seq = self._seq(conn) + 1
+            for doc_id in dict.fromkeys(doc_ids):
+                row = conn.execute("SELECT id FROM articles WHERE doc_id = ?", (doc_id,)).fetchone()
+                if row:
+                    self._delete_article(conn, row[0], seq)
+                    gone.append(doc_id)
+            if gone:
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'seq'", (str(seq),))
         self.refresh()
         return gone
 
@@ -646,9 +628,6 @@ class SQLiteStore:
                 f"({','.join('?' * len(part))})", [collection, *part]).fetchall())
         return out
 
-    def origins(self) -> dict[str, int]:
-        return dict(self._conn().execute("SELECT origin, count(*) FROM articles GROUP BY origin").fetchall())
-
     def stats(self) -> dict[str, Any]:
         conn = self._conn()
         with self.reading():
@@ -674,20 +653,13 @@ class SQLiteStore:
 
     def rebuild_lexical(self) -> int:
         """Re-analyse every chunk into a fresh lexical index (after damage or an analyzer change)."""
-        with self._write_lock:
-            conn = self._writer()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute("INSERT INTO lexical(lexical) VALUES ('delete-all')")
-                n = 0
-                for r in conn.execute(_HYDRATE.format("SELECT id FROM chunks")).fetchall():
-                    conn.execute("INSERT INTO lexical(rowid, terms) VALUES (?, ?)", (r[0], self._terms(self._chunk(r))))
-                    n += 1
-                conn.execute("UPDATE meta SET value = ? WHERE key = 'analyzer'", (self.analyzer.name,))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._writing(same_analyzer=False) as conn:
+            conn.execute("INSERT INTO lexical(lexical) VALUES ('delete-all')")
+            n = 0
+            for r in conn.execute(_HYDRATE.format("SELECT id FROM chunks")).fetchall():
+                conn.execute("INSERT INTO lexical(rowid, terms) VALUES (?, ?)", (r[0], self._terms(self._chunk(r))))
+                n += 1
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'analyzer'", (self.analyzer.name,))
         self.analyzer_matches = True
         return n
 
