@@ -24,6 +24,7 @@ from tqdm import tqdm
 from eval.data import load_corpus, load_queries
 from eval.metrics import dedupe, mrr_at_k
 from rag.embedding import CachedEmbedder, Embedder
+from rag.pipeline import chunk_params
 from rag.retrieve import FEATURES, FusionParams, LearnedShare, fusion_features, mix
 from rag.settings import Settings
 
@@ -60,7 +61,7 @@ def collect(set_dir: Path, emb: Embedder, settings: Settings, *, distractors: Pa
     articles = load_corpus(set_dir, distractors=distractors, must_keep=gold)
     xs, rows = [], []
     with tempfile.TemporaryDirectory(prefix="zhrag-fusion-") as d:
-        store = build_store(articles, emb, settings_params(settings), Path(d))
+        store = build_store(articles, emb, chunk_params(settings), Path(d))
         for q in tqdm(queries, desc=f"lists {set_dir.name}", unit="q", leave=False):
             qvec = emb.embed_queries([q.question])[0]
             with store.reading():
@@ -76,12 +77,6 @@ def collect(set_dir: Path, emb: Embedder, settings: Settings, *, distractors: Pa
         emb.save()
     name = set_dir.name + ("+distractors" if distractors else "")
     return Table(name, np.array(xs), np.array(rows))
-
-
-def settings_params(settings: Settings):
-    from rag.chunking import ChunkParams
-
-    return ChunkParams(settings.chunk_size, settings.chunk_overlap)
 
 
 def _idx(share: np.ndarray) -> np.ndarray:

@@ -31,9 +31,10 @@ from eval.metrics import (
 from index.sqlite import SQLiteStore
 from rag.chunking import ChunkParams
 from rag.compose import ComposeParams, ExtractiveComposer
-from rag.embedding import CachedEmbedder, Embedder, load_embedder
+from rag.embedding import CachedEmbedder, Embedder
 from rag.indexing import Indexer
 from rag.pipeline import build_store as build_new_store
+from rag.pipeline import chunk_params, embedder_for
 from rag.retrieve import HybridRetriever
 from rag.settings import Settings
 
@@ -48,10 +49,10 @@ def retriever_for(base: HybridRetriever, mode: str) -> HybridRetriever:
         return base.with_mode("hybrid").with_params(method="rrf", dense_share=0.5)
     if mode == "hybrid-learned":
         from rag.retrieve import LearnedShare
-        from rag.settings import PROJECT_ROOT
+        from rag.settings import Settings
 
         return base.with_mode("hybrid").with_params(
-            method="learned", model=LearnedShare.load(PROJECT_ROOT / "rag" / "fusion_model.json"))
+            method="learned", model=LearnedShare.load(Settings.model_fields["fusion_model"].default))
     return base.with_mode(mode)  # type: ignore[arg-type]
 
 
@@ -122,7 +123,7 @@ def score_refusal(articles, queries: Sequence[Query], emb: Embedder, settings: S
     """Remove the gold articles of ``queries`` from the corpus and ask them again: every
     answer should now be a refusal (the articles left are near the topic, not about it)."""
     gold = {d for q in queries for d in q.gold}
-    params = ChunkParams(settings.chunk_size, settings.chunk_overlap)
+    params = chunk_params(settings)
     with tempfile.TemporaryDirectory(prefix="zhrag-eval-unanswerable-") as d:
         store = build_store([a for a in articles if a.doc_id not in gold], emb, params, Path(d))
         retriever = HybridRetriever(store, emb, settings.fusion_params())
@@ -146,12 +147,11 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
     gold = frozenset(d for q in queries for d in q.gold)
     articles = load_corpus(cfg.set_dir, distractors=cfg.distractors, n_distractors=cfg.n_distractors,
                            max_docs=cfg.max_docs, must_keep=gold, seed=cfg.seed)
-    base = embedder or load_embedder(settings.embed_model, cache_dir=settings.cache_dir,
-                                     batch_size=settings.embed_batch_size, dtype=settings.embed_dtype)
+    base = embedder or embedder_for(settings)
     emb: Embedder = CachedEmbedder(base, settings.cache_dir / "embeddings") if use_cache else base
     t_index = time.perf_counter()
     tmp = tempfile.TemporaryDirectory(prefix="zhrag-eval-")
-    store = build_store(articles, emb, ChunkParams(settings.chunk_size, settings.chunk_overlap), Path(tmp.name))
+    store = build_store(articles, emb, chunk_params(settings), Path(tmp.name))
     t_index = time.perf_counter() - t_index
     n_chunks = store.stats()["chunks"]
     log.info("indexed %d articles as %d chunks in %.0fs", len(articles), n_chunks, t_index)

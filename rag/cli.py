@@ -169,21 +169,16 @@ def build(paths: Annotated[list[Path] | None, typer.Argument(help="files or fold
           rebuild: Annotated[bool, typer.Option(help="replace an existing index (the old file is kept aside)")] = False,
           collection: CollectionOpt = "default", index_dir: IndexOpt = None) -> None:
     """Build a new index from files (txt, md, html, jsonl)."""
-    import time as _time
-
-    from index.sqlite import DB_NAME, SQLiteStore
-    from rag.embedding import load_embedder
+    from index.sqlite import SQLiteStore
     from rag.indexing import Indexer
-    from rag.pipeline import build_store, chunk_params
+    from rag.pipeline import build_store, chunk_params, embedder_for, move_aside
 
     s = _settings(index_dir)
     if SQLiteStore.exists(s.index_dir):
         if not rebuild:
             _fail(f"an index already exists at {s.index_dir}; pass --rebuild to replace it, or use 'zhrag add'")
-        aside = s.index_dir / f"{DB_NAME}.replaced-{_time.strftime('%Y%m%d%H%M%S')}"
-        SQLiteStore.db_path(s.index_dir).rename(aside)
-        typer.echo(f"the previous index was moved to {aside}", err=True)
-    emb = load_embedder(s.embed_model, cache_dir=s.cache_dir, batch_size=s.embed_batch_size, dtype=s.embed_dtype)
+        typer.echo(f"the previous index was moved to {move_aside(s.index_dir, 'replaced')}", err=True)
+    emb = embedder_for(s)
     reports = []
 
     def fill(store) -> None:
@@ -263,19 +258,16 @@ def reindex(index_dir: IndexOpt = None) -> None:
 
     The new index is built beside the old one and swapped in when complete; the old file is kept.
     """
-    import time as _time
-
-    from index.sqlite import DB_NAME, SQLiteStore
-    from rag.embedding import load_embedder
+    from index.sqlite import SQLiteStore
     from rag.indexing import Indexer
     from rag.lexical import analyzer
-    from rag.pipeline import build_store, chunk_params
+    from rag.pipeline import build_store, chunk_params, embedder_for, move_aside
 
     s = _settings(index_dir)
     if not SQLiteStore.exists(s.index_dir):
         _fail(f"no index at {s.index_dir}")
     old = SQLiteStore.open(s.index_dir, analyzer(), any_analyzer=True)
-    emb = load_embedder(s.embed_model, cache_dir=s.cache_dir, batch_size=s.embed_batch_size, dtype=s.embed_dtype)
+    emb = embedder_for(s)
     tmp_dir = s.index_dir / "reindex"
     tmp_dir.mkdir(exist_ok=True)
     store = build_store(tmp_dir, emb, chunk_params(s),
@@ -283,8 +275,7 @@ def reindex(index_dir: IndexOpt = None) -> None:
     n = store.stats()["articles"]
     store.close()
     old.close()
-    aside = s.index_dir / f"{DB_NAME}.before-reindex-{_time.strftime('%Y%m%d%H%M%S')}"
-    SQLiteStore.db_path(s.index_dir).rename(aside)
+    aside = move_aside(s.index_dir, "before-reindex")
     SQLiteStore.db_path(tmp_dir).rename(SQLiteStore.db_path(s.index_dir))
     typer.echo(f"re-embedded {n} articles with {emb.name}; the previous index is kept as {aside}")
 
@@ -358,11 +349,11 @@ def fusion_collect(set_dir: Path, out: Path,
                    sample: Annotated[int | None, typer.Option(min=1)] = None) -> None:
     """Retrieve each query's dense and BM25 lists once and tabulate MRR@10 per fusion share."""
     from eval.fusion import collect
-    from rag.embedding import CachedEmbedder, load_embedder
+    from rag.embedding import CachedEmbedder
+    from rag.pipeline import embedder_for
 
     s = _settings()
-    emb = CachedEmbedder(load_embedder(s.embed_model, cache_dir=s.cache_dir, batch_size=s.embed_batch_size,
-                                       dtype=s.embed_dtype), s.cache_dir / "embeddings")
+    emb = CachedEmbedder(embedder_for(s), s.cache_dir / "embeddings")
     t = collect(set_dir, emb, s, distractors=distractors, sample=sample)
     out.parent.mkdir(parents=True, exist_ok=True)
     t.save(out)

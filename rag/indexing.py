@@ -14,17 +14,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from index.store import DEFAULT_COLLECTION, ArticleWrite, Store
+from index.store import DEFAULT_COLLECTION, ArticleInfo, ArticleWrite, Store, WriteReport
 from rag.chunking import ChunkParams, chunk_article
 from rag.embedding import Embedder
-from rag.ingest import SUPPORTED_SUFFIXES, IngestError, parse_file
+from rag.ingest import IngestError, iter_files, parse_file
 from rag.types import Article, stable_id
 
 log = logging.getLogger(__name__)
@@ -112,10 +112,9 @@ class Indexer:
         writes = prepare([articles[i] for i in todo], self.embedder, self.params, collection=collection,
                          source_keys=[keys[i] for i in todo], hashes=[hashes[i] for i in todo], origin=origin,
                          progress=progress)
-        rep = self.store.write(writes) if writes else None
-        return IndexReport(added=rep.added if rep else 0, replaced=rep.replaced if rep else 0,
-                           unchanged=len(articles) - len(todo), chunks=rep.chunks if rep else 0,
-                           duplicates=rep.duplicates if rep else (),
+        rep = self.store.write(writes) if writes else WriteReport()
+        return IndexReport(added=rep.added, replaced=rep.replaced, unchanged=len(articles) - len(todo),
+                           chunks=rep.chunks, duplicates=rep.duplicates,
                            doc_ids=tuple(dict.fromkeys(a.doc_id for a in articles)))
 
     def add_paths(self, paths: Iterable[Path | str], *, collection: str = DEFAULT_COLLECTION, origin: str = "user",
@@ -125,7 +124,7 @@ class Indexer:
         A file's source key is its absolute path (or its path under ``key_root``), so the
         same file reached by another argument is still the same source.
         """
-        files = list(iter_sources(paths))
+        files = list(iter_files(map(Path, paths)))
         total = IndexReport()
         bar = tqdm(files, desc="indexing files", unit="file", disable=not progress)
         for path in bar:
@@ -161,27 +160,28 @@ class Indexer:
                            tuple(a.doc_id for a in articles), tuple(bad))
 
     def reembed_from(self, source: Store, *, progress: bool = False, batch: int = 64) -> IndexReport:
-        """Copy every article of another store into this one, chunked and embedded anew."""
+        """Copy every article of another store into this one, chunked and embedded anew,
+        keeping its collection, source, content hash and origin."""
         total = IndexReport()
-        group: list[tuple[Article, str, str, str, str]] = []
+        group: list[tuple[Article, ArticleInfo]] = []
 
         def flush() -> IndexReport:
-            by_coll: dict[tuple[str, str], list[tuple[Article, str, str, str, str]]] = {}
-            for g in group:
-                by_coll.setdefault((g[1], g[4]), []).append(g)
+            by_kind: dict[tuple[str, str], list[tuple[Article, ArticleInfo]]] = {}
+            for a, info in group:
+                by_kind.setdefault((info.collection, info.origin), []).append((a, info))
             rep = IndexReport()
-            for (coll, origin), items in by_coll.items():
-                writes = prepare([i[0] for i in items], self.embedder, self.params, collection=coll,
-                                 source_keys=[i[2] for i in items], hashes=[i[3] for i in items], origin=origin)
+            for (coll, origin), items in by_kind.items():
+                writes = prepare([a for a, _ in items], self.embedder, self.params, collection=coll,
+                                 source_keys=[i.source_key for _, i in items],
+                                 hashes=[i.content_hash for _, i in items], origin=origin)
                 r = self.store.write(writes)
                 rep = rep + IndexReport(added=r.added, chunks=r.chunks)
             group.clear()
             return rep
 
         n = source.stats()["articles"]
-        for article, info in tqdm(source.iter_articles(), total=n, desc="re-embedding", unit="article",
-                                  disable=not progress):
-            group.append((article, info.collection, info.source_key, info.content_hash, info.origin))
+        for pair in tqdm(source.iter_articles(), total=n, desc="re-embedding", unit="article", disable=not progress):
+            group.append(pair)
             if len(group) >= batch:
                 total = total + flush()
         if group:
@@ -197,12 +197,3 @@ def source_key(path: Path, key_root: Path | None = None) -> str:
         except ValueError:
             pass
     return p.as_posix()
-
-
-def iter_sources(paths: Iterable[Path | str]) -> Iterator[Path]:
-    """Files as given, and the supported files under folders, in a stable order."""
-    for p in map(Path, paths):
-        if p.is_dir():
-            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES)
-        else:
-            yield p

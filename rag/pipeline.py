@@ -110,6 +110,19 @@ def chunk_params(settings: Settings) -> ChunkParams:
     return ChunkParams(settings.chunk_size, settings.chunk_overlap)
 
 
+def embedder_for(settings: Settings) -> Embedder:
+    """The embedder the settings name, as every command and the service load it."""
+    return load_embedder(settings.embed_model, cache_dir=settings.cache_dir, batch_size=settings.embed_batch_size,
+                         dtype=settings.embed_dtype)
+
+
+def move_aside(directory: Path, why: str) -> Path:
+    """Rename the index file out of the way (never delete it): ``zhrag.db.<why>-<time>``."""
+    aside = directory / f"{DB_NAME}.{why}-{time.strftime('%Y%m%d%H%M%S')}"
+    SQLiteStore.db_path(directory).rename(aside)
+    return aside
+
+
 def _publish(tmp: Path, final: Path) -> bool:
     """Move a finished database into place only if none is there (another process may have
     built one meanwhile and be using it: replacing it under its feet would lose its writes)."""
@@ -122,7 +135,7 @@ def _publish(tmp: Path, final: Path) -> bool:
         tmp.unlink(missing_ok=True)
 
 
-def build_store(directory: Path, embedder: Embedder, params: ChunkParams, *, fill, progress: bool = False) -> SQLiteStore:
+def build_store(directory: Path, embedder: Embedder, params: ChunkParams, *, fill) -> SQLiteStore:
     """Build a new database beside the final name, fill it, then publish it atomically: a
     crash part-way leaves no half-built index where a later start would trust it."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -176,10 +189,9 @@ def open_store(settings: Settings, embedder: Embedder, *, build_if_missing: bool
         except IndexMismatchError:
             if set(SQLiteStore.read_origins(d)) - {"seeds"}:
                 raise
-            aside = d / f"{DB_NAME}.replaced-{time.strftime('%Y%m%d%H%M%S')}"
+            aside = move_aside(d, "replaced")
             log.warning("the seed index at %s was built for another model; rebuilding it (old file kept as %s)",
                         d, aside.name)
-            SQLiteStore.db_path(d).rename(aside)
     elif not build_if_missing:
         raise IndexNotFoundError(f"no index at {d}; build one with: zhrag build")
     log.info("building the index at %s from %s", d, settings.seeds_dir)
@@ -190,13 +202,12 @@ def open_store(settings: Settings, embedder: Embedder, *, build_if_missing: bool
         if not rep.added:
             raise IndexNotFoundError(f"no articles could be read from {settings.seeds_dir}")
 
-    return build_store(d, embedder, params, fill=fill, progress=progress)
+    return build_store(d, embedder, params, fill=fill)
 
 
 def load_engine(settings: Settings, *, build_if_missing: bool = True, progress: bool = False) -> Engine:
     """Load the embedder and the knowledge base at ``settings.index_dir``."""
-    embedder = load_embedder(settings.embed_model, cache_dir=settings.cache_dir,
-                             batch_size=settings.embed_batch_size, dtype=settings.embed_dtype)
+    embedder = embedder_for(settings)
     if settings.torch_threads:
         set_torch_threads(settings.torch_threads)
     store = open_store(settings, embedder, build_if_missing=build_if_missing, progress=progress)
