@@ -63,34 +63,40 @@ class DenseIndex:
         if need <= cap:
             return
         cap = max(need, 2 * cap, 1024)
-        vecs = np.zeros((cap, self.dim), np.float32)
-        vecs[: self._n] = self._vecs[: self._n]
-        self._vecs = vecs
+        self._grow_vectors(cap)
         self._ids = np.resize(self._ids, cap)
         alive = np.zeros(cap, bool)
         alive[: self._n] = self._alive[: self._n]
         self._alive = alive
         self._fields = {f: np.resize(a, cap) for f, a in self._fields.items()}
 
+    def _grow_vectors(self, cap: int) -> None:
+        vecs = np.zeros((cap, self.dim), np.float32)
+        vecs[: self._n] = self._vecs[: self._n]
+        self._vecs = vecs
+
+    def _append_vectors(self, start: int, vecs: np.ndarray) -> None:
+        self._vecs[start:start + len(vecs)] = vecs
+
     def add(self, ids: Sequence[int], vecs: np.ndarray, fields: Mapping[str, Sequence[int]]) -> None:
-        """Append rows; an id already present is overwritten in place (a replayed change)."""
-        if not len(ids):
-            return
+        """Append rows. An id already present is left as it is: a stored chunk row never
+        changes (a replaced chunk gets a new id), so it is the same row replayed."""
+        vecs = np.ascontiguousarray(vecs, dtype=np.float32)
         with self._lock:
-            self._grow(self._n + len(ids))
-            for j, i in enumerate(ids):
-                pos = self._pos.get(int(i))
-                if pos is None:
-                    pos = self._n
-                    self._n += 1
-                    self._pos[int(i)] = pos
-                elif not self._alive[pos]:
-                    self._dead -= 1
-                self._ids[pos] = i
-                self._vecs[pos] = vecs[j]
+            fresh = [j for j, i in enumerate(ids) if int(i) not in self._pos]
+            if not fresh:
+                return
+            n0 = self._n
+            self._grow(n0 + len(fresh))
+            self._append_vectors(n0, vecs[fresh])
+            for k, j in enumerate(fresh):
+                pos = n0 + k
+                self._pos[int(ids[j])] = pos
+                self._ids[pos] = ids[j]
                 self._alive[pos] = True
                 for f in FILTER_FIELDS:
                     self._fields[f][pos] = fields[f][j]
+            self._n = n0 + len(fresh)
 
     def remove(self, ids: Iterable[int]) -> None:
         with self._lock:
@@ -156,10 +162,6 @@ class DenseIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(ids[t]), float(scores[t])) for t in top if np.isfinite(scores[t])]
 
-    def vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
-        with self._lock:
-            return {i: self._vecs[self._pos[i]].copy() for i in ids if i in self._pos}
-
     def nbytes(self) -> int:
         return int(self._vecs.nbytes + self._ids.nbytes + self._alive.nbytes
                    + sum(a.nbytes for a in self._fields.values()))
@@ -185,33 +187,13 @@ class QuantizedDenseIndex(DenseIndex):
         super().__init__(dim)
         self._sq = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
 
-    def add(self, ids: Sequence[int], vecs: np.ndarray, fields: Mapping[str, Sequence[int]]) -> None:
-        if not len(ids):
-            return
-        vecs = np.ascontiguousarray(vecs, dtype=np.float32)
-        with self._lock:
-            if not self._sq.is_trained:
-                self._sq.train(vecs[:200_000])
-            fresh = [j for j, i in enumerate(ids) if int(i) not in self._pos]
-            if not fresh:
-                return
-            n0 = self._n
-            self._sq.add(vecs[fresh])
-            cap = max(n0 + len(fresh), 2 * len(self._ids), 1024) if n0 + len(fresh) > len(self._ids) else len(self._ids)
-            if cap != len(self._ids):
-                self._ids = np.resize(self._ids, cap)
-                alive = np.zeros(cap, bool)
-                alive[:n0] = self._alive[:n0]
-                self._alive = alive
-                self._fields = {f: np.resize(a, cap) for f, a in self._fields.items()}
-            for k, j in enumerate(fresh):
-                pos = n0 + k
-                self._pos[int(ids[j])] = pos
-                self._ids[pos] = ids[j]
-                self._alive[pos] = True
-                for f in FILTER_FIELDS:
-                    self._fields[f][pos] = fields[f][j]
-            self._n = n0 + len(fresh)
+    def _grow_vectors(self, cap: int) -> None:
+        pass  # the codes live in FAISS, which grows by itself
+
+    def _append_vectors(self, start: int, vecs: np.ndarray) -> None:
+        if not self._sq.is_trained:  # the first rows added (all of them, on open) set the ranges
+            self._sq.train(vecs[:200_000])
+        self._sq.add(vecs)  # FAISS numbers rows in order, so its row numbers are our positions
 
     def search(self, query: np.ndarray, k: int, flt: DenseFilter | None = None) -> list[tuple[int, float]]:
         import faiss
@@ -232,9 +214,6 @@ class QuantizedDenseIndex(DenseIndex):
             scores, pos = self._sq.search(q, min(k, n), params=params)
             ids = self._ids
             return [(int(ids[p]), float(s)) for s, p in zip(scores[0], pos[0], strict=True) if p >= 0]
-
-    def vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
-        return {}  # no exact vectors here: the store reads them from the database
 
     def nbytes(self) -> int:
         return int(self._sq.sa_code_size() * self._n + self._ids.nbytes + self._alive.nbytes
