@@ -115,32 +115,22 @@ class CheckedGenerator:
         self.params = params or ComposeParams()
 
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
-        hits = list(hits)
-        if not is_answerable(question, hits, self.params):
-            return refusal(hits, "not_relevant" if hits else "no_passages")
-        try:
-            text = self.backend.complete(build_messages(question, hits))
-        except GeneratorError as exc:
-            if self.fallback is None:
-                raise
-            log.warning("generator unavailable, answering extractively: %s", exc)
-            return self.fallback.compose(question, hits)
-        if NO_ANSWER_MARK in text:
-            return refusal(hits, "not_relevant")
-        ans = answer_from_checked(check_generated(text, hits, question=question), hits)
-        if ans is not None:
-            return ans
-        # The passages were judged to answer the question, but nothing the model wrote
-        # survived checking (small models often reply with a bare "[1]"): quote instead.
-        if self.fallback is not None:
-            log.info("no generated sentence was supported by the passages; answering extractively")
-            return self.fallback.compose(question, hits)
-        return refusal(hits, "not_relevant")
+        """The whole checked answer, from the model's whole reply (no streaming request)."""
+        *_, answer = self._checked(question, hits, stream=False)
+        assert isinstance(answer, Answer)
+        return answer
 
     def compose_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
         """Checked text as the model writes it: each sentence is checked as soon as it is
         complete and, if it survives, sent (with its citation marker, numbered in order of
-        use); the last item is the whole :class:`Answer`, the same one :meth:`compose` gives."""
+        use); the last item is the whole :class:`Answer`."""
+        return self._checked(question, hits, stream=True)
+
+    def _checked(self, question: str, hits: Sequence[Hit], *, stream: bool) -> Iterator[str | Answer]:
+        """The one path both take. A reply that names no answer (the model's own "no answer"
+        line) is a refusal; when nothing it wrote survives checking, or the model fails
+        before writing anything, the fallback composer answers (small models often reply
+        with a bare "[1]")."""
         hits = list(hits)
         if not is_answerable(question, hits, self.params):
             yield refusal(hits, "not_relevant" if hits else "no_passages")
@@ -157,8 +147,10 @@ class CheckedGenerator:
                 new, sent = ans.text[len(sent):], ans.text
                 yield new
 
+        messages = build_messages(question, hits)
         try:
-            for piece in stream_of(self.backend, build_messages(question, hits)):
+            pieces = stream_of(self.backend, messages) if stream else iter([self.backend.complete(messages)])
+            for piece in pieces:
                 buffer += piece
                 if NO_ANSWER_MARK in buffer:
                     break
@@ -170,7 +162,7 @@ class CheckedGenerator:
         except GeneratorError as exc:
             if self.fallback is None and not checked:
                 raise
-            log.warning("generator failed while streaming: %s", exc)
+            log.warning("generator failed; answering from what survived, or extractively: %s", exc)
         if NO_ANSWER_MARK not in buffer:
             yield from take(buffer)
         ans = answer_from_checked(checked, hits)
