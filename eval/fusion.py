@@ -25,7 +25,7 @@ from eval.data import load_corpus, load_queries
 from eval.metrics import dedupe, mrr_at_k
 from rag.embedding import CachedEmbedder, Embedder
 from rag.pipeline import chunk_params
-from rag.retrieve import FEATURES, FusionParams, LearnedShare, fusion_features, mix
+from rag.retrieve import FEATURES, FusionParams, LearnedShare, fusion_features, mix, zscores
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,8 @@ def collect(set_dir: Path, emb: Embedder, settings: Settings, *, distractors: Pa
             if not dense or not lexical:
                 continue
             xs.append(fusion_features(q.question, dense, lexical))
-            rows.append([mrr_at_k(dedupe(c.doc_id for c, _ in mix(dense, lexical, float(w))), set(q.gold), 10)
+            z = zscores(dense), zscores(lexical)
+            rows.append([mrr_at_k(dedupe(c.doc_id for c, _ in mix(dense, lexical, float(w), z)), set(q.gold), 10)
                          for w in GRID])
         store.close()
     if isinstance(emb, CachedEmbedder):

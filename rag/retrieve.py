@@ -60,7 +60,7 @@ class FusionParams:
             raise ValueError("candidates and rrf_k must be positive")
 
 
-def _zscores(ranking: Sequence[tuple[Chunk, float]]) -> dict[str, float]:
+def zscores(ranking: Sequence[tuple[Chunk, float]]) -> dict[str, float]:
     scores = np.array([s for _, s in ranking], dtype=np.float64)
     mean, std = scores.mean(), scores.std()
     return {c.id: (s - mean) / (std if std > 0 else 1.0) for c, s in ranking}
@@ -71,10 +71,14 @@ def adaptive_fuse(dense: Sequence[tuple[Chunk, float]], lexical: Sequence[tuple[
     """Confidence-weighted sum of z-scores; a chunk missing from one list gets that list's lowest z."""
     if not dense or not lexical:
         return list(dense or lexical)
-    zd, zl = _zscores(dense), _zscores(lexical)
+    z = zscores(dense), zscores(lexical)
+    return mix(dense, lexical, min(p.max_share, max(p.min_share, p.dense_share + p.gain * _confidence(*z))), z)
+
+
+def _confidence(zd: dict[str, float], zl: dict[str, float]) -> float:
+    """How much surer dense is of its top hit than BM25 of its own, in [-1, 1]."""
     top_d, top_l = max(zd.values()), max(zl.values())
-    conf = (top_d - top_l) / (abs(top_d) + abs(top_l)) if (top_d or top_l) else 0.0
-    return mix(dense, lexical, min(p.max_share, max(p.min_share, p.dense_share + p.gain * conf)))
+    return (top_d - top_l) / (abs(top_d) + abs(top_l)) if (top_d or top_l) else 0.0
 
 
 FEATURES = ("bias", "dense_gap", "lexical_gap", "confidence", "dense_top", "agreement", "lexical_top_in_dense",
@@ -99,9 +103,8 @@ def fusion_features(query: str, dense: Sequence[tuple[Chunk, float]],
     """What the learned fusion reads: how sharply each list separates its top hit, how far
     the lists agree, how sure dense is in absolute terms, and the query's length and digits.
     Short, under-specified questions with one sharp BM25 hit are where dense goes wrong."""
-    zd, zl = _zscores(dense), _zscores(lexical)
-    top_d, top_l = max(zd.values()), max(zl.values())
-    conf = (top_d - top_l) / (abs(top_d) + abs(top_l)) if (top_d or top_l) else 0.0
+    zd, zl = zscores(dense), zscores(lexical)
+    conf = _confidence(zd, zl)
     d10 = {c.doc_id for c, _ in dense[:10]}
     l10 = {c.doc_id for c, _ in lexical[:10]}
     return np.array([
@@ -137,12 +140,13 @@ class LearnedShare:
                               encoding="utf-8")
 
 
-def mix(dense: Sequence[tuple[Chunk, float]], lexical: Sequence[tuple[Chunk, float]],
-        w: float) -> list[tuple[Chunk, float]]:
-    """w · dense z + (1 - w) · BM25 z; a chunk missing from one list gets that list's lowest z."""
+def mix(dense: Sequence[tuple[Chunk, float]], lexical: Sequence[tuple[Chunk, float]], w: float,
+        z: tuple[dict[str, float], dict[str, float]] | None = None) -> list[tuple[Chunk, float]]:
+    """w · dense z + (1 - w) · BM25 z; a chunk missing from one list gets that list's lowest z.
+    ``z``: the two lists' z-scores, when the caller has them already."""
     if not dense or not lexical:
         return list(dense or lexical)
-    zd, zl = _zscores(dense), _zscores(lexical)
+    zd, zl = z or (zscores(dense), zscores(lexical))
     floor_d, floor_l = min(zd.values()), min(zl.values())
     chunks = {c.id: c for c, _ in dense} | {c.id: c for c, _ in lexical}
     fused = {cid: w * zd.get(cid, floor_d) + (1 - w) * zl.get(cid, floor_l) for cid in chunks}
