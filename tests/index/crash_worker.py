@@ -3,6 +3,7 @@ printing BEGIN before each change and DONE after its commit, until it is killed.
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 from pathlib import Path
@@ -22,6 +23,11 @@ def text_of(doc_id: str, version: int) -> str:
     return f"{body}标记{doc_id}v{version}。"
 
 
+def say(line: str) -> None:
+    """One write(2) per line, so a kill can never leave half a line or a line split in two."""
+    os.write(1, f"{line}\n".encode())
+
+
 def main(directory: str, seed: int) -> None:
     store = SQLiteStore.open(Path(directory), analyzer())
     indexer = Indexer(store, HashingEmbedder(), ChunkParams())
@@ -30,7 +36,7 @@ def main(directory: str, seed: int) -> None:
         limit=100000)) if a is not None}
     n = 0
     analyzer()("预热")  # load jieba's dictionary before the clock starts
-    print("READY", flush=True)
+    say("READY")
     while True:
         n += 1
         op = rnd.choice(["add", "add", "replace", "delete"]) if live else "add"
@@ -39,7 +45,7 @@ def main(directory: str, seed: int) -> None:
         else:
             doc_id = rnd.choice(sorted(live))
             version = live[doc_id] + 1
-        print(f"BEGIN {op} {doc_id} {version}", flush=True)
+        say(f"BEGIN {op} {doc_id} {version}")
         if op == "delete":
             store.delete([doc_id])
             del live[doc_id]
@@ -47,7 +53,7 @@ def main(directory: str, seed: int) -> None:
             indexer.add_articles([Article.make("题", text_of(doc_id, version), doc_id=doc_id,
                                                meta={"version": version})])
             live[doc_id] = version
-        print(f"DONE {op} {doc_id} {version}", flush=True)
+        say(f"DONE {op} {doc_id} {version}")
 
 
 if __name__ == "__main__":
