@@ -1,4 +1,5 @@
-"""The in-memory dense index: unit vectors in one matrix, searched exactly.
+"""The in-memory dense index: unit vectors in one matrix, searched exactly; for big
+indexes, an inverted file of 8-bit codes that can be saved and read back.
 
 It is derived data: the database holds every vector, and this matrix is filled from it
 on open and kept up to date from the database's change sequence. Deletes only clear a
@@ -12,13 +13,33 @@ a filtered query still finds its passages however few match.
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import threading
+import zipfile
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+log = logging.getLogger(__name__)
+
 FILTER_FIELDS = ("collection", "column", "source", "date")
+# The inverted file for big indexes: list count by size, lists probed per query, chosen in bench/store.py.
+MIN_LISTS, MAX_LISTS = 256, 4096
+NPROBE = 32
+SNAPSHOT_VERSION = 1
+
+
+class SnapshotError(Exception):
+    """A saved dense index that cannot be used (unreadable, damaged, or of another database)."""
+
+
+ROW_FIELDS = {**{f: np.int32 for f in FILTER_FIELDS}, "crc": np.uint32}
 
 
 @dataclass(frozen=True)
@@ -51,12 +72,12 @@ class DenseIndex:
         self._vecs = np.zeros((0, dim), np.float32)
         self._ids = np.zeros(0, np.int64)
         self._alive = np.zeros(0, bool)
-        self._fields = {f: np.zeros(0, np.int32) for f in FILTER_FIELDS}
+        self._fields = {f: np.zeros(0, t) for f, t in ROW_FIELDS.items()}
         self._pos: dict[int, int] = {}
         self._dead = 0
 
     def __len__(self) -> int:
-        return self._n - self._dead
+        return len(self._pos)  # the live rows
 
     def _grow(self, need: int) -> None:
         cap = len(self._ids)
@@ -80,23 +101,25 @@ class DenseIndex:
 
     def add(self, ids: Sequence[int], vecs: np.ndarray, fields: Mapping[str, Sequence[int]]) -> None:
         """Append rows. An id already present is left as it is: a stored chunk row never
-        changes (a replaced chunk gets a new id), so it is the same row replayed."""
+        changes (a replaced chunk gets a new id), so it is the same row replayed.
+
+        ``fields`` holds each filter field and ``crc`` (the stored vector's checksum, kept so
+        a saved snapshot can be matched against the database)."""
         vecs = np.ascontiguousarray(vecs, dtype=np.float32)
         with self._lock:
-            fresh = [j for j, i in enumerate(ids) if int(i) not in self._pos]
-            if not fresh:
+            fresh = np.fromiter((j for j, i in enumerate(ids) if int(i) not in self._pos), np.int64)
+            if not len(fresh):
                 return
-            n0 = self._n
-            self._grow(n0 + len(fresh))
+            n0, m = self._n, len(fresh)
+            self._grow(n0 + m)
             self._append_vectors(n0, vecs[fresh])
-            for k, j in enumerate(fresh):
-                pos = n0 + k
-                self._pos[int(ids[j])] = pos
-                self._ids[pos] = ids[j]
-                self._alive[pos] = True
-                for f in FILTER_FIELDS:
-                    self._fields[f][pos] = fields[f][j]
-            self._n = n0 + len(fresh)
+            new_ids = np.asarray(ids, np.int64)[fresh]
+            self._ids[n0:n0 + m] = new_ids
+            self._alive[n0:n0 + m] = True
+            for f, a in self._fields.items():
+                a[n0:n0 + m] = np.asarray(fields[f], a.dtype)[fresh]
+            self._pos.update(zip(new_ids.tolist(), range(n0, n0 + m), strict=True))
+            self._n = n0 + m
 
     def remove(self, ids: Iterable[int]) -> None:
         with self._lock:
@@ -167,33 +190,58 @@ class DenseIndex:
                    + sum(a.nbytes for a in self._fields.values()))
 
 
-class QuantizedDenseIndex(DenseIndex):
-    """For big indexes: vectors as 8-bit scalar codes (FAISS ``IndexScalarQuantizer``), a
-    quarter of float32's memory (384 MB instead of 1.5 GB at 1M chunks of 384 dimensions).
+class IVFDenseIndex(DenseIndex):
+    """For big indexes: an inverted file of 8-bit codes (FAISS ``IndexIVFScalarQuantizer``).
 
-    Scores are approximate: the store asks for a few times more candidates than it needs
-    and re-scores them exactly from the float32 vectors it keeps, so the final ranking is
-    exact among the candidates (recall against flat search in ``bench/store.py``).
-    Deleted rows stay as codes behind a mask until the next open; FAISS is not safe to
-    search while it grows, so here the lock covers the search too.
+    Memory is a quarter of float32's (about 420 MB at 1M chunks of 384 dimensions), and a
+    query scans only the ``nprobe`` lists nearest to it (about 3% of the codes) instead of
+    all of them. Scores are approximate: the store asks for a few times more candidates
+    than it needs and re-scores them exactly from the float32 vectors it keeps, so the final
+    ranking is exact among the candidates (recall against flat search: ``bench/store.py``).
+
+    A filter narrows the rows with a bitmap and widens the probe in proportion (a filter
+    that keeps 1% of rows probes every list), so a filtered query still finds its passages.
+    Deleted rows stay behind the mask until the index is saved, when they are dropped.
+    FAISS is not safe to search while it grows, so here the lock covers the search too.
+
+    The index is derived data, but training and filling it take a minute at 1M chunks, so
+    :meth:`save` writes it beside the database and :meth:`load` reads it back, checked
+    against per-array CRCs; the store replays changes made since (its change sequence).
     """
 
     approximate = True
-    compacts = False  # codes cannot be squeezed without re-encoding: dead rows wait for the next open
+    compacts = False  # positions are the ids inside FAISS: dead rows are removed on save, not squeezed
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int, nlist: int) -> None:
         import faiss
 
         super().__init__(dim)
-        self._sq = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+        self.nlist = nlist
+        self._quantizer = faiss.IndexFlatIP(dim)
+        self._ivf = faiss.IndexIVFScalarQuantizer(self._quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit,
+                                                  faiss.METRIC_INNER_PRODUCT)
+
+    @staticmethod
+    def lists_for(n: int) -> int:
+        """About 1,000 rows a list: k-means trains in seconds and a probe stays small."""
+        by_size = min(MAX_LISTS, max(MIN_LISTS, 2 ** round(np.log2(max(n, 1) / 1000))))
+        return int(max(1, min(by_size, n // 40)))  # k-means wants ~40 training rows a list
+
+    @property
+    def trained(self) -> bool:
+        return bool(self._ivf.is_trained)
+
+    def train(self, sample: np.ndarray) -> None:
+        """Cluster a sample of the vectors into the lists (before the first add)."""
+        self._ivf.train(np.ascontiguousarray(sample, dtype=np.float32))
 
     def _grow_vectors(self, cap: int) -> None:
         pass  # the codes live in FAISS, which grows by itself
 
     def _append_vectors(self, start: int, vecs: np.ndarray) -> None:
-        if not self._sq.is_trained:  # the first rows added (all of them, on open) set the ranges
-            self._sq.train(vecs[:200_000])
-        self._sq.add(vecs)  # FAISS numbers rows in order, so its row numbers are our positions
+        if not self._ivf.is_trained:  # only when nothing trained it first: the first rows set the lists
+            self._ivf.train(vecs)
+        self._ivf.add_with_ids(vecs, np.arange(start, start + len(vecs), dtype=np.int64))
 
     def search(self, query: np.ndarray, k: int, flt: DenseFilter | None = None) -> list[tuple[int, float]]:
         import faiss
@@ -203,18 +251,86 @@ class QuantizedDenseIndex(DenseIndex):
             n = self._n
             if k <= 0 or n == 0:
                 return []
-            params = None
+            params = faiss.SearchParametersIVF()
+            params.nprobe = min(self.nlist, NPROBE)
             if flt is not None or self._dead:
                 mask = self._mask(flt)
-                if not mask.any():
+                kept = int(mask.sum())
+                if not kept:
                     return []
                 bits = np.packbits(mask, bitorder="little")
-                params = faiss.SearchParameters()
                 params.sel = faiss.IDSelectorBitmap(n, faiss.swig_ptr(bits))
-            scores, pos = self._sq.search(q, min(k, n), params=params)
+                params.nprobe = min(self.nlist, int(np.ceil(NPROBE * n / kept)))
+            scores, pos = self._ivf.search(q, min(k, n), params=params)
             ids = self._ids
             return [(int(ids[p]), float(s)) for s, p in zip(scores[0], pos[0], strict=True) if p >= 0]
 
     def nbytes(self) -> int:
-        return int(self._sq.sa_code_size() * self._n + self._ids.nbytes + self._alive.nbytes
-                   + sum(a.nbytes for a in self._fields.values()))
+        return int(self._ivf.sa_code_size() * self._ivf.ntotal + 8 * self._ivf.ntotal + self._ids.nbytes
+                   + self._alive.nbytes + sum(a.nbytes for a in self._fields.values()))
+
+    # ------------------------------------------------------------------ snapshot
+
+    def save(self, path: Path, stamp: Mapping[str, Any]) -> None:
+        """Write the index to ``path`` atomically (temporary file, fsync, rename), stamped
+        with what the caller needs to match it against the database later."""
+        import faiss
+
+        with self._lock:
+            n = self._n
+            dead = np.flatnonzero(~self._alive[:n])
+            if self._dead:  # dropped for good from the codes; the positions stay unused
+                self._ivf.remove_ids(faiss.IDSelectorBatch(len(dead), faiss.swig_ptr(dead.astype(np.int64))))
+                self._dead = 0
+            arrays = {"index": faiss.serialize_index(self._ivf), "ids": self._ids[:n].copy(),
+                      "alive": self._alive[:n].copy(), **{f: a[:n].copy() for f, a in self._fields.items()}}
+        header = {**stamp, "snapshot_version": SNAPSHOT_VERSION, "dim": self.dim, "nlist": self.nlist, "n": n,
+                  "crc": {k: zlib.crc32(a.tobytes()) for k, a in arrays.items()}}
+        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+        try:
+            with open(tmp, "wb") as f:
+                np.savez(f, header=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        log.info("dense index saved: %d rows in %s (%.0f MB)", n, path, path.stat().st_size / 1e6)
+
+    @classmethod
+    def load(cls, path: Path) -> tuple[IVFDenseIndex, dict[str, Any]]:
+        """The saved index and its stamp; :class:`SnapshotError` if it is unreadable or damaged."""
+        import faiss
+
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                header = json.loads(bytes(z["header"]))
+                arrays = {k: z[k] for k in header["crc"]}
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            raise SnapshotError(f"cannot read {path}: {exc}") from exc
+        if header.get("snapshot_version") != SNAPSHOT_VERSION:
+            raise SnapshotError(f"{path} has snapshot version {header.get('snapshot_version')}")
+        bad = [k for k, a in arrays.items() if zlib.crc32(a.tobytes()) != header["crc"][k]]
+        if bad:
+            raise SnapshotError(f"{path}: {', '.join(bad)} fail their checksum")
+        self = cls.__new__(cls)
+        DenseIndex.__init__(self, int(header["dim"]))
+        self.nlist = int(header["nlist"])
+        try:
+            self._ivf = faiss.deserialize_index(arrays["index"])  # already the IVF class; it owns its memory
+        except RuntimeError as exc:
+            raise SnapshotError(f"{path}: the FAISS index does not load ({exc})") from exc
+        self._quantizer = self._ivf.quantizer
+        self._ids, self._alive = arrays["ids"], arrays["alive"]
+        self._fields = {f: arrays[f].astype(t, copy=False) for f, t in ROW_FIELDS.items()}
+        self._n = len(self._ids)
+        live = np.flatnonzero(self._alive)
+        self._pos = dict(zip(self._ids[live].tolist(), live.tolist(), strict=True))
+        return self, header
+
+    def sample(self, k: int, seed: int = 0) -> list[tuple[int, int]]:
+        """Up to ``k`` random live rows as (id, vector crc): to match the index against the database."""
+        with self._lock:
+            live = np.flatnonzero(self._alive[: self._n])
+            pick = np.random.default_rng(seed).choice(live, min(k, len(live)), replace=False) if len(live) else live
+            return [(int(self._ids[p]), int(self._fields["crc"][p])) for p in pick]

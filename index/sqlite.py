@@ -12,7 +12,10 @@ of pre-analysed terms, BM25-ranked by SQLite itself). Why this shape:
   chunks (the old BM25 files could, and cited the neighbour of the right article).
 * The dense index (:mod:`index.dense`) is derived: filled from the stored vectors on
   open, then kept current from the change sequence (``chunks.seq``, ``dropped.seq``).
-  Any process sees another's commits at its next search, without a restart.
+  Any process sees another's commits at its next search, without a restart. A big index
+  (an inverted file) is also saved beside the database, stamped with the database's id
+  and change number, so opening reads it and replays only what changed since; a saved
+  index that fails its checksums or does not match the database is rebuilt, never used.
 * A search runs inside one read transaction (a WAL snapshot): a chunk deleted before the
   search began is never returned, and no write can make a search fail.
 * Damage is detected, not served: SQLite's own checks, a CRC per vector, and a
@@ -31,6 +34,7 @@ import os
 import sqlite3
 import threading
 import time
+import uuid
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -39,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from index.dense import DenseFilter, DenseIndex, QuantizedDenseIndex
+from index.dense import DenseFilter, DenseIndex, IVFDenseIndex, SnapshotError
 from index.store import (
     DEFAULT_COLLECTION,
     Analyzer,
@@ -57,7 +61,12 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 3
 DB_NAME = "zhrag.db"
 BUSY_TIMEOUT_MS = 30_000
-QUANTIZE_ABOVE = 300_000  # chunks; above this the dense index holds 8-bit codes (bench/store.py)
+QUANTIZE_ABOVE = 300_000  # chunks; above this the dense index is an inverted file of 8-bit codes (bench/store.py)
+TRAIN_SAMPLE = 65_536  # vectors the inverted file's lists are trained on
+# The inverted file is saved beside the database (``zhrag.db.dense``) when opening had to
+# build it, or replayed more than this many changed rows on top of the saved one.
+SNAPSHOT_STALE_ROWS = 20_000
+SNAPSHOT_CHECK_ROWS = 256  # saved rows matched against the database's CRCs on open
 RERANK_FACTOR = 4  # approximate candidates per result, re-scored exactly
 REFRESH_BATCH = 20_000
 # SQLite's quick_check reads every page: 0.4 s at 100k chunks, 15 s at 1M. Above this size the
@@ -148,7 +157,9 @@ class SQLiteStore:
         self._write_lock = threading.Lock()
         self._writer_conn: sqlite3.Connection | None = None
         self._refresh_lock = threading.Lock()
-        self._dense = QuantizedDenseIndex(self.dim) if quantized else DenseIndex(self.dim)
+        self._dense: DenseIndex = DenseIndex(self.dim)
+        self._quantized = quantized
+        self._max_id = 0
         self._applied = -1
         self._labels: dict[tuple[str, str], int] = {}
         self.analyzer_matches = meta.get("analyzer") == analyzer.name
@@ -186,7 +197,8 @@ class SQLiteStore:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(SCHEMA)
             conn.execute("BEGIN")
-            meta = {"format_version": str(FORMAT_VERSION), "model": model, "dimension": str(dim),
+            meta = {"format_version": str(FORMAT_VERSION), "uid": uuid.uuid4().hex, "model": model,
+                    "dimension": str(dim),
                     "analyzer": analyzer.name, "chunking": json.dumps(chunking or {}), "seq": "0",
                     "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
             conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
@@ -230,6 +242,7 @@ class SQLiteStore:
                 f"index at {directory} was analysed with {meta.get('analyzer')!r}, this version uses "
                 f"{analyzer.name!r}; rebuild its lexical index with 'zhrag check --repair'")
         store = cls(path, analyzer, meta, quantized=n_chunks > quantize_above)
+        store._max_id = n_chunks
         try:
             store._load(quick_check=quick_check)
         except sqlite3.DatabaseError as exc:
@@ -266,7 +279,85 @@ class SQLiteStore:
         orphans = conn.execute("SELECT count(*) FROM chunks WHERE article NOT IN (SELECT id FROM articles)").fetchone()[0]
         if orphans:
             raise _damaged(self.path, f"{orphans} chunks belong to no article")
+        if not self._quantized:
+            self.refresh()
+            return
+        self._remove_dead_snapshot_temps()
+        saved = self._load_snapshot(conn)
+        base = self._applied
+        if saved is None:
+            ivf = IVFDenseIndex(self.dim, IVFDenseIndex.lists_for(self._max_id))
+            ivf.train(self._training_sample(conn))
+            self._dense = ivf
+        t0 = time.perf_counter()
         self.refresh()
+        replayed = conn.execute("SELECT count(*) FROM chunks WHERE seq > ?", (base,)).fetchone()[0]
+        log.info("dense index: %s, %d rows replayed in %.1f s", "read from its snapshot" if saved else "built",
+                 replayed, time.perf_counter() - t0)
+        if saved is None or replayed > SNAPSHOT_STALE_ROWS:
+            self.save_dense()
+
+    @property
+    def snapshot_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".dense")
+
+    def _stamp(self) -> str:
+        return self.meta.get("uid") or self.meta["created_at"]
+
+    def _remove_dead_snapshot_temps(self) -> None:
+        """Temporary files of saves that a killed process left behind (named by their pid)."""
+        for tmp in self.path.parent.glob(self.snapshot_path.name + ".tmp-*"):
+            try:
+                os.kill(int(tmp.name.split(".tmp-")[1].split("-")[0]), 0)
+            except ProcessLookupError:
+                tmp.unlink(missing_ok=True)
+            except (ValueError, PermissionError):
+                pass
+
+    def _load_snapshot(self, conn: sqlite3.Connection) -> IVFDenseIndex | None:
+        """The saved inverted file, if it is whole and of this database; else None (it is rebuilt)."""
+        if not self.snapshot_path.is_file():
+            return None
+        try:
+            ivf, header = IVFDenseIndex.load(self.snapshot_path)
+            seq = int(header["seq"])
+            if header.get("db") != self._stamp() or header.get("dim") != self.dim:
+                raise SnapshotError("it belongs to another database")
+            if seq > self._seq(conn):
+                raise SnapshotError("it is newer than the database (was the database restored?)")
+            sample = ivf.sample(SNAPSHOT_CHECK_ROWS)
+            ids = [i for i, _ in sample]
+            marks = ",".join("?" * len(ids))
+            stored = dict(conn.execute(f"SELECT id, crc FROM chunks WHERE id IN ({marks})", ids).fetchall())
+            gone = {r[0] for r in conn.execute(f"SELECT chunk FROM dropped WHERE seq > ? AND chunk IN ({marks})",
+                                               [seq, *ids])}
+            if any(stored.get(i, None if i in gone else -1) not in (crc, None) for i, crc in sample):
+                raise SnapshotError("its rows differ from the database's")
+        except SnapshotError as exc:
+            log.warning("the saved dense index %s is not used (%s); rebuilding it from the database",
+                        self.snapshot_path, exc)
+            return None
+        self._dense = ivf
+        self._applied = seq
+        return ivf
+
+    def _training_sample(self, conn: sqlite3.Connection) -> np.ndarray:
+        """Vectors of random chunk rows (by row id, so no table scan), checked like every vector."""
+        rng = np.random.default_rng(0)
+        ids = np.unique(rng.integers(1, max(self._max_id, 1) + 1, TRAIN_SAMPLE)).tolist()
+        rows: list[tuple] = []
+        for i in range(0, len(ids), 900):
+            part = ids[i:i + 900]
+            rows += conn.execute(f"SELECT id, vector, crc FROM chunks WHERE id IN ({','.join('?' * len(part))})",
+                                 part).fetchall()
+        self._check_vectors(rows)
+        return np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), self.dim)
+
+    def save_dense(self) -> None:
+        """Save the inverted file beside the database (only big indexes have one)."""
+        if isinstance(self._dense, IVFDenseIndex):
+            with self._refresh_lock:
+                self._dense.save(self.snapshot_path, {"db": self._stamp(), "seq": self._applied})
 
     def close(self) -> None:
         with self._conns_lock:
@@ -315,14 +406,18 @@ class SQLiteStore:
     def _add_rows(self, rows: Sequence[tuple]) -> None:
         if not rows:
             return
+        self._check_vectors(rows)
+        vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), self.dim)
+        fields = {"crc": [r[2] for r in rows], "collection": [r[3] for r in rows], "column": [r[4] for r in rows],
+                  "source": [r[5] for r in rows], "date": [r[6] for r in rows]}
+        self._dense.add([r[0] for r in rows], vecs, fields)
+
+    def _check_vectors(self, rows: Sequence[tuple]) -> None:
+        """Rows of (id, vector, crc, ...): every vector whole, or the index is reported damaged."""
         bad = [r[0] for r in rows if zlib.crc32(r[1]) != r[2] or len(r[1]) != 4 * self.dim]
         if bad:
             raise _damaged(self.path, f"{len(bad)} stored vectors fail their checksum (chunk rows "
                                       f"{', '.join(map(str, bad[:5]))}{'…' if len(bad) > 5 else ''})")
-        vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), self.dim)
-        fields = {"collection": [r[3] for r in rows], "column": [r[4] for r in rows],
-                  "source": [r[5] for r in rows], "date": [r[6] for r in rows]}
-        self._dense.add([r[0] for r in rows], vecs, fields)
 
     # ------------------------------------------------------------------ writing
 
@@ -671,6 +766,9 @@ class SQLiteStore:
         out = sqlite3.connect(tmp)
         try:
             self._conn().backup(out)
+            # A copy is another database from here on: a saved dense index of this one must not match it.
+            out.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('uid', ?)", (uuid.uuid4().hex,))
+            out.commit()
         finally:
             out.close()
         os.replace(tmp, dest)

@@ -1,5 +1,6 @@
 """Run by test_crash.py in a child process: add, replace and delete articles in a loop,
-printing BEGIN before each change and DONE after its commit, until it is killed."""
+printing BEGIN before each change and DONE after its commit, until it is killed. With
+``snapshot``, the dense index is the big-index kind and is saved after every change."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ def say(line: str) -> None:
     os.write(1, f"{line}\n".encode())
 
 
-def main(directory: str, seed: int) -> None:
-    store = SQLiteStore.open(Path(directory), analyzer())
+def main(directory: str, seed: int, snapshot: bool) -> None:
+    store = SQLiteStore.open(Path(directory), analyzer(), quantize_above=0 if snapshot else 10**12)
     indexer = Indexer(store, HashingEmbedder(), ChunkParams())
     rnd = random.Random(seed)
     live = {a.doc_id: int(a.meta["version"]) for a in (store.get_article(i.doc_id) for i in store.list_articles(
@@ -54,7 +55,11 @@ def main(directory: str, seed: int) -> None:
                                                meta={"version": version})])
             live[doc_id] = version
         say(f"DONE {op} {doc_id} {version}")
+        if snapshot:
+            say(f"BEGIN save {doc_id} {version}")
+            store.save_dense()
+            say(f"DONE save {doc_id} {version}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3:] == ["snapshot"])

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from index.sqlite import SQLiteStore
 from rag.chunking import ChunkParams, chunk_text
 from rag.embedding import HashingEmbedder
@@ -52,7 +54,22 @@ def _apply(state: dict[str, int], op: str, doc_id: str, version: int) -> dict[st
     return new
 
 
-def test_sigkill_mid_write_keeps_every_committed_article(tmp_path):
+def _check_big_index(directory: Path, expect: dict[str, int]) -> None:
+    """The big-index kind opens from whatever a kill left (a whole saved file or none) and
+    holds exactly the stored chunks; no temporary file outlives the killed process."""
+    store = SQLiteStore.open(directory, analyzer(), quantize_above=0)
+    try:
+        assert len(store._dense) == store.stats()["chunks"]
+        for doc_id, v in expect.items():
+            q = HashingEmbedder().embed_queries([text_of(doc_id, v)[-200:]])[0]
+            assert doc_id in {c.doc_id for c, _ in store.search_dense(q, 10)}
+    finally:
+        store.close()
+    assert not list(directory.glob("*.tmp-*"))
+
+
+@pytest.mark.parametrize("mode", ["plain", "snapshot"])
+def test_sigkill_mid_write_keeps_every_committed_article(tmp_path, mode):
     directory = tmp_path / "idx"
     build_store(directory, HashingEmbedder(), ChunkParams(), fill=lambda s: None).close()
     rnd = random.Random(7)
@@ -60,7 +77,7 @@ def test_sigkill_mid_write_keeps_every_committed_article(tmp_path):
     interrupted = 0
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for round_ in range(KILLS):
-        proc = subprocess.Popen([sys.executable, "-m", "tests.index.crash_worker", str(directory), str(round_)],
+        proc = subprocess.Popen([sys.executable, "-m", "tests.index.crash_worker", str(directory), str(round_), mode],
                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "READY", proc.stderr.read() if proc.stderr else ""
@@ -69,12 +86,15 @@ def test_sigkill_mid_write_keeps_every_committed_article(tmp_path):
         out, _ = proc.communicate()
         before = dict(state)
         pending = None
+        saving = False
         for line in out.splitlines():
             # Only the worker's own lines count; anything else a library prints is ignored.
-            if not re.fullmatch(r"(BEGIN|DONE) (add|replace|delete) \S+ \d+", line):
+            if not re.fullmatch(r"(BEGIN|DONE) (add|replace|delete|save) \S+ \d+", line):
                 continue
             word, op, doc_id, version = line.split()
-            if word == "BEGIN":
+            if op == "save":
+                saving = word == "BEGIN"
+            elif word == "BEGIN":
                 pending = (op, doc_id, int(version))
             else:
                 before = _apply(before, op, doc_id, int(version))
@@ -82,7 +102,9 @@ def test_sigkill_mid_write_keeps_every_committed_article(tmp_path):
         after = _apply(before, *pending) if pending else before
         got = _state(directory)
         assert got in (before, after), f"round {round_}: state is neither before nor after the interrupted change"
-        interrupted += pending is not None and before != after
+        interrupted += (pending is not None and before != after) or saving
         state = got
+        if mode == "snapshot":
+            _check_big_index(directory, got)
     assert state, "the worker never committed anything"
     assert interrupted >= KILLS // 2, f"only {interrupted} kills landed inside a change"

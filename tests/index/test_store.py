@@ -246,3 +246,51 @@ def test_quantized_dense_index_ranks_like_the_flat_one(tmp_path, store):
     small.delete(["q1"])
     assert all(c.doc_id != "q1" for c, _ in small.search_dense(q, 20))
     assert [c.doc_id for c, _ in small.search_dense(q, 3, Filters(collections=("nope",)))] == []
+
+
+def _ranked(store, questions):
+    return [[c.id for c, _ in store.search_dense(EMB.embed_queries([q])[0], 5)] for q in questions]
+
+
+def test_big_dense_index_is_saved_read_back_and_never_used_when_it_does_not_match(tmp_path, store, caplog):
+    """The inverted file is saved beside the database; opening reads it and replays later
+    changes; a damaged copy, or one of another database, is rebuilt instead of served."""
+    directory = tmp_path / "idx"
+    questions = ["密云区工匠学院", "首开集团工会驿站", "长春市竞赛项目", "朝阳区工会举办篮球赛"]
+    caplog.set_level("INFO", logger="index")
+    big = SQLiteStore.open(directory, analyzer(), quantize_above=0)
+    snapshot = big.snapshot_path
+    assert snapshot.is_file() and "built" in caplog.text
+    Indexer(big, EMB, PARAMS).add_articles([art("q1", "朝阳区工会举办篮球赛，三十支队伍参赛。")])
+    gone = store.list_articles()[0].doc_id
+    big.delete([gone])
+    big.close()
+
+    def reopen():
+        caplog.clear()
+        s = SQLiteStore.open(directory, analyzer(), quantize_above=0)
+        flat = SQLiteStore.open(directory, analyzer())
+        try:
+            assert _ranked(s, questions) == _ranked(flat, questions)
+            assert {c.doc_id for q in questions for c, _ in s.search_dense(EMB.embed_queries([q])[0], 50)} \
+                   >= {"q1"} and gone not in {c.doc_id for c, _ in s.search_dense(EMB.embed_queries(["工会"])[0], 50)}
+            assert len(s._dense) == flat.stats()["chunks"]
+        finally:
+            s.close()
+            flat.close()
+        return caplog.text
+
+    assert "read from its snapshot" in reopen()  # the saved index plus the replayed add and delete
+
+    data = bytearray(snapshot.read_bytes())
+    data[len(data) // 2: len(data) // 2 + 64] = bytes(64)
+    snapshot.write_bytes(bytes(data))
+    text = reopen()
+    assert "is not used" in text and "crc" in text.lower() and "built" in text
+    assert "read from its snapshot" in reopen()  # rewritten whole
+
+    store.backup(tmp_path / "copy" / "zhrag.db") if (tmp_path / "copy").mkdir() is None else None
+    (tmp_path / "copy" / "zhrag.db.dense").write_bytes(snapshot.read_bytes())
+    caplog.clear()
+    SQLiteStore.open(tmp_path / "copy", analyzer(), quantize_above=0).close()
+    assert "another database" in caplog.text
