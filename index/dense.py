@@ -217,8 +217,8 @@ class IVFDenseIndex(DenseIndex):
 
         super().__init__(dim)
         self.nlist = nlist
-        self._quantizer = faiss.IndexFlatIP(dim)
-        self._ivf = faiss.IndexIVFScalarQuantizer(self._quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit,
+        self._quantizer: Any = faiss.IndexFlatIP(dim)  # FAISS's classes are untyped: Any, not a false promise
+        self._ivf: Any = faiss.IndexIVFScalarQuantizer(self._quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit,
                                                   faiss.METRIC_INNER_PRODUCT)
 
     @staticmethod
@@ -282,14 +282,15 @@ class IVFDenseIndex(DenseIndex):
             if self._dead:  # dropped for good from the codes; the positions stay unused
                 self._ivf.remove_ids(faiss.IDSelectorBatch(len(dead), faiss.swig_ptr(dead.astype(np.int64))))
                 self._dead = 0
-            arrays = {"index": faiss.serialize_index(self._ivf), "ids": self._ids[:n].copy(),
+            arrays: dict[str, np.ndarray] = {"index": faiss.serialize_index(self._ivf), "ids": self._ids[:n].copy(),
                       "alive": self._alive[:n].copy(), **{f: a[:n].copy() for f, a in self._fields.items()}}
         header = {**stamp, "snapshot_version": SNAPSHOT_VERSION, "dim": self.dim, "nlist": self.nlist, "n": n,
                   "crc": {k: zlib.crc32(a.tobytes()) for k, a in arrays.items()}}
         tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
         try:
             with open(tmp, "wb") as f:
-                np.savez(f, header=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
+                savez: Any = np.savez  # typed as if every keyword were allow_pickle
+                savez(f, header=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
