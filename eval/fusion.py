@@ -61,7 +61,7 @@ def collect(set_dir: Path, emb: Embedder, settings: Settings, *, distractors: Pa
     articles = load_corpus(set_dir, distractors=distractors, must_keep=gold)
     xs, rows = [], []
     with tempfile.TemporaryDirectory(prefix="zhrag-fusion-") as d:
-        store = build_store(articles, emb, chunk_params(settings), Path(d))
+        store = build_store(articles, emb, chunk_params(settings), Path(d), max_term_share=settings.max_term_share)
         for q in tqdm(queries, desc=f"lists {set_dir.name}", unit="q", leave=False):
             qvec = emb.embed_queries([q.question])[0]
             with store.reading():

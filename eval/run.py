@@ -28,7 +28,7 @@ from eval.metrics import (
     mean_scores,
     retrieval_scores,
 )
-from index.sqlite import SQLiteStore
+from index.sqlite import MAX_TERM_SHARE, SQLiteStore
 from rag.chunking import ChunkParams
 from rag.compose import ComposeParams, ExtractiveComposer
 from rag.embedding import CachedEmbedder, Embedder
@@ -73,7 +73,7 @@ class EvalConfig:
 
 
 def build_store(articles, embedder: Embedder, params: ChunkParams, directory: Path, *,
-                batch: int = 400) -> SQLiteStore:
+                batch: int = 400, max_term_share: float = MAX_TERM_SHARE) -> SQLiteStore:
     """Index in batches (into a fresh store in ``directory``) so the embedding cache is saved
     as it grows and progress is visible."""
 
@@ -88,7 +88,7 @@ def build_store(articles, embedder: Embedder, params: ChunkParams, directory: Pa
             bar.update(len(part))
         bar.close()
 
-    return build_new_store(directory, embedder, params, fill=fill)
+    return build_new_store(directory, embedder, params, fill=fill, max_term_share=max_term_share)
 
 
 def score_retrieval(retriever: HybridRetriever, queries: Sequence[Query], k: int, desc: str) -> tuple[dict, list]:
@@ -125,7 +125,8 @@ def score_refusal(articles, queries: Sequence[Query], emb: Embedder, settings: S
     gold = {d for q in queries for d in q.gold}
     params = chunk_params(settings)
     with tempfile.TemporaryDirectory(prefix="zhrag-eval-unanswerable-") as d:
-        store = build_store([a for a in articles if a.doc_id not in gold], emb, params, Path(d))
+        store = build_store([a for a in articles if a.doc_id not in gold], emb, params, Path(d),
+                            max_term_share=settings.max_term_share)
         retriever = HybridRetriever(store, emb, settings.fusion_params())
         composer = ExtractiveComposer(emb, ComposeParams(max_sentences=settings.max_answer_sentences))
         reasons: dict[str, int] = {}
@@ -151,7 +152,8 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
     emb: Embedder = CachedEmbedder(base, settings.cache_dir / "embeddings") if use_cache else base
     t_index = time.perf_counter()
     tmp = tempfile.TemporaryDirectory(prefix="zhrag-eval-")
-    store = build_store(articles, emb, chunk_params(settings), Path(tmp.name))
+    store = build_store(articles, emb, chunk_params(settings), Path(tmp.name),
+                        max_term_share=settings.max_term_share)
     t_index = time.perf_counter() - t_index
     n_chunks = store.stats()["chunks"]
     log.info("indexed %d articles as %d chunks in %.0fs", len(articles), n_chunks, t_index)
@@ -163,7 +165,7 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
         "complete": False,
         "counts": {"queries": len(queries), "articles": len(articles), "chunks": n_chunks},
         "config": {"model": store.model, "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
-                   "fusion": settings.fusion, "candidates": settings.candidates,
+                   "fusion": settings.fusion, "candidates": settings.candidates, "max_term_share": settings.max_term_share,
                    "dense_share": settings.dense_share, "fusion_gain": settings.fusion_gain, "rrf_k": settings.rrf_k,
                    "retrieve_k": cfg.retrieve_k, "top_k": cfg.top_k, "sample": cfg.sample,
                    "n_distractors": cfg.n_distractors, "max_docs": cfg.max_docs, "seed": cfg.seed},

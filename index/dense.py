@@ -32,6 +32,7 @@ FILTER_FIELDS = ("collection", "column", "source", "date")
 # The inverted file for big indexes: list count by size, lists probed per query, chosen in bench/store.py.
 MIN_LISTS, MAX_LISTS = 256, 4096
 NPROBE = 32
+RANGE_MARGIN = 0.2  # share of each dimension's sampled range added on either side of it
 SNAPSHOT_VERSION = 1
 
 
@@ -220,6 +221,10 @@ class IVFDenseIndex(DenseIndex):
         self._quantizer: Any = faiss.IndexFlatIP(dim)  # FAISS's classes are untyped: Any, not a false promise
         self._ivf: Any = faiss.IndexIVFScalarQuantizer(self._quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit,
                                                   faiss.METRIC_INNER_PRODUCT)
+        # Each dimension's code range is its range in the training sample, widened on both sides:
+        # vectors added years later fall outside a sample's exact range and would be clipped.
+        self._ivf.sq.rangestat = faiss.ScalarQuantizer.RS_minmax
+        self._ivf.sq.rangestat_arg = RANGE_MARGIN
 
     @staticmethod
     def lists_for(n: int) -> int:
@@ -259,7 +264,7 @@ class IVFDenseIndex(DenseIndex):
                 if not kept:
                     return []
                 bits = np.packbits(mask, bitorder="little")
-                params.sel = faiss.IDSelectorBitmap(n, faiss.swig_ptr(bits))
+                params.sel = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))  # its size is in bytes
                 params.nprobe = min(self.nlist, int(np.ceil(NPROBE * n / kept)))
             scores, pos = self._ivf.search(q, min(k, n), params=params)
             ids = self._ids
@@ -278,9 +283,10 @@ class IVFDenseIndex(DenseIndex):
 
         with self._lock:
             n = self._n
-            dead = np.flatnonzero(~self._alive[:n])
             if self._dead:  # dropped for good from the codes; the positions stay unused
-                self._ivf.remove_ids(faiss.IDSelectorBatch(len(dead), faiss.swig_ptr(dead.astype(np.int64))))
+                # swig_ptr keeps no reference: the array must outlive the selector's constructor.
+                dead = np.flatnonzero(~self._alive[:n]).astype(np.int64)
+                self._ivf.remove_ids(faiss.IDSelectorBatch(len(dead), faiss.swig_ptr(dead)))
                 self._dead = 0
             arrays: dict[str, np.ndarray] = {"index": faiss.serialize_index(self._ivf), "ids": self._ids[:n].copy(),
                       "alive": self._alive[:n].copy(), **{f: a[:n].copy() for f, a in self._fields.items()}}

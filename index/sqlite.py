@@ -67,6 +67,12 @@ TRAIN_SAMPLE = 65_536  # vectors the inverted file's lists are trained on
 # build it, or replayed more than this many changed rows on top of the saved one.
 SNAPSHOT_STALE_ROWS = 20_000
 SNAPSHOT_CHECK_ROWS = 256  # saved rows matched against the database's CRCs on open
+# A query term found in more than this share of chunks is left out of the lexical query: FTS5
+# scores every row that holds any query term, so one such term makes a query over a million
+# chunks score hundreds of thousands of rows, for a term whose weight (idf) is small. A share,
+# not a count, so a small index behaves as a big one (chosen on the shared sets, eval/RESULTS.md).
+MAX_TERM_SHARE = 0.05
+DF_CACHE_SIZE = 100_000  # terms whose row counts are remembered between queries
 RERANK_FACTOR = 4  # approximate candidates per result, re-scored exactly
 REFRESH_BATCH = 20_000
 # SQLite's quick_check reads every page: 0.4 s at 100k chunks, 15 s at 1M. Above this size the
@@ -160,6 +166,8 @@ class SQLiteStore:
         self._dense: DenseIndex = DenseIndex(self.dim)
         self._quantized = quantized
         self._max_id = 0
+        self._df_cache: dict[str, tuple[int, int]] = {}  # term -> (rows holding it, live chunks then)
+        self.max_term_share = MAX_TERM_SHARE
         self._applied = -1
         self._labels: dict[tuple[str, str], int] = {}
         self.analyzer_matches = meta.get("analyzer") == analyzer.name
@@ -209,7 +217,8 @@ class SQLiteStore:
     @classmethod
     def open(cls, directory: Path, analyzer: Analyzer, *, expect_model: str | None = None,
              expect_dim: int | None = None, path: Path | None = None, quick_check: bool = True,
-             any_analyzer: bool = False, quantize_above: int = QUANTIZE_ABOVE) -> SQLiteStore:
+             any_analyzer: bool = False, quantize_above: int = QUANTIZE_ABOVE,
+             max_term_share: float = MAX_TERM_SHARE) -> SQLiteStore:
         """Open the database, check it, and load the dense index from the stored vectors.
 
         ``any_analyzer`` opens an index analysed differently, for repair and re-embedding
@@ -243,6 +252,7 @@ class SQLiteStore:
                 f"{analyzer.name!r}; rebuild its lexical index with 'zhrag check --repair'")
         store = cls(path, analyzer, meta, quantized=n_chunks > quantize_above)
         store._max_id = n_chunks
+        store.max_term_share = max_term_share
         try:
             store._load(quick_check=quick_check)
         except sqlite3.DatabaseError as exc:
@@ -258,6 +268,8 @@ class SQLiteStore:
                                timeout=BUSY_TIMEOUT_MS / 1000)
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA synchronous=FULL")
+        # Rows per term, read from the lexical index itself (a per-connection view: no schema change).
+        conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.lexical_rows USING fts5vocab(main, lexical, 'row')")
         with self._conns_lock:
             self._conns.append(conn)
         return conn
@@ -628,8 +640,44 @@ class SQLiteStore:
         exact = [(i, float(np.frombuffer(v, np.float32) @ q)) for i, v in rows]
         return sorted(exact, key=lambda t: -t[1])
 
+    def _rows_with(self, terms: set[str]) -> dict[str, int]:
+        """How many chunks hold each term, remembered until the index grows or shrinks by a tenth."""
+        n = len(self._dense)
+        out, ask = {}, []
+        for t in terms:
+            hit = self._df_cache.get(t)
+            if hit is not None and abs(hit[1] - n) * 10 <= max(n, 1000):
+                out[t] = hit[0]
+            else:
+                ask.append(t)
+        for i in range(0, len(ask), 500):
+            part = ask[i:i + 500]
+            found = dict(self._conn().execute(
+                f"SELECT term, doc FROM temp.lexical_rows WHERE term IN ({','.join('?' * len(part))})", part))
+            for t in part:
+                out[t] = found.get(t, 0)
+        if len(self._df_cache) > DF_CACHE_SIZE:
+            self._df_cache.clear()
+        self._df_cache.update((t, (out[t], n)) for t in ask)
+        return out
+
+    def query_terms(self, query: str) -> list[str]:
+        """The query's terms minus those too common to be worth scoring (``MAX_TERM_SHARE``);
+        if every term is that common, the rarest ones are kept."""
+        terms = [t for t in self.analyzer(query) if any(ch.isalnum() for ch in t)]
+        n = len(self._dense)
+        if not terms or n < 1000:  # too few chunks for shares to mean anything
+            return terms
+        rows = self._rows_with(set(terms))
+        limit = self.max_term_share * n
+        kept = [t for t in terms if rows[t] <= limit]
+        if not kept:
+            rarest = sorted(set(terms), key=rows.__getitem__)[:3]
+            kept = [t for t in terms if t in rarest]
+        return kept
+
     def search_lexical(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
-        match = _fts_query(self.analyzer(query))
+        match = _fts_query(self.query_terms(query))
         if not match or k <= 0:
             return []
         sql = "SELECT lexical.rowid, bm25(lexical) AS s FROM lexical"

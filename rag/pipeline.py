@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index import legacy
-from index.sqlite import DB_NAME, SQLiteStore
+from index.sqlite import DB_NAME, MAX_TERM_SHARE, SQLiteStore
 from index.store import DEFAULT_COLLECTION, IndexMismatchError, IndexNotFoundError
 from rag.chunking import ChunkParams
 from rag.compose import AnswerGenerator, ComposeParams, ExtractiveComposer
@@ -135,7 +135,8 @@ def _publish(tmp: Path, final: Path) -> bool:
         tmp.unlink(missing_ok=True)
 
 
-def build_store(directory: Path, embedder: Embedder, params: ChunkParams, *, fill) -> SQLiteStore:
+def build_store(directory: Path, embedder: Embedder, params: ChunkParams, *, fill,
+                max_term_share: float = MAX_TERM_SHARE) -> SQLiteStore:
     """Build a new database beside the final name, fill it, then publish it atomically: a
     crash part-way leaves no half-built index where a later start would trust it."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -152,7 +153,8 @@ def build_store(directory: Path, embedder: Embedder, params: ChunkParams, *, fil
         store.close()
     if not _publish(tmp, SQLiteStore.db_path(directory)):
         log.warning("another process built the index at %s first; using that one", directory)
-    return SQLiteStore.open(directory, an, expect_model=embedder.name, expect_dim=embedder.dim)
+    return SQLiteStore.open(directory, an, expect_model=embedder.name, expect_dim=embedder.dim,
+                            max_term_share=max_term_share)
 
 
 def _seed_names(settings: Settings) -> frozenset[str]:
@@ -185,7 +187,8 @@ def open_store(settings: Settings, embedder: Embedder, *, build_if_missing: bool
                                  f"ZHRAG_EMBED_MODEL to it to migrate, or move it aside")
     if SQLiteStore.exists(d):
         try:
-            return SQLiteStore.open(d, an, expect_model=embedder.name, expect_dim=embedder.dim)
+            return SQLiteStore.open(d, an, expect_model=embedder.name, expect_dim=embedder.dim,
+                                    max_term_share=settings.max_term_share)
         except IndexMismatchError:
             if set(SQLiteStore.read_origins(d)) - {"seeds"}:
                 raise
@@ -202,7 +205,7 @@ def open_store(settings: Settings, embedder: Embedder, *, build_if_missing: bool
         if not rep.added:
             raise IndexNotFoundError(f"no articles could be read from {settings.seeds_dir}")
 
-    return build_store(d, embedder, params, fill=fill)
+    return build_store(d, embedder, params, fill=fill, max_term_share=settings.max_term_share)
 
 
 def load_engine(settings: Settings, *, build_if_missing: bool = True, progress: bool = False) -> Engine:

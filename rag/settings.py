@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index.sqlite import MAX_TERM_SHARE
+
 if TYPE_CHECKING:  # imported lazily at run time: rag.retrieve pulls in FAISS
     from rag.retrieve import FusionParams
 
@@ -65,6 +67,8 @@ class Settings(BaseSettings):
     fusion: Literal["adaptive", "rrf", "learned"] = "adaptive"
     fusion_model: Path = PROJECT_ROOT / "rag" / "fusion_model.json"
     candidates: int = Field(default=50, ge=1, le=1000)
+    # Query terms in more than this share of chunks are not scored (index/sqlite.py MAX_TERM_SHARE).
+    max_term_share: float = Field(default=MAX_TERM_SHARE, gt=0.0, le=1.0)
     dense_share: float = Field(default=0.7, ge=0.0, le=1.0)
     fusion_gain: float = Field(default=1.0, ge=0.0, le=10.0)
     rrf_k: int = Field(default=60, ge=1)
