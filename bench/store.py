@@ -46,6 +46,11 @@ def _pct(xs: list[float], p: float) -> float:
 
 
 def _rss_mb() -> float:
+    """Peak RSS of this process image. Not getrusage's ru_maxrss: Linux carries that across
+    exec, so a child started by a parent holding the model would report the parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

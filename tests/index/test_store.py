@@ -294,3 +294,22 @@ def test_big_dense_index_is_saved_read_back_and_never_used_when_it_does_not_matc
     caplog.clear()
     SQLiteStore.open(tmp_path / "copy", analyzer(), quantize_above=0).close()
     assert "another database" in caplog.text
+
+
+def test_terms_in_most_chunks_are_left_out_of_the_lexical_query(tmp_path):
+    """A term in more than MAX_TERM_SHARE of chunks is not scored; a query made only of
+    such terms keeps its rarest ones, so it still finds something."""
+    common = [art(f"c{i}", f"职工活动第{i}期在朝阳区举行。") for i in range(1100)]
+    rare = art("rare", "密云区工匠学院在职工活动中授课。")
+    s = new_store(tmp_path, [*common, rare])
+    try:
+        terms = s.query_terms("密云区工匠学院的职工活动")
+        assert "职工" not in terms and "活动" not in terms and "密云" in terms
+        assert s.search_lexical("密云区工匠学院的职工活动", 1)[0][0].doc_id == "rare"
+        only_common = s.query_terms("职工活动")
+        assert only_common and set(only_common) <= set(s.analyzer("职工活动"))
+        assert s.search_lexical("职工活动", 3)
+        s.max_term_share = 1.0
+        assert "职工" in s.query_terms("密云区工匠学院的职工活动")
+    finally:
+        s.close()
