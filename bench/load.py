@@ -66,10 +66,15 @@ def build_index(directory: Path, chunks: int, distractors: Path) -> None:
 
 
 def rss_mb(pid: int) -> float:
+    """RSS of a process and its children (the worker processes of ``--workers``)."""
+    total = 0.0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+            total += int(line.split()[1]) / 1024
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += rss_mb(int(child))
+    return total
 
 
 def run(url: str, endpoint: str, concurrency: int, seconds: float) -> dict[str, float]:
@@ -133,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--concurrency", default="1,4,16")
     ap.add_argument("--endpoints", default="search,ask,chat")
+    ap.add_argument("--workers", type=int, default=1, help="server processes (zhrag serve --workers)")
     ap.add_argument("--soak", type=float, default=0, help="then /ask at concurrency 4 for this many seconds")
     ap.add_argument("--questions-from", type=Path, default=None,
                     help="an evaluation set whose questions to ask instead (none repeats: no warm caches)")
@@ -152,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         sck.bind(("127.0.0.1", 0))
         port = sck.getsockname()[1]
     env = {**os.environ, "ZHRAG_INDEX_DIR": str(directory), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    server = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
+    server = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--port", str(port),
+                               "--workers", str(args.workers)], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:

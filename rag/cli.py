@@ -283,14 +283,23 @@ def reindex(index_dir: IndexOpt = None) -> None:
 @app.command()
 def serve(host: Annotated[str | None, typer.Option(help="bind address (default ZHRAG_HOST)")] = None,
           port: Annotated[int | None, typer.Option(help="port (default ZHRAG_PORT)")] = None,
+          workers: Annotated[int, typer.Option(min=1, max=16, help="server processes; each loads the model "
+                                                                   "(about 1.2 GB) and embeds on one core")] = 1,
           index_dir: IndexOpt = None) -> None:
-    """Serve the HTTP API (and the chat page at /chat) with uvicorn."""
+    """Serve the HTTP API (and the chat page at /chat) with uvicorn.
+
+    Each process embeds on one core (torch is pinned to one thread per request), so more
+    processes help on more cores; on this 2-core machine one process already keeps both
+    busy with distinct questions (bench/load.py: 28-32 /search a second with one or two).
+    The processes share the index file and see each other's writes; /metrics counts the
+    requests of the process that answers it."""
     import uvicorn
 
     if index_dir:
         os.environ["ZHRAG_INDEX_DIR"] = str(index_dir)
     s = _settings(index_dir)
-    uvicorn.run("api.main:create_app", factory=True, host=host or s.host, port=port or s.port, log_level="info")
+    uvicorn.run("api.main:create_app", factory=True, host=host or s.host, port=port or s.port, log_level="info",
+                workers=workers)
 
 
 @app.command("eval")
