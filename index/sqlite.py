@@ -168,6 +168,8 @@ class SQLiteStore:
         self._dense: DenseIndex = DenseIndex(self.dim)
         self._quantized = quantized
         self._max_id = 0
+        self._unsaved = 0  # rows the dense index changed by since it was last saved
+        self._saving = False
         self._df_cache: dict[str, tuple[int, int]] = {}  # term -> (rows holding it, live chunks then)
         self.max_term_share = MAX_TERM_SHARE
         self._applied = -1
@@ -304,7 +306,11 @@ class SQLiteStore:
             ivf.train(self._training_sample(conn))
             self._dense = ivf
         t0 = time.perf_counter()
-        self.refresh()
+        self._saving = True  # no background save while opening: it saves below if it should
+        try:
+            self.refresh()
+        finally:
+            self._saving = False
         replayed = conn.execute("SELECT count(*) FROM chunks WHERE seq > ?", (base,)).fetchone()[0]
         log.info("dense index: %s, %d rows replayed in %.1f s", "read from its snapshot" if saved else "built",
                  replayed, time.perf_counter() - t0)
@@ -372,6 +378,7 @@ class SQLiteStore:
         if isinstance(self._dense, IVFDenseIndex):
             with self._refresh_lock:
                 self._dense.save(self.snapshot_path, {"db": self._stamp(), "seq": self._applied})
+                self._unsaved = 0
 
     def close(self) -> None:
         with self._conns_lock:
@@ -408,6 +415,7 @@ class SQLiteStore:
                                    "WHERE seq > ? AND seq <= ?", (self._applied, seq))
                 while rows := cur.fetchmany(REFRESH_BATCH):
                     self._add_rows(rows)
+                    self._unsaved += len(rows)
                 dropped = [r[0] for r in conn.execute("SELECT chunk FROM dropped WHERE seq > ? AND seq <= ?",
                                                       (self._applied, seq))]
                 labels = conn.execute("SELECT kind, name, id FROM labels").fetchall()
@@ -416,6 +424,19 @@ class SQLiteStore:
             self._labels = {(k, n): i for k, n, i in labels}
             self._dense.remove(dropped)
             self._applied = seq
+            self._unsaved += len(dropped)
+            if self._unsaved > SNAPSHOT_STALE_ROWS and isinstance(self._dense, IVFDenseIndex) and not self._saving:
+                # A server that runs for months re-saves as it goes, so its next open replays little.
+                self._saving = True
+                threading.Thread(target=self._save_in_background, name="dense-save", daemon=True).start()
+
+    def _save_in_background(self) -> None:
+        try:
+            self.save_dense()
+        except (OSError, RuntimeError):
+            log.exception("saving the dense index failed; the next open rebuilds or replays it")
+        finally:
+            self._saving = False
 
     def _add_rows(self, rows: Sequence[tuple]) -> None:
         if not rows:

@@ -313,3 +313,23 @@ def test_terms_in_most_chunks_are_left_out_of_the_lexical_query(tmp_path):
         assert "职工" in s.query_terms("密云区工匠学院的职工活动")
     finally:
         s.close()
+
+
+def test_a_long_running_store_saves_its_big_dense_index_as_it_goes(tmp_path, store, monkeypatch):
+    import time
+
+    import index.sqlite
+    from index.dense import IVFDenseIndex
+
+    big = SQLiteStore.open(tmp_path / "idx", analyzer(), quantize_above=0)
+    try:
+        saved_seq = IVFDenseIndex.load(big.snapshot_path)[1]["seq"]
+        monkeypatch.setattr(index.sqlite, "SNAPSHOT_STALE_ROWS", 3)
+        Indexer(big, EMB, PARAMS).add_articles([art(f"n{i}", f"朝阳区工会第{i}次活动，参赛职工{i}人。" * 20)
+                                                for i in range(3)])
+        deadline = time.time() + 30
+        while IVFDenseIndex.load(big.snapshot_path)[1]["seq"] == saved_seq and time.time() < deadline:
+            time.sleep(0.05)
+        assert IVFDenseIndex.load(big.snapshot_path)[1]["seq"] == big.stats()["seq"] > saved_seq
+    finally:
+        big.close()
