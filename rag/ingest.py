@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+LAID_OUT_SUFFIXES = {".pdf", ".docx"}  # read by rag.layout into the page format
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES | LAID_OUT_SUFFIXES
 
 # Characters after which a paragraph may legitimately end. A paragraph ending in anything
 # else was cut by the page layout and continues in the next one.
@@ -356,6 +357,11 @@ def parse_file(path: Path, raw: bytes | None = None, *,
             raw = path.read_bytes()
         except OSError as exc:
             raise IngestError(str(path), f"cannot read: {exc.strerror or exc}") from exc
+    if suffix in LAID_OUT_SUFFIXES:
+        articles = _parse_laid_out(path, raw)
+        if not articles:
+            raise IngestError(str(path), "no article text found (a scanned page without a text layer?)")
+        return articles
     if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise IngestError(str(path), "looks like a binary file, not text")
     text = _decode(path, raw)
@@ -379,6 +385,21 @@ def parse_file(path: Path, raw: bytes | None = None, *,
     if not articles:
         raise IngestError(str(path), "no article text found")
     return articles
+
+
+def _parse_laid_out(path: Path, raw: bytes) -> list[Article]:
+    from rag.layout import docx_page_text, pdf_page_text
+
+    meta: dict[str, Any] = {"file": path.name}
+    try:
+        if path.suffix.lower() == ".pdf":
+            page, facts = pdf_page_text(raw)
+            meta.update(facts)
+        else:
+            page = "\n".join(docx_page_text(raw))
+    except ValueError as exc:
+        raise IngestError(str(path), str(exc)) from exc
+    return parse_page(page, source_path=path.name, default_title=path.stem, base_meta=meta)
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:

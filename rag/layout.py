@@ -1,0 +1,196 @@
+"""Laid-out documents (PDF pages with a text layer, Word files) turned into the page format.
+
+The page format is what ``rag.ingest.parse_page`` reads: ``## `` before each headline,
+one line per paragraph, column markers and bylines as they stand. Writing a layout into
+it, rather than into articles directly, means PDFs and Word files get the same article
+splitting, byline and column-marker metadata, furniture stripping and paragraph repair
+as text pages, and a question asked of either gets the same cited answer.
+
+A PDF page is read from its characters (pdfplumber: position, size): the page header
+above the columns gives the page's date, 版次 and name; body columns are found from the
+gutters that no body-size character crosses; each column is read top to bottom, left
+column first; a line set clearly larger than the body is a headline, and a line that
+starts indented opens a paragraph.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+HEADLINE_RATIO = 1.25  # a line this much larger than the body type is a headline
+MIN_GUTTER_PT = 6.0  # a vertical strip at least this wide that no body character crosses
+INDENT_EMS = 0.8  # a line starting this many body-ems right of its column opens a paragraph
+_HEADER_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+_HEADER_PAGE = re.compile(r"第\s*(\d+)\s*版")
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    size: float
+
+
+def _lines(chars: list[dict[str, Any]]) -> list[_Line]:
+    """Characters into lines: same top, the same type size, and no horizontal gap wider than
+    a character (a gutter is wider), so neighbouring columns never share a line."""
+    out: list[_Line] = []
+    rows: dict[int, list[dict[str, Any]]] = {}
+    for c in chars:
+        rows.setdefault(round(c["top"]), []).append(c)  # spaces too: "精神 奋力" keeps its space
+    for top in sorted(rows):
+        run: list[dict[str, Any]] = []
+        for c in sorted(rows[top], key=lambda c: c["x0"]):
+            if run and (c["x0"] - run[-1]["x1"] > min(c["size"], run[-1]["size"])
+                        or abs(c["size"] - run[-1]["size"]) > 0.2 * run[-1]["size"]):
+                out.append(_line(run))
+                run = []
+            run.append(c)
+        if run:
+            out.append(_line(run))
+    return [ln for ln in out if ln.text]
+
+
+def _line(run: list[dict[str, Any]]) -> _Line:
+    inked = [c for c in run if c["text"].strip()] or run
+    return _Line("".join(c["text"] for c in run).strip(), inked[0]["x0"], inked[-1]["x1"], inked[0]["top"],
+                 Counter(round(c["size"], 1) for c in inked).most_common(1)[0][0])
+
+
+def _columns(lines: list[_Line], body: float, width: float) -> list[tuple[float, float]]:
+    """Column extents from the gutters: strips that no body-size line crosses."""
+    covered = [False] * (int(width) + 2)
+    for ln in lines:
+        if abs(ln.size - body) < 0.5:
+            for x in range(max(0, int(ln.x0)), min(len(covered), int(ln.x1) + 1)):
+                covered[x] = True
+    cols, start = [], None
+    gap = 0
+    for x, on in enumerate(covered):
+        if on:
+            if start is None:
+                start = x
+            gap = 0
+        elif start is not None:
+            gap += 1
+            if gap >= MIN_GUTTER_PT:
+                cols.append((float(start), float(x - gap)))
+                start, gap = None, 0
+    if start is not None:
+        cols.append((float(start), float(len(covered))))
+    return cols or [(0.0, width)]
+
+
+def page_facts(header: str) -> dict[str, str]:
+    """Date and 版次 from a page's header line (``2025年3月12日 星期三 第3版 · 工会新闻``)."""
+    facts: dict[str, str] = {}
+    if m := _HEADER_DATE.search(header):
+        facts["date"] = f"{int(m.group(1)):04d}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+    if m := _HEADER_PAGE.search(header):
+        facts["page"] = m.group(1)
+        name = header[m.end():].strip(" ·|-—")
+        if name:
+            facts["page_name"] = name
+    return facts
+
+
+def _reading_order(lines: list[_Line], width: float) -> tuple[list[tuple[_Line, float, float]], str]:
+    """One page: its lines in reading order, each with its column's left edge and the
+    page's body size, and the page's header text."""
+    if not lines:
+        return [], ""
+    body = Counter(ln.size for ln in lines).most_common(1)[0][0]
+    body_tops = [ln.top for ln in lines if abs(ln.size - body) < 0.5]
+    first_body = min(body_tops) if body_tops else 0.0
+    big = [ln for ln in lines if ln.size >= body * HEADLINE_RATIO]
+    first_text = min([first_body, *(ln.top for ln in big)])
+    # The header: small lines above everything the columns hold.
+    header = " ".join(ln.text for ln in lines if ln.top < first_text and ln.size < body * HEADLINE_RATIO)
+    ordered = []
+    for x0, x1 in _columns(lines, body, width):
+        col = sorted((ln for ln in lines if ln.top >= first_text and x0 - 1 <= (ln.x0 + ln.x1) / 2 <= x1 + 1),
+                     key=lambda ln: (ln.top, ln.x0))
+        ordered += [(ln, x0, body) for ln in col]
+    return ordered, header
+
+
+def _assemble(stream: list[tuple[_Line, float, float]]) -> list[str]:
+    """Lines in reading order (across columns and pages) into the page format: a headline
+    or a paragraph continues over a column or page break unless the next line opens anew."""
+    out: list[str] = []
+    prev_head = False
+    for ln, x0, body in stream:
+        head = ln.size >= body * HEADLINE_RATIO
+        if head and prev_head:
+            out[-2] += ln.text  # a headline set on two lines, or broken by a column
+        elif head:
+            out += ["", "## " + ln.text, ""]
+        elif not out or prev_head or ln.x0 - x0 > INDENT_EMS * body:
+            out.append(ln.text)  # an indented line opens a paragraph
+        else:
+            out[-1] += ln.text  # a wrapped line, or a paragraph going on in the next column
+        prev_head = head
+    return out
+
+
+def pdf_page_text(raw: bytes) -> tuple[str, dict[str, str]]:
+    """A PDF's text in the page format, and the first page header's facts.
+
+    Pages are read one at a time (each page's objects released after it), so a long PDF
+    does not hold all its pages in memory. A page without a text layer adds nothing;
+    :class:`ValueError` when the file is not a readable PDF.
+    """
+    import pdfplumber
+    from pdfminer.pdfparser import PDFSyntaxError
+    from pdfplumber.utils.exceptions import PdfminerException
+
+    stream: list[tuple[_Line, float, float]] = []
+    facts: dict[str, str] = {}
+    try:
+        with pdfplumber.open(io.BytesIO(raw)) as pdf:
+            for page in pdf.pages:
+                ordered, header = _reading_order(_lines(page.chars), float(page.width))
+                if not facts and header:
+                    facts = page_facts(header)
+                stream += ordered
+                page.close()  # drops the page's cached objects
+    except (PdfminerException, PDFSyntaxError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"not a readable PDF ({exc.__class__.__name__}: {exc})") from exc
+    return "\n".join(_assemble(stream)), facts
+
+
+def docx_page_text(raw: bytes) -> Iterator[str]:
+    """A Word file's text in the page format: headings (and a title) become ``## `` lines,
+    paragraphs stay lines, and each table row becomes one line of its cells."""
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(io.BytesIO(raw))
+    except Exception as exc:  # python-docx raises zipfile, KeyError or its own errors on a bad file
+        raise ValueError(f"not a readable Word file ({exc.__class__.__name__})") from exc
+    for block in document.element.body.iterchildren():
+        tag = block.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            para = Paragraph(block, document)
+            text = para.text.strip()
+            style = (para.style.name if para.style is not None else "") or ""
+            if not text:
+                yield ""
+            elif style.startswith(("Heading", "Title")) or style in ("标题", "题目"):
+                yield from ("", "## " + text, "")
+            else:
+                yield text
+        elif tag == "tbl":
+            for row in Table(block, document).rows:
+                cells = [c.text.strip() for c in row.cells]
+                if any(cells):
+                    yield "｜".join(dict.fromkeys(cells))  # merged cells repeat: keep each once

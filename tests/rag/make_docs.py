@@ -1,0 +1,72 @@
+"""Fixtures made by the tests themselves: the seed page laid out as a three-column
+newspaper page PDF, and as a Word file. Never downloaded; reportlab's built-in
+STSong-Light CID font needs no font file, python-docx writes the .docx."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_81dfe4e12853fccd.txt"
+HEADER = "2025年3月12日 星期三 第3版 · 工会新闻"
+
+
+def _blocks(text: str) -> list[tuple[str, str]]:
+    """The page format's lines as (kind, text): headline or paragraph."""
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("## "):
+            out.append(("headline", line[3:]))
+        elif line:
+            out.append(("paragraph", line))
+    return out
+
+
+def seed_page_pdf(path: Path, text: str | None = None) -> Path:
+    """The page on A4 pages of three columns: headlines at 16 pt, body at 9 pt with a
+    two-character first-line indent, the page header above the columns."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    body = ParagraphStyle("body", fontName="STSong-Light", fontSize=9, leading=13, firstLineIndent=18,
+                          wordWrap="CJK", spaceAfter=2)
+    head = ParagraphStyle("head", fontName="STSong-Light", fontSize=16, leading=20, spaceBefore=10, spaceAfter=6,
+                          wordWrap="CJK")
+    width, height = A4
+    margin, gap = 36.0, 14.0
+    col = (width - 2 * margin - 2 * gap) / 3
+    frames = [Frame(margin + i * (col + gap), margin, col, height - 2 * margin - 24, id=f"col{i}") for i in range(3)]
+
+    def header(canvas, _doc) -> None:
+        canvas.setFont("STSong-Light", 8)
+        canvas.drawString(margin, height - margin + 4, HEADER)
+
+    doc = BaseDocTemplate(str(path), pagesize=A4)
+    doc.addPageTemplates([PageTemplate(frames=frames, onPage=header)])
+    story = [Paragraph(escape(t), head if kind == "headline" else body)
+             for kind, t in _blocks(text if text is not None else SEED.read_text("utf-8"))]
+    doc.build(story)
+    return path
+
+
+def seed_docx(path: Path, text: str | None = None) -> Path:
+    """The page as a Word file: headlines as Heading 2, paragraphs as body text, plus a table."""
+    import docx
+
+    document = docx.Document()
+    for kind, t in _blocks(text if text is not None else SEED.read_text("utf-8")):
+        if kind == "headline":
+            document.add_heading(t, level=2)
+        else:
+            document.add_paragraph(t)
+    return _save(document, path)
+
+
+def _save(document, path: Path) -> Path:
+    document.save(str(path))
+    return path
