@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
-LAID_OUT_SUFFIXES = {".pdf", ".docx"}  # read by rag.layout into the page format
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}  # scanned pages, read by OCR
+LAID_OUT_SUFFIXES = {".pdf", ".docx"} | IMAGE_SUFFIXES  # read by rag.layout into the page format
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES | LAID_OUT_SUFFIXES
 
 # Characters after which a paragraph may legitimately end. A paragraph ending in anything
@@ -360,7 +361,7 @@ def parse_file(path: Path, raw: bytes | None = None, *,
     if suffix in LAID_OUT_SUFFIXES:
         articles = _parse_laid_out(path, raw)
         if not articles:
-            raise IngestError(str(path), "no article text found (a scanned page without a text layer?)")
+            raise IngestError(str(path), "no article text found (no text layer, and OCR read none)")
         return articles
     if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise IngestError(str(path), "looks like a binary file, not text")
@@ -388,12 +389,12 @@ def parse_file(path: Path, raw: bytes | None = None, *,
 
 
 def _parse_laid_out(path: Path, raw: bytes) -> list[Article]:
-    from rag.layout import docx_page_text, pdf_page_text
+    from rag.layout import docx_page_text, image_page_text, pdf_page_text
 
     meta: dict[str, Any] = {"file": path.name}
     try:
-        if path.suffix.lower() == ".pdf":
-            page, facts = pdf_page_text(raw)
+        if path.suffix.lower() in (".pdf", *IMAGE_SUFFIXES):
+            page, facts = (pdf_page_text if path.suffix.lower() == ".pdf" else image_page_text)(raw)
             meta.update(facts)
         else:
             page = "\n".join(docx_page_text(raw))

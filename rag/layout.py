@@ -20,10 +20,14 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 HEADLINE_RATIO = 1.25  # a line this much larger than the body type is a headline
 MIN_GUTTER_PT = 6.0  # a vertical strip at least this wide that no body character crosses
+SCAN_DPI = 200  # image-only PDF pages are rendered at this resolution for OCR
+OCR_MIN_SCORE = 0.5  # OCR lines the recogniser is less sure of are dropped
+HEADER_BAND = 0.05  # the page header sits within this share of the page width below the top line
 INDENT_EMS = 0.8  # a line starting this many body-ems right of its column opens a paragraph
 _HEADER_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 _HEADER_PAGE = re.compile(r"第\s*(\d+)\s*版")
@@ -64,11 +68,21 @@ def _line(run: list[dict[str, Any]]) -> _Line:
                  Counter(round(c["size"], 1) for c in inked).most_common(1)[0][0])
 
 
+def _body_size(lines: list[_Line]) -> float:
+    """The body type's size: the median line (most lines are body text; OCR heights vary)."""
+    sizes = sorted(ln.size for ln in lines)
+    return sizes[len(sizes) // 2]
+
+
+def _is_body(ln: _Line, body: float) -> bool:
+    return abs(ln.size - body) <= 0.1 * body
+
+
 def _columns(lines: list[_Line], body: float, width: float) -> list[tuple[float, float]]:
     """Column extents from the gutters: strips that no body-size line crosses."""
     covered = [False] * (int(width) + 2)
     for ln in lines:
-        if abs(ln.size - body) < 0.5:
+        if _is_body(ln, body):
             for x in range(max(0, int(ln.x0)), min(len(covered), int(ln.x1) + 1)):
                 covered[x] = True
     cols, start = [], None
@@ -106,17 +120,18 @@ def _reading_order(lines: list[_Line], width: float) -> tuple[list[tuple[_Line, 
     page's body size, and the page's header text."""
     if not lines:
         return [], ""
-    body = Counter(ln.size for ln in lines).most_common(1)[0][0]
-    body_tops = [ln.top for ln in lines if abs(ln.size - body) < 0.5]
-    first_body = min(body_tops) if body_tops else 0.0
-    big = [ln for ln in lines if ln.size >= body * HEADLINE_RATIO]
-    first_text = min([first_body, *(ln.top for ln in big)])
-    # The header: small lines above everything the columns hold.
-    header = " ".join(ln.text for ln in lines if ln.top < first_text and ln.size < body * HEADLINE_RATIO)
+    # The header: the page's top lines naming its date or 版次 (small type, or any type in a scan).
+    top = min(ln.top for ln in lines)
+    head = [ln for ln in lines if ln.top - top < HEADER_BAND * width
+            and (_HEADER_DATE.search(ln.text) or _HEADER_PAGE.search(ln.text))]
+    header = " ".join(ln.text for ln in head)
+    lines = [ln for ln in lines if ln not in head]
+    if not lines:
+        return [], header
+    body = _body_size(lines)
     ordered = []
     for x0, x1 in _columns(lines, body, width):
-        col = sorted((ln for ln in lines if ln.top >= first_text and x0 - 1 <= (ln.x0 + ln.x1) / 2 <= x1 + 1),
-                     key=lambda ln: (ln.top, ln.x0))
+        col = sorted((ln for ln in lines if x0 - 1 <= (ln.x0 + ln.x1) / 2 <= x1 + 1), key=lambda ln: (ln.top, ln.x0))
         ordered += [(ln, x0, body) for ln in col]
     return ordered, header
 
@@ -140,12 +155,46 @@ def _assemble(stream: list[tuple[_Line, float, float]]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _ocr_engine() -> Any:
+    """RapidOCR with the Chinese PP-OCR models its wheel carries (nothing is downloaded)."""
+    from rapidocr_onnxruntime import RapidOCR
+
+    return RapidOCR()
+
+
+def ocr_lines(image: Any) -> list[_Line]:
+    """Text lines of a page image (PIL), each box's height standing in for its type size."""
+    import numpy as np
+
+    result, _ = _ocr_engine()(np.asarray(image.convert("RGB")))
+    out = []
+    for box, text, score in result or []:
+        xs, ys = [p[0] for p in box], [p[1] for p in box]
+        if text.strip() and float(score) >= OCR_MIN_SCORE:
+            out.append(_Line(text.strip(), min(xs), max(xs), min(ys), max(ys) - min(ys)))
+    return out
+
+
+def image_page_text(raw: bytes) -> tuple[str, dict[str, str]]:
+    """A scanned page (PNG, JPEG, TIFF) read by OCR into the page format, with its header's facts."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(raw))
+        image.load()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValueError(f"not a readable image ({exc.__class__.__name__})") from exc
+    ordered, header = _reading_order(ocr_lines(image), float(image.width))
+    return "\n".join(_assemble(ordered)), page_facts(header) if header else {}
+
+
 def pdf_page_text(raw: bytes) -> tuple[str, dict[str, str]]:
     """A PDF's text in the page format, and the first page header's facts.
 
     Pages are read one at a time (each page's objects released after it), so a long PDF
-    does not hold all its pages in memory. A page without a text layer adds nothing;
-    :class:`ValueError` when the file is not a readable PDF.
+    does not hold all its pages in memory. A page without a text layer (a scan) is
+    rendered and read by OCR; :class:`ValueError` when the file is not a readable PDF.
     """
     import pdfplumber
     from pdfminer.pdfparser import PDFSyntaxError
@@ -155,8 +204,12 @@ def pdf_page_text(raw: bytes) -> tuple[str, dict[str, str]]:
     facts: dict[str, str] = {}
     try:
         with pdfplumber.open(io.BytesIO(raw)) as pdf:
-            for page in pdf.pages:
-                ordered, header = _reading_order(_lines(page.chars), float(page.width))
+            for number, page in enumerate(pdf.pages):
+                if page.chars:
+                    ordered, header = _reading_order(_lines(page.chars), float(page.width))
+                else:
+                    image = _render(raw, number)
+                    ordered, header = _reading_order(ocr_lines(image), float(image.width))
                 if not facts and header:
                     facts = page_facts(header)
                 stream += ordered
@@ -164,6 +217,17 @@ def pdf_page_text(raw: bytes) -> tuple[str, dict[str, str]]:
     except (PdfminerException, PDFSyntaxError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"not a readable PDF ({exc.__class__.__name__}: {exc})") from exc
     return "\n".join(_assemble(stream)), facts
+
+
+def _render(raw: bytes, number: int) -> Any:
+    """One PDF page as an image for OCR, at SCAN_DPI."""
+    import pypdfium2
+
+    doc = pypdfium2.PdfDocument(raw)
+    try:
+        return doc[number].render(scale=SCAN_DPI / 72).to_pil()
+    finally:
+        doc.close()
 
 
 def docx_page_text(raw: bytes) -> Iterator[str]:

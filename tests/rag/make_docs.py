@@ -70,3 +70,23 @@ def seed_docx(path: Path, text: str | None = None) -> Path:
 def _save(document, path: Path) -> Path:
     document.save(str(path))
     return path
+
+
+def seed_scan(path: Path, *, dpi: int = 200, angle: float = 0.6, noise: float = 12.0, seed: int = 0) -> Path:
+    """The three-column PDF as a scan: each page rendered to an image, turned a little,
+    speckled with noise, and saved as an image-only PDF (no text layer)."""
+    import numpy as np
+    import pypdfium2
+    from PIL import Image
+
+    laid_out = seed_page_pdf(path.with_suffix(".laid-out.pdf"))
+    doc = pypdfium2.PdfDocument(str(laid_out))
+    rng = np.random.default_rng(seed)
+    pages = []
+    for page in doc:
+        img = page.render(scale=dpi / 72).to_pil().convert("L").rotate(angle, expand=False, fillcolor=255)
+        arr = np.asarray(img, dtype=np.float32) + rng.normal(0, noise, (img.height, img.width))
+        pages.append(Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)))
+    doc.close()
+    pages[0].save(path, save_all=True, append_images=pages[1:], resolution=dpi)
+    return path

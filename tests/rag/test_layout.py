@@ -89,7 +89,7 @@ def test_bad_and_image_only_pdfs_are_reported_by_name(tmp_path):
     errors = {e.path.rsplit("/", 1)[-1]: e.reason for e in report.errors}
     assert set(errors) == {"broken.pdf", "scan.pdf", "bad.docx"}
     assert "not a readable PDF" in errors["broken.pdf"]
-    assert "text layer" in errors["scan.pdf"]
+    assert "OCR read none" in errors["scan.pdf"]
     assert "not a readable Word file" in errors["bad.docx"]
     with pytest.raises(IngestError):
         parse_file(tmp_path / "scan.pdf")
@@ -103,3 +103,17 @@ def test_headlines_and_paragraphs_broken_by_columns_and_pages_are_joined(tmp_pat
     assert [a.title for a in articles] == [a.title for a in text_articles] * 10
     for got, want in zip(articles, text_articles * 10, strict=True):
         assert char_f1(got.text, [want.text]) >= 0.99
+
+
+@pytest.mark.slow
+def test_a_scanned_page_is_read_by_ocr_into_the_same_six_articles(tmp_path, text_articles):
+    """An image-only PDF (the page rendered, turned 0.6°, with noise): OCR with the models
+    inside rapidocr-onnxruntime, then the same layout and article logic."""
+    from tests.rag.make_docs import seed_scan
+
+    articles = parse_file(seed_scan(tmp_path / "scan.pdf"))
+    assert len(articles) == 6
+    for got, want in zip(articles, text_articles, strict=True):
+        assert char_f1(got.title, [want.title]) >= 0.9, (got.title, want.title)
+        assert char_f1(got.text, [want.text]) >= 0.95, got.title
+    assert articles[0].meta.get("page") == "3" and articles[0].meta.get("date") == "2025-03-12"
