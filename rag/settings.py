@@ -24,6 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # document says exactly what is enforced); Settings may lower the question length only.
 MAX_QUESTION_CHARS = 500
 MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_BODY_BYTES - 64 * 1024  # one uploaded file, leaving room for the multipart framing
 MAX_TITLE_CHARS = 500
 MAX_TEXT_CHARS = 1_000_000
 MAX_DOCUMENTS_PER_REQUEST = 500

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path as FilePath
+from pathlib import PurePath
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, UploadFile, status
 
 from api.deps import EngineDep, FiltersDep, require_write_key
 from api.schemas import (
@@ -14,7 +16,8 @@ from api.schemas import (
     DocumentsAdded,
     DocumentsIn,
 )
-from rag.ingest import article_from_record
+from rag.ingest import SUPPORTED_SUFFIXES, IngestError, article_from_record, parse_file
+from rag.settings import MAX_ID_CHARS, MAX_UPLOAD_BYTES
 from rag.types import Article
 
 router = APIRouter(prefix="/documents", tags=["documents"])
@@ -56,6 +59,40 @@ def add_documents(body: DocumentsIn, engine: EngineDep) -> DocumentsAdded:
     try:
         report = engine.add_articles(articles, body.collection)
     except ValueError as exc:  # the store refused a value (an unencodable character, say): nothing was written
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)[:300]) from exc
+    return DocumentsAdded(added=report.added, replaced=report.replaced, unchanged=report.unchanged,
+                          chunks=report.chunks, doc_ids=list(report.doc_ids), duplicates=list(report.duplicates))
+
+
+@router.post("/upload", response_model=DocumentsAdded, status_code=status.HTTP_201_CREATED,
+             dependencies=[Depends(require_write_key)], summary="Upload one file: a page, PDF, Word file or scan",
+             description=f"One file per request, at most {MAX_UPLOAD_BYTES // 2**20} MiB, of type "
+                         f"{', '.join(sorted(SUPPORTED_SUFFIXES))}. It is split into articles as `zhrag add` "
+                         "would; all of them go in one transaction, or none does. Uploading an edited file "
+                         "under the same name replaces its articles.",
+             responses={415: {"description": "a file type that cannot be read"}})
+def upload_document(engine: EngineDep, file: Annotated[UploadFile, File(description="the file")],
+                    collection: Annotated[str, Form(min_length=1, max_length=MAX_ID_CHARS,
+                                                    pattern=NAME_PATTERN)] = "default") -> DocumentsAdded:
+    name = PurePath((file.filename or "").replace("\\", "/")).name
+    if not name or len(name) > MAX_ID_CHARS or not name.isprintable():
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            f"file: a file name of 1 to {MAX_ID_CHARS} printable characters is required")
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+                            f"file: type {suffix or '(none)'} cannot be read; send one of "
+                            f"{', '.join(sorted(SUPPORTED_SUFFIXES))}")
+    raw = file.file.read(MAX_UPLOAD_BYTES + 1)
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"file: larger than {MAX_UPLOAD_BYTES} bytes")
+    try:
+        articles = parse_file(FilePath(name), raw)  # a name only: the bytes are given, nothing is read from disk
+    except IngestError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"file: {exc.reason}"[:300]) from exc
+    try:
+        report = engine.add_articles(articles, collection)
+    except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)[:300]) from exc
     return DocumentsAdded(added=report.added, replaced=report.replaced, unchanged=report.unchanged,
                           chunks=report.chunks, doc_ids=list(report.doc_ids), duplicates=list(report.duplicates))

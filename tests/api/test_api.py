@@ -173,3 +173,49 @@ def test_filters_and_collections_over_http(client):
     assert client.get("/documents/old1").json()["text"] == "首开集团工会建设了工会驿站十个。"
     assert client.get("/health").json()["collections"] == {"default": 6, "archive-2024": 1}
     assert client.get("/search", params={"q": "工会", "date_from": "2024-13-99"}).status_code == 422
+
+
+def test_upload_a_pdf_page_and_a_word_file(client, tmp_path):
+    """A laid-out file goes in as its articles; the same name again replaces, not duplicates."""
+    pytest.importorskip("reportlab")
+    from tests.rag.make_docs import seed_docx, seed_page_pdf
+
+    key = {"X-API-Key": "s3cret"}
+    pdf = seed_page_pdf(tmp_path / "page3.pdf").read_bytes()
+    r = client.post("/documents/upload", files={"file": ("第3版.pdf", pdf, "application/pdf")},
+                    data={"collection": "pdf"}, headers=key)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["added"] == 6 and len(body["doc_ids"]) == 6
+    listed = client.get("/documents", params={"collection": "pdf"}).json()
+    assert sorted(d["title"] for d in listed) == sorted(["首开集团工会高标准打造职工服务阵地", "密云区总工会多措并举培育高技能人才队伍",
+                                                         "长春市总工会建立全链条技能人才培养工作体系",
+                                                         "东城区总工会面向中心工作和重大领域加大经费支持",
+                                                         "海淀区苏家坨镇总工会开展情暖职工慰问活动", "“业工融合”助力企业发展"])
+    assert all(d["meta"]["page"] == "3" and d["meta"]["date"] == "2025-03-12" for d in listed)
+    again = client.post("/documents/upload", files={"file": ("第3版.pdf", pdf)}, data={"collection": "pdf"},
+                        headers=key).json()
+    assert again["added"] == 0 and again["unchanged"] == 6
+    docx = seed_docx(tmp_path / "p.docx").read_bytes()
+    assert client.post("/documents/upload", files={"file": ("p.docx", docx)}, headers=key).status_code == 201
+
+
+@pytest.mark.parametrize(("name", "content", "status", "says"), [
+    ("x.pdf", b"%PDF-1.4 broken", 422, "not a readable PDF"),
+    ("x.docx", b"PK not a zip", 422, "not a readable Word file"),
+    ("x.exe", b"MZ", 415, "cannot be read"),
+    ("noext", b"text", 415, "cannot be read"),
+    ("x.txt", b"   ", 422, "no article text"),
+    ("x.txt", b"\xff\xfe\x00bad", 422, "file:"),
+])
+def test_a_bad_upload_is_refused_and_nothing_is_added(client, name, content, status, says):
+    before = client.get("/health").json()["articles"]
+    r = client.post("/documents/upload", files={"file": (name, content)}, headers={"X-API-Key": "s3cret"})
+    assert r.status_code == status and says in r.json()["detail"]
+    assert client.get("/health").json()["articles"] == before
+
+
+def test_upload_needs_the_write_key_and_a_file(client):
+    r = client.post("/documents/upload", files={"file": ("a.txt", "## 标题\n\n正文内容，工会活动。".encode())})
+    assert r.status_code == 401
+    assert client.post("/documents/upload", headers={"X-API-Key": "s3cret"}).status_code == 422
