@@ -218,7 +218,34 @@ def parse_page(text: str, *, source_path: str = "", default_title: str | None = 
             meta["furniture_lines_removed"] = furniture
         # A provisional id: indexing gives it one from its collection and source.
         articles.append(Article.make(section.heading, body_text, source_path=source_path, meta=meta))
-    return articles
+    return join_continuations(articles)
+
+
+_CONTINUES = re.compile(r"[（(]\s*(?:下转|转)第?\s*([0-9一二三四五六七八九十]+)\s*版\s*[)）]\s*$")
+_CONTINUED = re.compile(r"^\s*[（(]\s*(?:上接|接)第?\s*([0-9一二三四五六七八九十]+)\s*版\s*[)）]\s*")
+
+
+def join_continuations(articles: list[Article]) -> list[Article]:
+    """An article ending "（下转第2版）" and a later one opening "（上接第1版）" are one story
+    printed on two pages: joined under the first one's title, the markers dropped (a
+    paragraph cut by the page break rejoined), and the page it went on to recorded
+    (``continued_on``)."""
+    out: list[Article] = []
+    waiting: list[int] = []  # indexes in ``out`` of articles that continue later
+    for a in articles:
+        m = _CONTINUED.match(a.text)
+        if m and waiting:
+            i = waiting.pop(0)
+            first = out[i]
+            text = "\n".join(repair_paragraphs([*first.text.split("\n"), *a.text[m.end():].split("\n")]))
+            out[i] = Article.make(first.title, text, source_path=first.source_path, meta=dict(first.meta))
+            continue
+        if (m := _CONTINUES.search(a.text)) is not None:
+            a = Article.make(a.title, a.text[:m.start()].rstrip(), source_path=a.source_path,
+                             meta={**a.meta, "continued_on": m.group(1)})
+            waiting.append(len(out))
+        out.append(a)
+    return out
 
 
 # --------------------------------------------------------------------------- file formats

@@ -9,6 +9,7 @@ from xml.sax.saxutils import escape
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_81dfe4e12853fccd.txt"
 HEADER = "2025年3月12日 星期三 第3版 · 工会新闻"
+PAGE_BREAK = "<<page break>>"  # a line of the fixture text that starts a new page
 
 
 def _blocks(text: str) -> list[tuple[str, str]]:
@@ -16,21 +17,24 @@ def _blocks(text: str) -> list[tuple[str, str]]:
     out = []
     for line in text.splitlines():
         line = line.strip()
-        if line.startswith("## "):
+        if line == PAGE_BREAK:
+            out.append(("break", ""))
+        elif line.startswith("## "):
             out.append(("headline", line[3:]))
         elif line:
             out.append(("paragraph", line))
     return out
 
 
-def seed_page_pdf(path: Path, text: str | None = None) -> Path:
+def seed_page_pdf(path: Path, text: str | None = None, *, numbered: bool = False) -> Path:
     """The page on A4 pages of three columns: headlines at 16 pt, body at 9 pt with a
-    two-character first-line indent, the page header above the columns."""
+    two-character first-line indent, the page header above the columns (with ``numbered``,
+    each page's header names its own 版次: 第1版, 第2版, …)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph
+    from reportlab.platypus import BaseDocTemplate, Frame, PageBreak, PageTemplate, Paragraph
 
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     body = ParagraphStyle("body", fontName="STSong-Light", fontSize=9, leading=13, firstLineIndent=18,
@@ -44,11 +48,12 @@ def seed_page_pdf(path: Path, text: str | None = None) -> Path:
 
     def header(canvas, _doc) -> None:
         canvas.setFont("STSong-Light", 8)
-        canvas.drawString(margin, height - margin + 4, HEADER)
+        canvas.drawString(margin, height - margin + 4,
+                          HEADER.replace("第3版", f"第{canvas.getPageNumber()}版") if numbered else HEADER)
 
     doc = BaseDocTemplate(str(path), pagesize=A4)
     doc.addPageTemplates([PageTemplate(frames=frames, onPage=header)])
-    story = [Paragraph(escape(t), head if kind == "headline" else body)
+    story = [PageBreak() if kind == "break" else Paragraph(escape(t), head if kind == "headline" else body)
              for kind, t in _blocks(text if text is not None else SEED.read_text("utf-8"))]
     doc.build(story)
     return path

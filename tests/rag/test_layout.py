@@ -117,3 +117,21 @@ def test_a_scanned_page_is_read_by_ocr_into_the_same_six_articles(tmp_path, text
         assert char_f1(got.title, [want.title]) >= 0.9, (got.title, want.title)
         assert char_f1(got.text, [want.text]) >= 0.95, got.title
     assert articles[0].meta.get("page") == "3" and articles[0].meta.get("date") == "2025-03-12"
+
+
+def test_a_story_continued_on_the_next_page_becomes_one_article(tmp_path, text_articles):
+    """"（下转第2版）" at the foot of a story and "（上接第1版）" under its headline on the
+    next page: one article, its text whole, the page it went on to recorded."""
+    from tests.rag.make_docs import PAGE_BREAK
+
+    first, second = text_articles[0], text_articles[1]
+    paras = first.text.split("\n")
+    half = len(paras) // 2
+    page = "\n\n".join([f"## {first.title}", *paras[:half - 1], paras[half - 1] + "（下转第2版）",
+                        f"## {second.title}", second.text, PAGE_BREAK,
+                        f"## {first.title}", "（上接第1版）" + paras[half], *paras[half + 1:]])
+    articles = parse_file(seed_page_pdf(tmp_path / "two.pdf", page, numbered=True))
+    assert [a.title for a in articles] == [first.title, second.title]
+    joined = articles[0]
+    assert char_f1(joined.text, [first.text]) >= 0.99 and "下转" not in joined.text and "上接" not in joined.text
+    assert joined.meta["continued_on"] == "2" and joined.meta["page"] == "1"
