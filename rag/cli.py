@@ -60,6 +60,13 @@ def _settings(index_dir: Path | None = None):
         raise  # unreachable: _fail exits
 
 
+def _embedded_only(s, command: str) -> None:
+    """build, check, backup and reindex work on the embedded SQLite file, not on Milvus."""
+    if s.store:
+        _fail(f"'zhrag {command}' works on the embedded store, but ZHRAG_STORE names {s.store}; use 'zhrag add' "
+              f"to add files there, and Milvus's own tools to check or back it up")
+
+
 def _fail(msg: str, code: int = 1) -> None:
     typer.secho(f"error: {msg}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
@@ -174,6 +181,7 @@ def build(paths: Annotated[list[Path] | None, typer.Argument(help="files or fold
     from rag.pipeline import build_store, chunk_params, embedder_for, move_aside
 
     s = _settings(index_dir)
+    _embedded_only(s, "build")
     if SQLiteStore.exists(s.index_dir):
         if not rebuild:
             _fail(f"an index already exists at {s.index_dir}; pass --rebuild to replace it, or use 'zhrag add'")
@@ -227,6 +235,7 @@ def check(repair: Annotated[bool, typer.Option(help="rebuild the lexical index f
     from rag.lexical import analyzer
 
     s = _settings(index_dir)
+    _embedded_only(s, "check")
     try:
         store = SQLiteStore.open(s.index_dir, analyzer(), quick_check=False, any_analyzer=repair)
     except IndexStoreError as exc:
@@ -247,6 +256,7 @@ def check(repair: Annotated[bool, typer.Option(help="rebuild the lexical index f
 @app.command()
 def backup(dest: Path, index_dir: IndexOpt = None) -> None:
     """Copy the index to DEST consistently, while servers keep running."""
+    _embedded_only(_settings(index_dir), "backup")
     engine = _engine(index_dir, build_if_missing=False)
     engine.store.backup(dest)
     typer.echo(f"backed up {engine.store.stats()['articles']} articles to {dest}")
@@ -264,6 +274,7 @@ def reindex(index_dir: IndexOpt = None) -> None:
     from rag.pipeline import build_store, chunk_params, embedder_for, move_aside
 
     s = _settings(index_dir)
+    _embedded_only(s, "reindex")
     if not SQLiteStore.exists(s.index_dir):
         _fail(f"no index at {s.index_dir}")
     old = SQLiteStore.open(s.index_dir, analyzer(), any_analyzer=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from index import legacy
 from index.sqlite import DB_NAME, MAX_TERM_SHARE, SQLiteStore
-from index.store import DEFAULT_COLLECTION, IndexMismatchError, IndexNotFoundError
+from index.store import DEFAULT_COLLECTION, IndexMismatchError, IndexNotFoundError, Store
 from rag.chunking import ChunkParams
 from rag.compose import AnswerGenerator, ComposeParams, ExtractiveComposer
 from rag.conversation import Turn, standalone_question
@@ -56,7 +56,7 @@ class Engine:
 
     settings: Settings
     embedder: Embedder
-    store: SQLiteStore
+    store: Store
     retriever: HybridRetriever
     composer: AnswerGenerator
     indexer: Indexer
@@ -208,12 +208,25 @@ def open_store(settings: Settings, embedder: Embedder, *, build_if_missing: bool
     return build_store(d, embedder, params, fill=fill, max_term_share=settings.max_term_share)
 
 
+def open_milvus(settings: Settings, embedder: Embedder, *, progress: bool = False) -> Store:
+    """The Milvus backend named by ``ZHRAG_STORE``; an empty one gets the seed articles."""
+    from index.milvus import MilvusStore
+
+    store = MilvusStore.open(settings.store, analyzer(), model=embedder.name, dim=embedder.dim)
+    if store.stats()["articles"] == 0:
+        log.info("filling the empty Milvus store at %s from %s", settings.store, settings.seeds_dir)
+        Indexer(store, embedder, chunk_params(settings)).add_paths(
+            [settings.seeds_dir], origin="seeds", progress=progress, key_root=settings.seeds_dir.parent)
+    return store
+
+
 def load_engine(settings: Settings, *, build_if_missing: bool = True, progress: bool = False) -> Engine:
-    """Load the embedder and the knowledge base at ``settings.index_dir``."""
+    """Load the embedder and the knowledge base (``settings.index_dir``, or ``ZHRAG_STORE``)."""
     embedder = embedder_for(settings)
     if settings.torch_threads:
         set_torch_threads(settings.torch_threads)
-    store = open_store(settings, embedder, build_if_missing=build_if_missing, progress=progress)
+    store: Store = (open_milvus(settings, embedder, progress=progress) if settings.store else
+                    open_store(settings, embedder, build_if_missing=build_if_missing, progress=progress))
     retriever = HybridRetriever(store, embedder, settings.fusion_params())
     return Engine(settings, embedder, store, retriever, make_generator(settings, embedder),
                   Indexer(store, embedder, chunk_params(settings)))

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     # MRR@10 on DuReader, where dense retrieval is strong.
     fusion: Literal["adaptive", "rrf", "learned"] = "adaptive"
     fusion_model: Path = PROJECT_ROOT / "rag" / "fusion_model.json"
+    # Empty: the embedded store in index_dir. milvus://host:19530 or milvus-lite:///path/file.db: Milvus.
+    store: str = Field(default="", pattern=r"^$|^milvus(-lite)?://.+")
     candidates: int = Field(default=50, ge=1, le=1000)
     # Query terms in more than this share of chunks are not scored (index/sqlite.py MAX_TERM_SHARE).
     max_term_share: float = Field(default=MAX_TERM_SHARE, gt=0.0, le=1.0)

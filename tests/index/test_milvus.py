@@ -1,0 +1,100 @@
+"""The Milvus backend, against milvus-lite (embedded, no server): the same interface and
+the same answers as the embedded store."""
+
+import pytest
+
+from rag.chunking import ChunkParams
+from rag.compose import ComposeParams, ExtractiveComposer
+from rag.embedding import HashingEmbedder
+from rag.indexing import Indexer
+from rag.lexical import analyzer
+from rag.pipeline import answer
+from rag.retrieve import HybridRetriever
+from rag.types import Article, Filters
+from tests.conftest import store_of
+
+pytest.importorskip("milvus_lite")
+from index.milvus import PREFIX, MilvusStore  # noqa: E402
+
+EMB = HashingEmbedder()
+
+
+@pytest.fixture()
+def milvus(tmp_path, seed_articles):
+    store = MilvusStore.open(f"milvus-lite://{tmp_path / 'm.db'}", analyzer(), model=EMB.name, dim=EMB.dim)
+    Indexer(store, EMB, ChunkParams()).add_articles(list(seed_articles))
+    yield store
+    store.close()
+
+
+def test_articles_read_back_exactly_and_are_found_both_ways(milvus, seed_articles):
+    assert milvus.stats()["articles"] == 6
+    for a in seed_articles:
+        got = milvus.get_article(next(i.doc_id for i in milvus.list_articles() if i.title == a.title))
+        assert got.text == a.text and got.title == a.title
+    (hit, _), *_ = milvus.search_lexical("密云区工匠学院", 3)
+    assert hit.title == "密云区总工会多措并举培育高技能人才队伍"
+    art = milvus.get_article(hit.doc_id)
+    assert art.text[hit.char_start:hit.char_end] == hit.text
+    q = EMB.embed_queries(["首开集团工会驿站"])[0]
+    assert milvus.search_dense(q, 1)[0][0].title == "首开集团工会高标准打造职工服务阵地"
+
+
+def test_replace_delete_and_filters(milvus):
+    ix = Indexer(milvus, EMB, ChunkParams())
+    one = Article.make("篮球赛", "朝阳区总工会举办职工篮球赛，三十支队伍参赛。", doc_id="x1", meta={"date": "2024-05-01"})
+    ix.add_articles([one], collection="sports")
+    ix.add_articles([Article.make("篮球赛", "朝阳区总工会举办职工篮球赛，四十支队伍参赛。", doc_id="x1",
+                                  meta={"date": "2024-05-01"})], collection="sports")
+    hits = milvus.search_lexical("职工篮球赛", 10)
+    assert [c.doc_id for c, _ in hits].count("x1") == 1 and "四十支" in hits[0][0].text
+    assert [c.doc_id for c, _ in milvus.search_lexical("职工篮球赛", 10, Filters(collections=("sports",)))] == ["x1"]
+    assert milvus.search_lexical("职工篮球赛", 10, Filters(collections=("sports",), date_from="2025-01-01")) == []
+    assert milvus.delete(["x1", "nope"]) == ["x1"]
+    assert all(c.doc_id != "x1" for c, _ in milvus.search_lexical("职工篮球赛", 10))
+    assert milvus.get_article("x1") is None
+
+
+def test_an_unfinished_write_is_never_served_and_the_next_write_clears_it(milvus):
+    """Chunks written without their article row (a write killed midway) are invisible."""
+    doc = milvus.list_articles()[0]
+    milvus.client.upsert(PREFIX + "chunks", [{
+        "chunk_id": "orphan", "doc_id": doc.doc_id, "collection": "default", "col": "", "source": "", "date": 0,
+        "char_start": 0, "char_end": 4, "title": doc.title, "text": "孤儿段落孤儿段落", "meta": {},
+        "vector": EMB.embed_queries(["孤儿段落"])[0].tolist()}])
+    assert all(c.id != "orphan" for c, _ in milvus.search_lexical("孤儿段落", 10))
+    article = milvus.get_article(doc.doc_id)  # corrected and written again
+    Indexer(milvus, EMB, ChunkParams()).add_articles([Article.make(article.title, article.text + "（更正）",
+                                                                   doc_id=article.doc_id, meta=dict(article.meta))])
+    assert not milvus.client.query(PREFIX + "chunks", filter='chunk_id == "orphan"', output_fields=["chunk_id"])
+
+
+def test_the_same_questions_get_the_same_cited_answers_on_both_backends(tmp_path, milvus, seed_articles):
+    sqlite = store_of(tmp_path / "sqlite", EMB, seed_articles)
+    composer = ExtractiveComposer(EMB, ComposeParams(refuse_below=0.0, confident_above=0.0))
+    try:
+        for q in ["首开集团建了多少个工会驿站", "长春市总工会设置了多少个竞赛项目", "苏家坨镇总工会慰问了哪些单位"]:
+            got = [answer(q, retriever=HybridRetriever(s, EMB), composer=composer) for s in (sqlite, milvus)]
+            assert not got[0].refused
+            assert got[0].text == got[1].text, q
+            assert [(c.chunk.doc_id, c.chunk.char_start) for c in got[0].citations] == \
+                   [(c.chunk.doc_id, c.chunk.char_start) for c in got[1].citations]
+    finally:
+        sqlite.close()
+
+
+def test_the_service_runs_on_milvus_when_zhrag_store_names_it(tmp_path):
+    """ZHRAG_STORE=milvus-lite://… : an empty store gets the seed page, and questions are answered from it."""
+    from rag.pipeline import load_engine
+    from tests.conftest import hashing_settings
+
+    engine = load_engine(hashing_settings(tmp_path, store=f"milvus-lite://{tmp_path / 'svc.db'}"))
+    try:
+        assert isinstance(engine.store, MilvusStore) and engine.store.stats()["articles"] == 6
+        # The hashing embedder's cosines are below the real model's refusal threshold: judge the answer without it.
+        composer = ExtractiveComposer(engine.embedder, ComposeParams(refuse_below=0.0, confident_above=0.0))
+        ans = answer("首开集团建了多少个工会驿站", retriever=engine.retriever, composer=composer)
+        assert not ans.refused and "167个工会驿站" in ans.text
+        assert not (tmp_path / "index").exists()  # nothing went into the embedded store
+    finally:
+        engine.close()
