@@ -28,11 +28,13 @@ from eval.metrics import (
     mean_scores,
     retrieval_scores,
 )
-from index.sqlite import MAX_TERM_SHARE, SQLiteStore
+from index.sqlite import MAX_TERM_SHARE
+from index.store import Store
 from rag.chunking import ChunkParams
 from rag.compose import ComposeParams, ExtractiveComposer
 from rag.embedding import CachedEmbedder, Embedder
 from rag.indexing import Indexer
+from rag.lexical import analyzer
 from rag.pipeline import build_store as build_new_store
 from rag.pipeline import chunk_params, embedder_for
 from rag.retrieve import HybridRetriever
@@ -70,14 +72,15 @@ class EvalConfig:
     retrieve_k: int = 30  # chunks retrieved; deduplicated to a document ranking
     top_k: int = 5  # passages handed to the composer
     seed: int = 13
+    backend: str = "sqlite"  # or milvus-lite: the same evaluation on the Milvus backend
 
 
 def build_store(articles, embedder: Embedder, params: ChunkParams, directory: Path, *,
-                batch: int = 400, max_term_share: float = MAX_TERM_SHARE) -> SQLiteStore:
+                batch: int = 400, max_term_share: float = MAX_TERM_SHARE, backend: str = "sqlite") -> Store:
     """Index in batches (into a fresh store in ``directory``) so the embedding cache is saved
     as it grows and progress is visible."""
 
-    def fill(store: SQLiteStore) -> None:
+    def fill(store: Store) -> None:
         indexer = Indexer(store, embedder, params)
         bar = tqdm(total=len(articles), desc="indexing articles", unit="doc", leave=False)
         for i in range(0, len(articles), batch):
@@ -88,6 +91,13 @@ def build_store(articles, embedder: Embedder, params: ChunkParams, directory: Pa
             bar.update(len(part))
         bar.close()
 
+    if backend == "milvus-lite":  # the Milvus backend, embedded, in a fresh file
+        from index.milvus import MilvusStore
+
+        store = MilvusStore.open(f"milvus-lite://{directory / 'milvus.db'}", analyzer(), model=embedder.name,
+                                 dim=embedder.dim)
+        fill(store)
+        return store
     return build_new_store(directory, embedder, params, fill=fill, max_term_share=max_term_share)
 
 
@@ -153,7 +163,7 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
     t_index = time.perf_counter()
     tmp = tempfile.TemporaryDirectory(prefix="zhrag-eval-")
     store = build_store(articles, emb, chunk_params(settings), Path(tmp.name),
-                        max_term_share=settings.max_term_share)
+                        max_term_share=settings.max_term_share, backend=cfg.backend)
     t_index = time.perf_counter() - t_index
     n_chunks = store.stats()["chunks"]
     log.info("indexed %d articles as %d chunks in %.0fs", len(articles), n_chunks, t_index)

@@ -325,16 +325,20 @@ def eval_cmd(
                                                           "articles and measure refusal")] = 0,
     modes: Annotated[str, typer.Option(help="comma-separated: dense,bm25,hybrid,hybrid-rrf,hybrid-learned")] = "dense,bm25,hybrid,hybrid-rrf",
     out: Annotated[Path | None, typer.Option(help="JSON result file (default results/<set>.json)")] = None,
+    backend: Annotated[str, typer.Option(help="sqlite (the embedded store) or milvus-lite (the Milvus backend)")]
+    = "sqlite",
 ) -> None:
     """Score retrieval (hit@k, MRR, nDCG) and answers (EM, F1, citation precision) on a public set."""
     from eval.run import MODES, EvalConfig, format_table, run_eval
 
+    if backend not in ("sqlite", "milvus-lite"):
+        _fail("--backend takes sqlite or milvus-lite")
     mode_list = tuple(m.strip() for m in modes.split(",") if m.strip())
     if not mode_list or any(m not in MODES for m in mode_list):
         _fail(f"--modes takes a comma-separated subset of {','.join(MODES)}")
     if not (set_dir / "queries.jsonl").is_file():
         _fail(f"{set_dir} has no queries.jsonl")
-    cfg = EvalConfig(set_dir=set_dir, distractors=distractors, n_distractors=n_distractors, sample=sample,
+    cfg = EvalConfig(backend=backend, set_dir=set_dir, distractors=distractors, n_distractors=n_distractors, sample=sample,
                      max_docs=max_docs, answers=answers, unanswerable=unanswerable,
                      modes=mode_list)
     name = set_dir.name + ("+distractors" if distractors else "") + (f"-sample{sample}" if sample else "")
