@@ -169,6 +169,8 @@ def _report(rep, verb: str = "added") -> None:
         typer.echo(f"  doc_id {d} was given more than once: the last one was kept", err=True)
     for e in rep.errors:
         typer.echo(f"  failed: {e}", err=True)
+    for w in rep.warnings:
+        typer.echo(f"  warning: {w}", err=True)
 
 
 @app.command()

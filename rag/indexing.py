@@ -45,11 +45,13 @@ class IndexReport:
     duplicates: tuple[str, ...] = ()
     doc_ids: tuple[str, ...] = ()
     errors: tuple[IngestError, ...] = field(default=())
+    warnings: tuple[str, ...] = ()  # indexed, but worth a look (an article that was mostly page furniture)
 
     def __add__(self, o: IndexReport) -> IndexReport:
         return IndexReport(self.added + o.added, self.replaced + o.replaced, self.removed + o.removed,
                            self.unchanged + o.unchanged, self.chunks + o.chunks, self.files + o.files,
-                           self.duplicates + o.duplicates, self.doc_ids + o.doc_ids, self.errors + o.errors)
+                           self.duplicates + o.duplicates, self.doc_ids + o.doc_ids, self.errors + o.errors,
+                           self.warnings + o.warnings)
 
 
 def assign_ids(articles: Sequence[Article], collection: str, source_key: str) -> list[Article]:
@@ -156,8 +158,10 @@ class Indexer:
         except ValueError as exc:  # the store refused something in it (a bad character, say)
             log.warning("skipped %s: %s", path, exc)
             return IndexReport(errors=(*bad, IngestError(str(path), str(exc))))
+        warnings = tuple(f"{path}: 《{a.title}》 was mostly page furniture ({a.meta['furniture_lines_removed']} "
+                         f"lines removed); check what is left" for a in articles if a.meta.get("mostly_furniture"))
         return IndexReport(rep.added, rep.replaced, rep.removed, 0, rep.chunks, 1, rep.duplicates,
-                           tuple(a.doc_id for a in articles), tuple(bad))
+                           tuple(a.doc_id for a in articles), tuple(bad), warnings)
 
     def reembed_from(self, source: Store, *, progress: bool = False, batch: int = 64) -> IndexReport:
         """Copy every article of another store into this one, chunked and embedded anew,

@@ -51,6 +51,9 @@ _FURNITURE = re.compile(
 FURNITURE_MAX_CHARS = 120
 
 
+MOSTLY_FURNITURE_LINES = 3  # at least this many furniture lines, and no fewer than paragraphs kept
+
+
 def is_furniture_line(line: str) -> bool:
     """A footer, licence or copyright line, navigation, a share button or a caption."""
     return len(line) <= FURNITURE_MAX_CHARS and bool(_FURNITURE.search(line))
@@ -216,6 +219,8 @@ def parse_page(text: str, *, source_path: str = "", default_title: str | None = 
             continue
         if furniture:
             meta["furniture_lines_removed"] = furniture
+            if furniture >= max(MOSTLY_FURNITURE_LINES, len(paras)):
+                meta["mostly_furniture"] = True  # reported by indexing: worth a look before it is trusted
         # A provisional id: indexing gives it one from its collection and source.
         articles.append(Article.make(section.heading, body_text, source_path=source_path, meta=meta))
     return join_continuations(articles)

@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from rag.chunking import ChunkParams
 from rag.ingest import IngestError, ingest_paths, parse_file, parse_page, repair_paragraphs
 from tests.conftest import SEED_PAGE
 
@@ -165,3 +166,24 @@ def test_a_paragraph_that_mentions_copyright_is_kept():
     [a] = parse_page("## 版权保护\n\n" + "市总工会开展知识产权宣传活动，讲解版权所有人的权利与义务，" * 5 + "职工踊跃参加。",
                      source_path="x.txt")
     assert "版权所有人" in a.text
+
+
+def test_an_article_that_is_mostly_furniture_is_indexed_and_flagged_in_the_report(tmp_path):
+    from rag.embedding import HashingEmbedder
+    from rag.indexing import Indexer
+    from tests.conftest import store_of
+
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "nav.txt").write_text(
+        "\n".join(["## 工会新闻导航页", "", "朝阳区工会举办职工篮球赛。", *FURNITURE]), encoding="utf-8")
+    (tmp_path / "pages" / "ok.txt").write_text(
+        "\n".join(["## 朝阳区工会举办篮球赛", "", "朝阳区工会举办职工篮球赛，三十支队伍参赛。", FURNITURE[0],
+                   "比赛持续三天，电力队夺冠。"]), encoding="utf-8")
+    emb = HashingEmbedder()
+    store = store_of(tmp_path / "idx", emb, [])
+    try:
+        rep = Indexer(store, emb, ChunkParams()).add_paths([tmp_path / "pages"])
+    finally:
+        store.close()
+    assert rep.added == 2 and not rep.errors
+    assert len(rep.warnings) == 1 and "nav.txt" in rep.warnings[0] and "工会新闻导航页" in rep.warnings[0]
