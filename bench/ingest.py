@@ -20,22 +20,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def child(path: Path) -> None:
+    from store import peak_rss_mb  # bench/store.py: this script runs with bench/ on its path
+
     from rag.ingest import parse_file
 
-    rss0 = _peak_rss_mb()
+    rss0 = peak_rss_mb()
     t = time.perf_counter()
     articles = parse_file(path)
     seconds = time.perf_counter() - t
     print(json.dumps({"seconds": seconds, "articles": len(articles), "rss_before_mb": rss0,
-                      "peak_rss_mb": _peak_rss_mb()}))
+                      "peak_rss_mb": peak_rss_mb()}))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,7 +45,7 @@ def _pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(round(p * (len(xs) - 1))))]
 
 
-def _rss_mb() -> float:
+def peak_rss_mb() -> float:
     """Peak RSS of this process image. Not getrusage's ru_maxrss: Linux carries that across
     exec, so a child started by a parent holding the model would report the parent's peak."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -151,7 +151,7 @@ def child_open(directory: Path) -> None:
     """Run in a fresh process: how long opening takes and what it costs in memory."""
     from index.sqlite import SQLiteStore
 
-    rss0 = _rss_mb()
+    rss0 = peak_rss_mb()
     t = time.perf_counter()
     store = SQLiteStore.open(directory, _analyzer(), quick_check=False)
     open_s = time.perf_counter() - t
@@ -168,7 +168,7 @@ def child_open(directory: Path) -> None:
                 store.search_lexical(q, 50)
             lat.append(time.perf_counter() - t)
     print(json.dumps({"open_s": open_s, "quick_check_s": qc_s, "quick_check": problems[:1],
-                      "rss_before_mb": rss0, "rss_after_open_mb": _rss_mb(),
+                      "rss_before_mb": rss0, "rss_after_open_mb": peak_rss_mb(),
                       "search_p50_ms": 1000 * statistics.median(lat),
                       "dense_index_mb": store.dense_bytes() / 1e6}))
 

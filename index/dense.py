@@ -235,10 +235,6 @@ class IVFDenseIndex(DenseIndex):
         by_size = min(MAX_LISTS, max(MIN_LISTS, 2 ** round(np.log2(max(n, 1) / 1000))))
         return int(max(1, min(by_size, n // 40)))  # k-means wants ~40 training rows a list
 
-    @property
-    def trained(self) -> bool:
-        return bool(self._ivf.is_trained)
-
     def train(self, sample: np.ndarray) -> None:
         """Cluster a sample of the vectors into the lists (before the first add)."""
         self._ivf.train(np.ascontiguousarray(sample, dtype=np.float32))

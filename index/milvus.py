@@ -40,6 +40,7 @@ from index.store import (
     ArticleWrite,
     IndexMismatchError,
     WriteReport,
+    last_of_each,
 )
 from index.types import Article, Chunk, Filters, date_key, frozen_meta
 
@@ -184,12 +185,7 @@ class MilvusStore:
               replace_sources: Sequence[tuple[str, str]] = ()) -> WriteReport:
         """Add or replace articles, each one retry-safe (see the module docstring). The last
         of an id given twice wins, as in the embedded store."""
-        last: dict[str, ArticleWrite] = {}
-        dup: list[str] = []
-        for w in writes:
-            if w.article.doc_id in last:
-                dup.append(w.article.doc_id)
-            last[w.article.doc_id] = w
+        last, dup = last_of_each(writes)
         removed = 0
         for coll, key in dict.fromkeys(replace_sources):
             rows = self.client.query(PREFIX + "articles", output_fields=["doc_id"],
@@ -201,7 +197,7 @@ class MilvusStore:
         for w in last.values():
             n_chunks += self._write_one(w)
         replaced = sum(1 for d in last if d in existing)
-        return WriteReport(len(last) - replaced, replaced, removed, n_chunks, tuple(dict.fromkeys(dup)))
+        return WriteReport(len(last) - replaced, replaced, removed, n_chunks, dup)
 
     def _write_one(self, w: ArticleWrite) -> int:
         a, meta = w.article, dict(w.article.meta)

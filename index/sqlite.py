@@ -53,6 +53,7 @@ from index.store import (
     IndexMismatchError,
     IndexNotFoundError,
     WriteReport,
+    last_of_each,
 )
 from index.types import Article, Chunk, Filters, date_key, frozen_meta
 
@@ -300,7 +301,6 @@ class SQLiteStore:
             return
         self._remove_dead_snapshot_temps()
         saved = self._load_snapshot(conn)
-        base = self._applied
         if saved is None:
             ivf = IVFDenseIndex(self.dim, IVFDenseIndex.lists_for(self._max_id))
             ivf.train(self._training_sample(conn))
@@ -311,7 +311,7 @@ class SQLiteStore:
             self.refresh()
         finally:
             self._saving = False
-        replayed = conn.execute("SELECT count(*) FROM chunks WHERE seq > ?", (base,)).fetchone()[0]
+        replayed = self._unsaved  # rows refresh added or dropped on top of the saved index
         log.info("dense index: %s, %d rows replayed in %.1f s", "read from its snapshot" if saved else "built",
                  replayed, time.perf_counter() - t0)
         if saved is None or replayed > SNAPSHOT_STALE_ROWS:
@@ -493,12 +493,7 @@ class SQLiteStore:
         are exactly the ones in this batch: any other article from them is removed, so a
         re-ingested file that lost an article loses it in the index too.
         """
-        last: dict[str, ArticleWrite] = {}
-        dup: list[str] = []
-        for w in writes:
-            if w.article.doc_id in last:
-                dup.append(w.article.doc_id)
-            last[w.article.doc_id] = w
+        last, dup = last_of_each(writes)
         for w in last.values():
             self._validate(w)
         # Analysis (jieba) is the slow part of a write: do it before taking the lock.
@@ -524,7 +519,7 @@ class SQLiteStore:
                     added += 1
                 n_chunks += self._insert(conn, w, terms[doc_id], seq, now)
         self.refresh()
-        return WriteReport(added, replaced, removed, n_chunks, tuple(dict.fromkeys(dup)), seq)
+        return WriteReport(added, replaced, removed, n_chunks, dup, seq)
 
     @contextmanager
     def _writing(self, *, same_analyzer: bool = True) -> Iterator[sqlite3.Connection]:

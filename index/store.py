@@ -79,6 +79,18 @@ class ArticleWrite:
             raise ValueError("every chunk must belong to the article it is written with")
 
 
+def last_of_each(writes: Sequence[ArticleWrite]) -> tuple[dict[str, ArticleWrite], tuple[str, ...]]:
+    """Every backend's policy for an id given twice in one batch: the last one wins, and
+    the ids given more than once are returned so the report can name them."""
+    last: dict[str, ArticleWrite] = {}
+    dup: list[str] = []
+    for w in writes:
+        if w.article.doc_id in last:
+            dup.append(w.article.doc_id)
+        last[w.article.doc_id] = w
+    return last, tuple(dict.fromkeys(dup))
+
+
 @dataclass(frozen=True)
 class WriteReport:
     added: int = 0

@@ -17,6 +17,7 @@ from api.schemas import (
     DocumentsIn,
 )
 from rag.ingest import SUPPORTED_SUFFIXES, IngestError, article_from_record, parse_file
+from rag.pipeline import Engine
 from rag.settings import MAX_ID_CHARS, MAX_UPLOAD_BYTES
 from rag.types import Article
 
@@ -56,8 +57,13 @@ def add_documents(body: DocumentsIn, engine: EngineDep) -> DocumentsAdded:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                                 f"documents[{i}]: no article text left after cleaning")
         articles.append(article)
+    return _add(engine, articles, body.collection)
+
+
+def _add(engine: Engine, articles: list[Article], collection: str) -> DocumentsAdded:
+    """Index articles in one transaction and say what happened."""
     try:
-        report = engine.add_articles(articles, body.collection)
+        report = engine.add_articles(articles, collection)
     except ValueError as exc:  # the store refused a value (an unencodable character, say): nothing was written
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)[:300]) from exc
     return DocumentsAdded(added=report.added, replaced=report.replaced, unchanged=report.unchanged,
@@ -90,12 +96,7 @@ def upload_document(engine: EngineDep, file: Annotated[UploadFile, File(descript
         articles = parse_file(FilePath(name), raw)  # a name only: the bytes are given, nothing is read from disk
     except IngestError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"file: {exc.reason}"[:300]) from exc
-    try:
-        report = engine.add_articles(articles, collection)
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)[:300]) from exc
-    return DocumentsAdded(added=report.added, replaced=report.replaced, unchanged=report.unchanged,
-                          chunks=report.chunks, doc_ids=list(report.doc_ids), duplicates=list(report.duplicates))
+    return _add(engine, articles, collection)
 
 
 @router.delete("/{doc_id}", status_code=status.HTTP_204_NO_CONTENT,
