@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -21,24 +19,9 @@ from rag.settings import (
     MAX_TEXT_CHARS,
     MAX_TITLE_CHARS,
 )
-from rag.types import Answer, Citation, Filters, Hit, date_key
+from rag.types import Answer, Citation, Filters, Hit, clean_text, date_key
 
 QUESTION_MAX = MAX_QUESTION_CHARS
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def clean_text(v: str) -> str:
-    """Every string the API takes: lone surrogates and control characters (other than tab
-    and line breaks) are refused, naming where; the rest is NFC-normalised, so that the
-    same words typed on two keyboards are the same text to search and to store."""
-    if m := _SURROGATE.search(v):
-        raise ValueError(f"contains an unencodable character (a lone surrogate) at position {m.start()}")
-    if m := _CONTROL.search(v):
-        raise ValueError(f"contains a control character U+{ord(m.group()):04X} at position {m.start()}")
-    return unicodedata.normalize("NFC", v)
-
-
 def _not_blank(v: str) -> str:
     if not v.strip():
         raise ValueError("must not be empty or whitespace")

@@ -25,7 +25,7 @@ from rag.indexing import Indexer, IndexReport
 from rag.lexical import analyzer
 from rag.retrieve import HybridRetriever, Mode, Retriever
 from rag.settings import Settings
-from rag.types import Answer, Article, Filters, Hit
+from rag.types import Answer, Article, Filters, Hit, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,12 @@ class QuestionError(ValueError):
 
 
 def check_question(question: str, max_chars: int) -> str:
+    """Every question, from the API or the command line: text the service can read, not
+    empty, within the limit."""
+    try:
+        question = clean_text(question)
+    except ValueError as exc:
+        raise QuestionError(f"the question {exc}") from exc
     q = " ".join(question.split())
     if not q:
         raise QuestionError("the question is empty")

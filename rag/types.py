@@ -8,12 +8,30 @@ index's back; pydantic lives only at the HTTP edge (``api/schemas.py``).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from index.types import Article, Chunk, Filters, date_key, frozen_meta, stable_id
 
-__all__ = ["Answer", "Article", "Chunk", "Citation", "Filters", "Hit", "Quote", "date_key", "frozen_meta", "stable_id"]
+__all__ = ["Answer", "Article", "Chunk", "Citation", "Filters", "Hit", "Quote", "clean_text", "date_key",
+           "frozen_meta", "stable_id"]
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(v: str) -> str:
+    """Every text the service takes from people (API fields, CLI questions): lone
+    surrogates and control characters (other than tab and line breaks) are refused, saying
+    where; the rest is NFC-normalised, so that the same words typed on two keyboards are
+    the same text to search and to store."""
+    if m := _SURROGATE.search(v):
+        raise ValueError(f"contains an unencodable character (a lone surrogate) at position {m.start()}")
+    if m := _CONTROL.search(v):
+        raise ValueError(f"contains a control character U+{ord(m.group()):04X} at position {m.start()}")
+    return unicodedata.normalize("NFC", v)
 
 
 @dataclass(frozen=True)

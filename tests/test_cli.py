@@ -25,6 +25,15 @@ def test_empty_question_is_an_error_not_a_traceback(env, capsys):
     assert "question is empty" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("command", "says"), [
+    (["ask", "\udced\udca0\udc80"], "lone surrogate"),  # what Python makes of invalid UTF-8 in argv
+    (["search", "a\x01b"], "control character U+0001"),
+])
+def test_unreadable_text_in_a_question_is_an_error_not_a_traceback(env, capsys, command, says):
+    assert main(command) == 1
+    assert says in capsys.readouterr().err
+
+
 def test_build_add_delete(env, capsys):
     assert main(["build"]) == 0
     assert main(["build"]) == 1  # refuses to overwrite without --rebuild
