@@ -1,4 +1,5 @@
-"""Dependencies routes receive: the engine loaded by the lifespan, settings, API-key checks."""
+"""Dependencies routes receive: the engine loaded by the lifespan, settings, the staff records,
+and who is calling (API keys with roles)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Query, Request, status
 
 from api.schemas import DATE_PATTERN
+from index.staff import Caller, Role, StaffStore
 from rag.pipeline import Engine
 from rag.settings import Settings
-from rag.types import Filters, date_key
+from rag.types import Answer, Filters, date_key
 
 
 def get_engine(request: Request) -> Engine:
@@ -25,6 +27,16 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+def get_staff(request: Request) -> StaffStore:
+    return request.app.state.engine.staff
+
+
+StaffDep = Annotated[StaffStore, Depends(get_staff)]
+
+_NEEDS = {"reader": "asking questions", "editor": "changing the knowledge base or reviewing feedback",
+          "admin": "managing keys and reading the audit log"}
+
+
 def _presented_key(authorization: str | None, x_api_key: str | None) -> str | None:
     if x_api_key:
         return x_api_key
@@ -33,29 +45,68 @@ def _presented_key(authorization: str | None, x_api_key: str | None) -> str | No
     return None
 
 
-def _check(settings: Settings, authorization: str | None, x_api_key: str | None) -> None:
-    expected = settings.api_key
-    if not expected:
-        return
-    got = _presented_key(authorization, x_api_key)
-    # compare_digest: a plain == leaks the key's prefix through timing.
-    if got is None or not hmac.compare_digest(got.encode(), expected.encode()):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a valid API key is required "
-                            "(header 'Authorization: Bearer <key>' or 'X-API-Key')",
-                            headers={"WWW-Authenticate": "Bearer"})
+def _unauthorized(msg: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, msg, headers={"WWW-Authenticate": "Bearer"})
 
 
-def require_write_key(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None,
-                      x_api_key: Annotated[str | None, Header()] = None) -> None:
-    """Write endpoints need the key whenever ZHRAG_API_KEY is set."""
-    _check(settings, authorization, x_api_key)
+def identify(settings: Settings, staff: StaffStore, key: str | None) -> Caller | None:
+    """The presented key's holder; None when no key was presented. Once any key exists, an
+    unknown key is a 401, never a silent anonymous request: a page with a mistyped or
+    revoked key should say so."""
+    if key is None:
+        return None
+    for env_key, name in ((settings.admin_key, "ZHRAG_ADMIN_KEY"), (settings.api_key, "ZHRAG_API_KEY")):
+        # compare_digest: a plain == leaks the key's prefix through timing.
+        if env_key and hmac.compare_digest(key.encode("utf-8", "surrogatepass"), env_key.encode()):
+            return Caller(name, "admin")
+    caller = staff.caller_for(key)
+    if caller is None:
+        if not keys_configured(settings, staff):
+            return None  # no key exists anywhere (a laptop): OpenAI clients must send some key; ignore it
+        raise _unauthorized("this API key is unknown or has been revoked")
+    return caller
 
 
-def require_chat_key(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None,
-                     x_api_key: Annotated[str | None, Header()] = None) -> None:
-    """Question endpoints need the key only when ZHRAG_CHAT_REQUIRES_KEY is set too."""
-    if settings.chat_requires_key:
-        _check(settings, authorization, x_api_key)
+def keys_configured(settings: Settings, staff: StaffStore) -> bool:
+    return bool(settings.admin_key or settings.api_key or staff.has_active_keys())
+
+
+def needs(role: Role):
+    """A dependency that admits callers holding at least ``role`` and returns who they are.
+
+    No key at all: questions are open unless ``ZHRAG_CHAT_REQUIRES_KEY``; writes are open
+    only while no key exists anywhere (a laptop); the admin API never is.
+    """
+
+    def dependency(settings: SettingsDep, staff: StaffDep, authorization: Annotated[str | None, Header()] = None,
+                   x_api_key: Annotated[str | None, Header()] = None) -> Caller:
+        caller = identify(settings, staff, _presented_key(authorization, x_api_key))
+        if caller is None:
+            configured = keys_configured(settings, staff)
+            if role == "reader" and not (settings.chat_requires_key and configured):
+                return Caller("anonymous", "reader")
+            if role == "editor" and not configured:
+                return Caller("anonymous (no keys configured)", "editor")
+            raise _unauthorized(f"a valid API key is required for {_NEEDS[role]} "
+                                "(header 'Authorization: Bearer <key>' or 'X-API-Key')")
+        if not caller.may(role):
+            # Only editor and admin rights can be missing: every key can read.
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"this is a {caller.role} key; {_NEEDS[role]} needs an {role} key")
+        return caller
+
+    return dependency
+
+
+def note_answer(request: Request, staff: StaffStore, answer: Answer) -> None:
+    """Count the answer and remember which sentences it quoted (the documents page shows them)."""
+    request.app.state.metrics.count_answer(answer.refused)
+    staff.record_citations([(c.chunk.doc_id, c.chunk.id, q.start, q.end) for c in answer.citations for q in c.quotes])
+
+
+ReaderDep = Annotated[Caller, Depends(needs("reader"))]
+EditorDep = Annotated[Caller, Depends(needs("editor"))]
+AdminDep = Annotated[Caller, Depends(needs("admin"))]
 
 
 def query_filters(

@@ -16,7 +16,7 @@ from fastapi_offline import FastAPIOffline
 
 from api.edge import BodyLimitMiddleware, install_log_redaction, unprocessable, validation_error
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import ask, chat, documents, health, page
+from api.routes import admin, ask, chat, documents, feedback, health, page
 from rag.embedding import set_torch_threads
 from rag.pipeline import Engine, QuestionError, load_engine
 from rag.settings import Settings, get_settings
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "the body could not be parsed (not UTF-8, say)"},
     401: {"description": "a valid API key is required"},
+    403: {"description": "the key's role does not allow this (a reader key on a write, say)"},
     413: {"description": "the request body is over the size limit"},
     422: {"description": "invalid input; `detail` names each field and the problem, never echoing it"},
 }
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(ask.router)
     app.include_router(documents.router)
     app.include_router(health.router)
+    app.include_router(feedback.router)
+    app.include_router(admin.router)
     app.include_router(chat.router)
     app.include_router(page.router)
     app.mount("/chat/assets", StaticFiles(directory=page.STATIC), name="chat-assets")

@@ -188,6 +188,7 @@ class DocumentOut(BaseModel):
     collection: str
     chunks: int
     meta: dict[str, Any]
+    disabled: bool = Field(default=False, description="disabled by an editor: kept, never retrieved")
 
 
 class DocumentFull(BaseModel):
@@ -250,3 +251,153 @@ class ChatRequest(BaseModel):
         if len(text) > QUESTION_MAX:
             raise ValueError(f"the last user message is longer than {QUESTION_MAX} characters")
         return v
+
+
+# ----------------------------------------------------------------------------- staff: keys, audit, feedback
+
+Role = Literal["reader", "editor", "admin"]
+MAX_FEEDBACK_CHARS = 2000
+MAX_FEEDBACK_CITATIONS = 20
+
+
+class WhoAmI(BaseModel):
+    name: str
+    role: Role
+    key_id: int | None
+
+
+class KeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(min_length=1, max_length=NAME_MAX), AfterValidator(clean_text),
+                    AfterValidator(_not_blank)] = Field(description="who or what holds it, e.g. 'intranet chat page'")
+    role: Role = Field(description="reader: ask, chat, search; editor: also add, delete, review feedback; "
+                                   "admin: also keys and the audit log")
+
+
+class KeyOut(BaseModel):
+    id: int
+    name: str
+    role: Role
+    prefix: str = Field(description="the key's first characters, to tell keys apart; not secret")
+    created: float
+    created_by: str
+    revoked: float | None
+
+
+class KeyCreated(KeyOut):
+    key: str = Field(description="the key itself: shown this once, stored only as a hash")
+    embed_snippet: str | None = Field(default=None, description="for reader keys: the HTML that embeds the chat")
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: float
+    actor: str
+    role: str
+    action: str
+    target: str
+    detail: dict[str, Any]
+
+
+class TurnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "assistant"]
+    content: Annotated[str, Field(max_length=MAX_CHAT_MESSAGE_CHARS), AfterValidator(clean_text)]
+
+
+class CitedRef(BaseModel):
+    """Which passage an answer cited (what the chat page received in ``citations``)."""
+
+    model_config = ConfigDict(extra="ignore")
+    n: int = Field(ge=0, le=1000)
+    doc_id: DocIdStr
+    chunk_id: Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS), AfterValidator(clean_text)]
+    title: Annotated[str, Field(max_length=MAX_TITLE_CHARS), AfterValidator(clean_text)] = ""
+    char_start: int = Field(ge=0)
+    char_end: int = Field(ge=0)
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rating: Literal[1, -1] = Field(description="1: thumbs up, -1: thumbs down")
+    question: NonBlank = Field(max_length=QUESTION_MAX)
+    answer: Annotated[str, Field(max_length=MAX_CHAT_MESSAGE_CHARS), AfterValidator(clean_text)]
+    conversation: list[TurnIn] = Field(default=[], max_length=MAX_CHAT_MESSAGES,
+                                       description="the turns before the question")
+    citations: list[CitedRef] = Field(default=[], max_length=MAX_FEEDBACK_CITATIONS)
+    refused: bool = False
+    comment: Annotated[str, Field(max_length=MAX_FEEDBACK_CHARS), AfterValidator(clean_text)] = ""
+    corrected: Annotated[str, Field(max_length=MAX_FEEDBACK_CHARS), AfterValidator(clean_text)] = Field(
+        default="", description="the answer it should have given")
+
+
+class FeedbackOut(BaseModel):
+    id: int
+    at: float
+    actor: str
+    rating: int
+    question: str
+    answer: str
+    conversation: list[dict[str, str]]
+    citations: list[dict[str, Any]]
+    refused: bool
+    index_version: str
+    comment: str
+    corrected: str
+    status: Literal["new", "confirmed", "rejected"]
+    confirmed_doc_ids: list[str]
+    reviewed_at: float | None
+    reviewer: str | None
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["confirmed", "rejected"]
+    confirmed_doc_ids: list[DocIdStr] = Field(default=[], max_length=MAX_FEEDBACK_CITATIONS,
+                                              description="the cited articles that really answer the question")
+    corrected: Annotated[str, Field(max_length=MAX_FEEDBACK_CHARS), AfterValidator(clean_text)] | None = None
+
+
+class DisableIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    disabled: bool = Field(strict=True)
+
+
+class ChunkView(BaseModel):
+    chunk_id: str
+    char_start: int
+    char_end: int
+    text: str
+    disabled: bool
+
+
+class CitedSpan(BaseModel):
+    chunk_id: str
+    char_start: int
+    char_end: int
+    times: int
+
+
+class ArticleView(DocumentFull):
+    """An article as the documents page shows it: text, chunks, and what answers quoted."""
+
+    disabled: bool
+    chunks: list[ChunkView]
+    cited: list[CitedSpan]
+
+
+class RetrievalTestIn(AskRequest):
+    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+
+
+class RankedHit(SearchHit):
+    used: bool = Field(description="the answer cites this passage")
+    cited_as: int | None = Field(description="its [n] in the answer")
+
+
+class RetrievalTestOut(BaseModel):
+    query: str
+    answer: str
+    refused: bool
+    refusal_reason: str | None
+    hits: list[RankedHit]

@@ -115,11 +115,13 @@ def score_answers(retriever: HybridRetriever, composer: ExtractiveComposer, quer
     for q in tqdm(queries, desc="answers", unit="q", leave=False):
         ans = composer.compose(q.question, retriever.search(q.question, top_k))
         cited = [c.chunk.doc_id for c in ans.citations]
+        scored = bool(q.answers)  # a confirmed feedback query may name its articles but no answer text
         rows.append({
             "qid": q.qid,
-            "em": exact_match(ans.short, q.answers) if not ans.refused and not q.groups else 0.0,
-            "f1": grouped_f1(ans.short, q.answer_groups()) if not ans.refused else 0.0,
-            "answer_contains_gold": contains_all_groups(ans.text, q.answer_groups()) if not ans.refused else 0.0,
+            "em": (exact_match(ans.short, q.answers) if not ans.refused and not q.groups else 0.0) if scored else None,
+            "f1": (grouped_f1(ans.short, q.answer_groups()) if not ans.refused else 0.0) if scored else None,
+            "answer_contains_gold": (contains_all_groups(ans.text, q.answer_groups()) if not ans.refused else 0.0)
+            if scored else None,
             "citation_precision": citation_precision(cited, set(q.gold)),
             "refused": float(ans.refused),
             "short": ans.short,
@@ -155,6 +157,10 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
     interrupted run keeps what it measured (``"complete": false`` until the end)."""
     t0 = time.perf_counter()
     queries = load_queries(cfg.set_dir, sample=cfg.sample, seed=cfg.seed)
+    # A query with no gold article is unanswerable by design (an up-voted refusal exported
+    # from feedback): it is scored only on whether the answer refuses.
+    unanswerable = [q for q in queries if not q.gold]
+    queries = [q for q in queries if q.gold]
     gold = frozenset(d for q in queries for d in q.gold)
     articles = load_corpus(cfg.set_dir, distractors=cfg.distractors, n_distractors=cfg.n_distractors,
                            max_docs=cfg.max_docs, must_keep=gold, seed=cfg.seed)
@@ -203,6 +209,12 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
         answers["n"] = len(answer_rows)
         result["answers"], result["per_query"]["answers"] = answers, answer_rows
         stage_done()
+    if unanswerable:
+        composer = ExtractiveComposer(emb, ComposeParams(max_sentences=settings.max_answer_sentences))
+        refused = [composer.compose(q.question, retriever.search(q.question, cfg.top_k)).refused
+                   for q in tqdm(unanswerable, desc="unanswerable in the set", unit="q", leave=False)]
+        result["unanswerable_in_set"] = {"n": len(refused), "refusal_rate": sum(refused) / len(refused)}
+        stage_done()
     if cfg.unanswerable > 0:
         result["refusal"] = score_refusal(articles, queries[: cfg.unanswerable], emb, settings, cfg.top_k)
     if isinstance(emb, CachedEmbedder):
@@ -230,6 +242,10 @@ def format_table(result: dict[str, Any]) -> str:
                   f"| best sentence | {a['n']} | {a.get('em', 0):.3f} | {a.get('f1', 0):.3f} | "
                   f"{a.get('answer_contains_gold', 0):.3f} | {a.get('citation_precision', 0):.3f} | "
                   f"{a.get('refused', 0):.3f} |"]
+    u = result.get("unanswerable_in_set")
+    if u:
+        lines += ["", "| unanswerable questions of the set | n | refusal rate |", "|---|---|---|",
+                  f"| as given | {u['n']} | {u['refusal_rate']:.3f} |"]
     r = result.get("refusal")
     if r:
         lines += ["", "| unanswerable (gold articles removed) | n | refusal rate | reasons |", "|---|---|---|---|",

@@ -252,6 +252,11 @@ class MilvusStore:
 
     _CHUNK_FIELDS = ["chunk_id", "doc_id", "title", "text", "char_start", "char_end", "meta"]
 
+    @staticmethod
+    def _to_chunk(e: dict[str, Any]) -> Chunk:
+        return Chunk(e["chunk_id"], e["doc_id"], e["title"], e["text"], int(e["char_start"]), int(e["char_end"]),
+                     frozen_meta(e.get("meta")))
+
     def _current(self, hits: list[dict[str, Any]], k: int, score) -> list[tuple[Chunk, float]]:
         """Hits whose article row names them (a chunk of an unfinished or replaced write is skipped)."""
         rows = self._articles([h["entity"]["doc_id"] for h in hits], ["chunk_ids"])
@@ -259,8 +264,7 @@ class MilvusStore:
         for h in hits:
             e = h["entity"]
             if e["chunk_id"] in set(rows.get(e["doc_id"], {}).get("chunk_ids") or ()):
-                out.append((Chunk(e["chunk_id"], e["doc_id"], e["title"], e["text"], int(e["char_start"]),
-                                  int(e["char_end"]), frozen_meta(e.get("meta"))), score(h["distance"])))
+                out.append((self._to_chunk(e), score(h["distance"])))
         return out[:k]
 
     def search_dense(self, query_vec: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
@@ -310,12 +314,25 @@ class MilvusStore:
         return Article(doc_id, row["title"], self._text(doc_id), row["source_path"], frozen_meta(row["meta"]),
                        given_id=True)
 
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """The article's current chunks in text order (those its article row names)."""
+        current = set(self._articles([doc_id], ["chunk_ids"]).get(doc_id, {}).get("chunk_ids") or ())
+        if not current:
+            return []
+        rows = self.client.query(PREFIX + "chunks", filter=_in("chunk_id", sorted(current)),
+                                 output_fields=self._CHUNK_FIELDS)
+        return sorted(map(self._to_chunk, rows), key=lambda c: (c.char_start, c.id))
+
     def _all_articles(self, flt: str) -> list[dict[str, Any]]:
         rows = self.client.query(PREFIX + "articles", filter=flt or 'doc_id != ""', output_fields=self._INFO_FIELDS)
         return sorted(rows, key=lambda r: (r["updated_at"], r["doc_id"]))
 
-    def list_articles(self, offset: int = 0, limit: int = 100, filters: Filters | None = None) -> list[ArticleInfo]:
-        return [self._info(r) for r in self._all_articles(self._filter(filters))[offset:offset + limit]]
+    def list_articles(self, offset: int = 0, limit: int = 100, filters: Filters | None = None,
+                      title_contains: str = "") -> list[ArticleInfo]:
+        rows = self._all_articles(self._filter(filters))
+        if title_contains:  # client-side, like the sort: Milvus's LIKE would need its wildcards escaped
+            rows = [r for r in rows if title_contains in r["title"]]
+        return [self._info(r) for r in rows[offset:offset + limit]]
 
     def iter_articles(self) -> Iterator[tuple[Article, ArticleInfo]]:
         for r in self._all_articles(""):

@@ -739,6 +739,12 @@ class SQLiteStore:
             return None
         return Article(row[0], row[1], row[2], row[3], frozen_meta(json.loads(row[4])), given_id=True)
 
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """The article's current chunks in text order (what retrieval can return of it)."""
+        rows = self._conn().execute(_HYDRATE.split(" WHERE ")[0] + " WHERE a.doc_id = ? ORDER BY c.char_start, c.id",
+                                    (doc_id,)).fetchall()
+        return [self._chunk(r) for r in rows]
+
     _INFO = ("SELECT a.doc_id, a.title, length(a.text), a.collection, a.source_key, a.origin, a.content_hash, "
              "(SELECT count(*) FROM chunks c WHERE c.article = a.id), a.meta FROM articles a")
 
@@ -746,9 +752,13 @@ class SQLiteStore:
     def _info(r: Sequence[Any]) -> ArticleInfo:
         return ArticleInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]))
 
-    def list_articles(self, offset: int = 0, limit: int = 100, filters: Filters | None = None) -> list[ArticleInfo]:
+    def list_articles(self, offset: int = 0, limit: int = 100, filters: Filters | None = None,
+                      title_contains: str = "") -> list[ArticleInfo]:
         where: list[str] = []
         args: list[Any] = []
+        if title_contains:  # instr, not LIKE: no wildcard characters to escape in what staff type
+            where.append("instr(a.title, ?) > 0")
+            args.append(title_contains)
         if filters is not None:
             for field, values in (("collection", filters.collections), ("col", filters.columns),
                                   ("source", filters.sources)):

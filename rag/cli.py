@@ -315,6 +315,108 @@ def serve(host: Annotated[str | None, typer.Option(help="bind address (default Z
                 workers=workers)
 
 
+keys_app = typer.Typer(no_args_is_help=True, help="API keys: reader, editor and admin (kept hashed).")
+feedback_app = typer.Typer(no_args_is_help=True, help="Answer feedback from the chat page.")
+app.add_typer(keys_app, name="keys")
+app.add_typer(feedback_app, name="feedback")
+
+
+def _staff(index_dir: Path | None):
+    """The staff records (keys, audit, feedback); opening them loads no model."""
+    from index.staff import StaffStore
+
+    return StaffStore(_settings(index_dir).staff_path())
+
+
+def _local_admin():
+    """Whoever runs the command line on the server's machine holds its files: an admin."""
+    import getpass
+
+    from index.staff import Caller
+
+    return Caller(f"command line ({getpass.getuser()})", "admin")
+
+
+@keys_app.command("create")
+def keys_create(name: Annotated[str, typer.Option(help="who holds it, e.g. 'intranet chat page'")],
+                role: Annotated[str, typer.Option(help="reader, editor or admin")] = "reader",
+                url: Annotated[str | None, typer.Option(help="the service's address, to print the embed snippet "
+                                                             "for a reader key")] = None,
+                index_dir: IndexOpt = None) -> None:
+    """Create a key and print it (this once: only its hash is kept)."""
+    from index.staff import ROLES, StaffError, embed_snippet
+
+    if role not in ROLES:
+        _fail(f"--role takes one of {', '.join(ROLES)}")
+    try:
+        key, info = _staff(index_dir).create_key(name.strip(), role, by=_local_admin())  # type: ignore[arg-type]
+    except StaffError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(key)
+    typer.echo(f"key {info.id} ({info.role}, {info.name!r}) created; keep it now: it cannot be shown again", err=True)
+    if url and role == "reader":
+        typer.echo(f"embed the chat page with:\n{embed_snippet(url, key)}", err=True)
+
+
+@keys_app.command("list")
+def keys_list(index_dir: IndexOpt = None) -> None:
+    """List keys: id, role, name, prefix, state."""
+    import datetime as dt
+
+    for k in _staff(index_dir).list_keys():
+        state = "revoked " + dt.datetime.fromtimestamp(k.revoked).isoformat(timespec="seconds") if k.revoked \
+            else "active"
+        typer.echo(f"{k.id}\t{k.role}\t{k.prefix}…\t{state}\t{k.name}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: int, index_dir: IndexOpt = None) -> None:
+    """Revoke a key; running servers refuse it from the next request on."""
+    from index.staff import StaffError
+
+    try:
+        info = _staff(index_dir).revoke_key(key_id, by=_local_admin())
+    except StaffError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"key {info.id} ({info.role}, {info.name!r}) revoked")
+
+
+@feedback_app.command("list")
+def feedback_list(status: Annotated[str | None, typer.Option(help="new, confirmed or rejected")] = None,
+                  index_dir: IndexOpt = None) -> None:
+    """List feedback, newest first."""
+    from index.staff import StaffError
+
+    try:
+        items = _staff(index_dir).list_feedback(status, limit=1000)
+    except StaffError as exc:
+        _fail(str(exc))
+        return
+    for f in items:
+        typer.echo(f"{f.id}\t{'+1' if f.rating > 0 else '-1'}\t{f.status}\t{f.question}"
+                   + ("\t(refused)" if f.refused else ""))
+
+
+@feedback_app.command("export")
+def feedback_export(out: Annotated[Path, typer.Argument(help="folder for queries.jsonl and corpus.jsonl")],
+                    only_named: Annotated[bool, typer.Option(help="corpus: only the articles the queries name "
+                                                                  "(default: the whole knowledge base)")] = False,
+                    index_dir: IndexOpt = None) -> None:
+    """Write confirmed feedback as an evaluation set that 'zhrag eval' scores like any other."""
+    from eval.feedback import export_set
+
+    engine = _engine(index_dir, build_if_missing=False)
+    items = engine.staff.list_feedback("confirmed", limit=10**9)
+    rep = export_set(items, (a for a, _ in engine.store.iter_articles()), out, only_named=only_named)
+    for why in rep.skipped:
+        typer.echo(f"  skipped {why}", err=True)
+    typer.echo(f"wrote {rep.queries} questions ({rep.unanswerable} unanswerable) and {rep.articles} articles to {out}")
+    if not rep.queries:
+        _fail("no confirmed feedback to export: review feedback on the staff page (/staff) first")
+
+
 @app.command("eval")
 def eval_cmd(
     set_dir: Annotated[Path, typer.Argument(help="evaluation set folder (corpus.jsonl, queries.jsonl)")],

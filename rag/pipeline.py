@@ -16,6 +16,7 @@ from pathlib import Path
 
 from index import legacy
 from index.sqlite import DB_NAME, MAX_TERM_SHARE, SQLiteStore
+from index.staff import StaffStore
 from index.store import DEFAULT_COLLECTION, IndexMismatchError, IndexNotFoundError, Store
 from rag.chunking import ChunkParams
 from rag.compose import AnswerGenerator, ComposeParams, ExtractiveComposer
@@ -66,6 +67,7 @@ class Engine:
     retriever: HybridRetriever
     composer: AnswerGenerator
     indexer: Indexer
+    staff: StaffStore
 
     def ask(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> Answer:
         return self.chat((), question, top_k, filters)[1]
@@ -108,8 +110,14 @@ class Engine:
     def delete(self, doc_ids: Sequence[str]) -> list[str]:
         return self.store.delete(doc_ids)
 
+    def index_version(self) -> str:
+        """Which state of the knowledge base an answer came from (its change number)."""
+        stats = self.store.stats()
+        return f"{self.store.model}@{stats.get('seq', stats['chunks'])}"
+
     def close(self) -> None:
         self.store.close()
+        self.staff.close()
 
 
 def chunk_params(settings: Settings) -> ChunkParams:
@@ -233,9 +241,10 @@ def load_engine(settings: Settings, *, build_if_missing: bool = True, progress: 
         set_torch_threads(settings.torch_threads)
     store: Store = (open_milvus(settings, embedder, progress=progress) if settings.store else
                     open_store(settings, embedder, build_if_missing=build_if_missing, progress=progress))
-    retriever = HybridRetriever(store, embedder, settings.fusion_params())
+    staff = StaffStore(settings.staff_path())
+    retriever = HybridRetriever(store, embedder, settings.fusion_params(), exclude=staff.disabled)
     return Engine(settings, embedder, store, retriever, make_generator(settings, embedder),
-                  Indexer(store, embedder, chunk_params(settings)))
+                  Indexer(store, embedder, chunk_params(settings)), staff)
 
 
 def make_generator(settings: Settings, embedder: Embedder) -> AnswerGenerator:

@@ -14,7 +14,7 @@ parts on all three sets (eval/RESULTS.md). RRF stays available for comparison.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from index.staff import Disabled
 from index.store import Store
 from rag.embedding import Embedder
 from rag.types import Chunk, Filters, Hit
@@ -187,11 +188,14 @@ class HybridRetriever:
     """
 
     def __init__(self, store: Store, embedder: Embedder, params: FusionParams = FusionParams(),
-                 mode: Mode = "hybrid") -> None:
+                 mode: Mode = "hybrid", exclude: Callable[[], Disabled] | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.params = params
         self.mode = mode
+        # Articles and chunks staff disabled: dropped from both candidate lists before
+        # fusion, so a disabled chunk is never retrieved, never cited, never shown.
+        self.exclude = exclude
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         if k <= 0:
@@ -209,6 +213,9 @@ class HybridRetriever:
             else:
                 dense = self.store.search_dense(qvec, n, filters) if qvec is not None else []
                 lexical = self.store.search_lexical(query, n, filters) if self.mode != "dense" else []
+            if self.exclude is not None and (off := self.exclude()):
+                dense = [(c, s) for c, s in dense if c.doc_id not in off.doc_ids and c.id not in off.chunk_ids]
+                lexical = [(c, s) for c, s in lexical if c.doc_id not in off.doc_ids and c.id not in off.chunk_ids]
             top, cosine, bm25 = self._fuse(query, dense, lexical, k)
             missing = [c for c, _ in top if c.id not in cosine]
             if missing and qvec is not None:
@@ -238,7 +245,7 @@ class HybridRetriever:
         return list(ranked[:k]), cosine, bm25
 
     def with_mode(self, mode: Mode) -> HybridRetriever:
-        return HybridRetriever(self.store, self.embedder, self.params, mode)
+        return HybridRetriever(self.store, self.embedder, self.params, mode, self.exclude)
 
     def with_params(self, **changes: Any) -> HybridRetriever:
-        return HybridRetriever(self.store, self.embedder, replace(self.params, **changes), self.mode)
+        return HybridRetriever(self.store, self.embedder, replace(self.params, **changes), self.mode, self.exclude)

@@ -98,8 +98,20 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     cors_origins: list[str] = Field(default_factory=list)
-    api_key: str | None = None  # required on write endpoints when set
+    # Keys (api/deps.py): readers ask, chat and search; editors also add, delete, disable
+    # and review feedback; admins also manage keys and read the audit log. Keys are made
+    # with ``zhrag keys create`` or the admin API and kept hashed in ``staff_db``. The two
+    # below come from the environment and act as admin keys: ``admin_key`` to bootstrap,
+    # ``api_key`` for deployments that predate roles. With no key anywhere, questions and
+    # writes are open (a laptop), and the admin API is closed.
+    api_key: str | None = None
+    admin_key: str | None = None
     chat_requires_key: bool = False
+    staff_db: Path | None = None  # keys, audit log, feedback; default: <index_dir>-staff.db beside the index
+
+    def staff_path(self) -> Path:
+        """Beside the index directory, not in it: the index is rebuilt and moved aside as a whole."""
+        return self.staff_db or self.index_dir.parent / f"{self.index_dir.name}-staff.db"
 
     def fusion_params(self) -> FusionParams:
         """The configured fusion; the clamp widens to admit a dense share outside the default."""

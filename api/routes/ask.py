@@ -6,24 +6,41 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.deps import EngineDep, FiltersDep, require_chat_key
+from api.deps import EngineDep, FiltersDep, StaffDep, needs, note_answer
 from api.schemas import (
     QUESTION_MAX,
     AskRequest,
     AskResponse,
+    RankedHit,
+    RetrievalTestIn,
+    RetrievalTestOut,
     SearchHit,
     SearchResponse,
 )
 from rag.retrieve import Mode
 
-router = APIRouter(tags=["questions"], dependencies=[Depends(require_chat_key)])
+router = APIRouter(tags=["questions"], dependencies=[Depends(needs("reader"))])
 
 
 @router.post("/ask", response_model=AskResponse, summary="Answer a question with citations")
-def ask(body: AskRequest, engine: EngineDep, request: Request) -> AskResponse:
+def ask(body: AskRequest, engine: EngineDep, staff: StaffDep, request: Request) -> AskResponse:
     ans = engine.ask(body.question, body.top_k, body.filters.to_core() if body.filters else None)
-    request.app.state.metrics.count_answer(ans.refused)
+    note_answer(request, staff, ans)
     return AskResponse.of(ans)
+
+
+@router.post("/retrieval-test", response_model=RetrievalTestOut, summary="Ranked passages and what the answer makes of them",
+             description="For the retrieval-testing page: every passage with its dense, BM25 and fused scores, "
+                         "which of them the answer cites, and whether and why it refuses. Nothing is recorded.")
+def retrieval_test(body: RetrievalTestIn, engine: EngineDep) -> RetrievalTestOut:
+    query, hits = engine.search(body.question, body.top_k, body.mode,
+                                body.filters.to_core() if body.filters else None)
+    ans = engine.compose(query, hits)
+    cited = {c.chunk.id: c.n for c in ans.citations}
+    return RetrievalTestOut(query=query, answer=ans.text, refused=ans.refused, refusal_reason=ans.refusal_reason,
+                            hits=[RankedHit.model_validate({**h.to_dict(), "rank": i, "used": h.chunk.id in cited,
+                                                            "cited_as": cited.get(h.chunk.id)})
+                                  for i, h in enumerate(hits, 1)])
 
 
 @router.get("/search", response_model=SearchResponse, summary="Retrieve passages for a query")

@@ -16,12 +16,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from sse_starlette.sse import EventSourceResponse
 
-from api.deps import EngineDep, require_chat_key
+from api.deps import EngineDep, StaffDep, needs, note_answer
 from api.schemas import ChatRequest
 from rag.conversation import Turn
 from rag.types import Answer
 
-router = APIRouter(tags=["chat"], dependencies=[Depends(require_chat_key)])
+router = APIRouter(tags=["chat"], dependencies=[Depends(needs("reader"))])
 MODEL_ID = "zhrag"
 
 
@@ -42,16 +42,15 @@ def models() -> dict[str, Any]:
 
 
 @router.post("/v1/chat/completions", response_model=None)
-def chat_completions(body: ChatRequest, engine: EngineDep, request: Request):
+def chat_completions(body: ChatRequest, engine: EngineDep, staff: StaffDep, request: Request):
     history = [Turn(m.role, m.text()) for m in body.messages[:-1]]
     question = body.messages[-1].text()
     filters = body.filters.to_core() if body.filters else None
     cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
-    metrics = request.app.state.metrics
     if not body.stream:
         standalone, answer = engine.chat(history, question, body.top_k, filters)
-        metrics.count_answer(answer.refused)
+        note_answer(request, staff, answer)
         return {
             "id": cid, "object": "chat.completion", "created": created, "model": MODEL_ID,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.text},
@@ -78,7 +77,7 @@ def chat_completions(body: ChatRequest, engine: EngineDep, request: Request):
             else:  # one checked sentence, sent as soon as it is ready
                 yield chunk({"content": item})
         assert answer is not None
-        metrics.count_answer(answer.refused)
+        note_answer(request, staff, answer)
         if answer.refused:
             yield chunk({"content": answer.text})
         yield chunk({}, "stop", usage=_usage(question, answer.text), **_extra(answer, standalone))
