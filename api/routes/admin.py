@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 
-from api.deps import AdminDep, ReaderDep, SettingsDep, StaffDep
+from api.deps import AdminDep, ReaderDep, SettingsDep, StaffDep, keys_configured
 from api.schemas import AuditOut, KeyCreated, KeyIn, KeyOut, WhoAmI
 from index.staff import StaffError, embed_snippet
 
@@ -16,7 +16,10 @@ SECRET_SETTINGS = frozenset({"api_key", "admin_key", "llm_api_key"})
 
 
 @router.get("/auth/whoami", response_model=WhoAmI, summary="Which role the presented key has")
-def whoami(caller: ReaderDep) -> WhoAmI:
+def whoami(caller: ReaderDep, settings: SettingsDep, staff: StaffDep) -> WhoAmI:
+    if caller.key_id is None and caller.role == "reader" and not keys_configured(settings, staff):
+        # No key exists anywhere: writes are open, so the staff page may edit (see api.deps.needs).
+        return WhoAmI(name="open (no keys configured)", role="editor", key_id=None)
     return WhoAmI(name=caller.name, role=caller.role, key_id=caller.key_id)
 
 

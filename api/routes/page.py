@@ -1,4 +1,5 @@
-"""The embeddable chat page: ``/chat`` (for an iframe) and ``/chat/embed.js`` (one script tag).
+"""The embeddable chat page: ``/chat`` (for an iframe) and ``/chat/embed.js`` (one script tag);
+the staff pages at ``/staff``.
 
 Static files shipped in the package: no CDN, so it works on an intranet with no internet.
 """
@@ -22,6 +23,12 @@ def chat_page() -> FileResponse:
 @router.get("/chat/")
 def chat_slash() -> RedirectResponse:
     return RedirectResponse("/chat")
+
+
+@router.get("/staff")
+def staff_page() -> FileResponse:
+    """Documents, retrieval testing, feedback review, keys and audit; the key is typed in, never in the HTML."""
+    return FileResponse(STATIC / "staff.html", media_type="text/html; charset=utf-8")
 
 
 @router.get("/chat/embed.js")

@@ -122,8 +122,9 @@
 
   function addFeedback(bot, item) {
     var bar = el("div", "fb");
-    var up = el("button", "thumb up", "👍");
-    var down = el("button", "thumb down", "👎");
+    // Words, not emoji: intranet machines often lack an emoji font.
+    var up = el("button", "thumb up", "有帮助");
+    var down = el("button", "thumb down", "有问题");
     up.type = down.type = "button";
     up.title = "回答有帮助";
     down.title = "回答有问题";
