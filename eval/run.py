@@ -39,6 +39,7 @@ from rag.pipeline import build_store as build_new_store
 from rag.pipeline import chunk_params, embedder_for
 from rag.retrieve import HybridRetriever
 from rag.settings import Settings
+from rag.types import Hit
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +126,9 @@ def score_answers(retriever: HybridRetriever, composer: ExtractiveComposer, quer
             "citation_precision": citation_precision(cited, set(q.gold)),
             "refused": float(ans.refused),
             "short": ans.short,
+            "top_cosine": top_cosine(ans.hits),
         })
-    means = mean_scores({k: v for k, v in r.items() if k not in ("qid", "short")} for r in rows)
+    means = mean_scores({k: v for k, v in r.items() if k not in ("qid", "short", "top_cosine")} for r in rows)
     return means, rows
 
 
@@ -142,13 +144,42 @@ def score_refusal(articles, queries: Sequence[Query], emb: Embedder, settings: S
         retriever = HybridRetriever(store, emb, settings.fusion_params())
         composer = ExtractiveComposer(emb, ComposeParams(max_sentences=settings.max_answer_sentences))
         reasons: dict[str, int] = {}
+        rows = []
         for q in tqdm(queries, desc="unanswerable", unit="q", leave=False):
             ans = composer.compose(q.question, retriever.search(q.question, top_k))
             key = ans.refusal_reason or "answered"
             reasons[key] = reasons.get(key, 0) + 1
+            rows.append({"qid": q.qid, "refused": float(ans.refused), "top_cosine": top_cosine(ans.hits)})
         store.close()
     n = max(1, len(queries))
-    return {"n": len(queries), "refusal_rate": 1 - reasons.get("answered", 0) / n, "reasons": reasons}
+    return {"n": len(queries), "refusal_rate": 1 - reasons.get("answered", 0) / n, "reasons": reasons,
+            "per_query": rows}
+
+
+def top_cosine(hits: Sequence[Hit]) -> float:
+    return max((h.dense_score for h in hits if h.dense_score is not None), default=0.0)
+
+
+# The relevance gate's lower bound (ComposeParams.refuse_below), swept: a question is refused
+# at threshold t when the composer refused it anyway or its best passage's cosine is below t.
+CURVE_THRESHOLDS = (0.80, 0.82, 0.84, 0.85, 0.86, 0.87, 0.88, 0.89, 0.90, 0.92)
+
+
+def refusal_curve(answer_rows: Sequence[dict], unanswerable_rows: Sequence[dict],
+                  thresholds: Sequence[float] = CURVE_THRESHOLDS) -> list[dict[str, float]]:
+    """Coverage against accuracy as the gate tightens: for each threshold, the share of
+    answerable questions answered (coverage), how often those answers hold the gold span
+    (accuracy), the false refusals, and the refusals of unanswerable questions."""
+    out = []
+    for t in thresholds:
+        answered = [r for r in answer_rows if not r["refused"] and r["top_cosine"] >= t]
+        n = max(1, len(answer_rows))
+        right = [r["answer_contains_gold"] for r in answered if r.get("answer_contains_gold") is not None]
+        refused_u = [bool(r["refused"]) or r["top_cosine"] < t for r in unanswerable_rows]
+        out.append({"refuse_below": t, "coverage": len(answered) / n, "false_refusals": 1 - len(answered) / n,
+                    "accuracy": sum(right) / len(right) if right else 0.0,
+                    "refusal_when_unanswerable": sum(refused_u) / len(refused_u) if refused_u else float("nan")})
+    return out
 
 
 def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None = None,
@@ -217,6 +248,10 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
         stage_done()
     if cfg.unanswerable > 0:
         result["refusal"] = score_refusal(articles, queries[: cfg.unanswerable], emb, settings, cfg.top_k)
+        result["per_query"]["unanswerable"] = result["refusal"].pop("per_query")
+        if result["per_query"]["answers"]:
+            result["refusal"]["curve"] = refusal_curve(result["per_query"]["answers"],
+                                                       result["per_query"]["unanswerable"])
     if isinstance(emb, CachedEmbedder):
         emb.save()
     store.close()
@@ -251,6 +286,11 @@ def format_table(result: dict[str, Any]) -> str:
         lines += ["", "| unanswerable (gold articles removed) | n | refusal rate | reasons |", "|---|---|---|---|",
                   f"| same questions | {r['n']} | {r['refusal_rate']:.3f} | "
                   + ", ".join(f"{k} {v}" for k, v in sorted(r["reasons"].items())) + " |"]
+        if r.get("curve"):
+            lines += ["", "| refuse below cosine | coverage (answerable answered) | accuracy (answer contains gold) "
+                          "| false refusals | refusal when unanswerable |", "|---|---|---|---|---|"]
+            lines += [f"| {c['refuse_below']:.2f} | {c['coverage']:.3f} | {c['accuracy']:.3f} | "
+                      f"{c['false_refusals']:.3f} | {c['refusal_when_unanswerable']:.3f} |" for c in r["curve"]]
     return "\n".join(lines)
 
 

@@ -39,6 +39,7 @@ from index.store import (
     ArticleInfo,
     ArticleWrite,
     IndexMismatchError,
+    IndexStoreError,
     WriteReport,
     last_of_each,
 )
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "zhrag_"
 FORMAT = "milvus-1"
+CONNECT_TIMEOUT = 10.0  # seconds to reach a Milvus server at start
 TEXT_PART_CHARS = 16_000  # up to 48 KB of UTF-8: inside a VARCHAR's 65,535 bytes
 BATCH = 500  # rows per insert or query
 DUMMY_DIM = 2  # Milvus wants a vector field in every collection; articles and texts carry a dummy one
@@ -82,11 +84,17 @@ class MilvusStore:
     def client_for(uri: str) -> Any:
         from pymilvus import MilvusClient
 
-        if uri.startswith("milvus-lite://"):
-            return MilvusClient(uri[len("milvus-lite://"):])
-        if uri.startswith("milvus://"):
-            return MilvusClient(uri="http://" + uri[len("milvus://"):])
-        raise ValueError(f"ZHRAG_STORE must start with milvus:// or milvus-lite://, not {uri!r}")
+        if not uri.startswith(("milvus-lite://", "milvus://")):
+            raise ValueError(f"ZHRAG_STORE must start with milvus:// or milvus-lite://, not {uri!r}")
+        try:
+            if uri.startswith("milvus-lite://"):
+                return MilvusClient(uri[len("milvus-lite://"):])
+            return MilvusClient(uri="http://" + uri[len("milvus://"):], timeout=CONNECT_TIMEOUT)
+        except Exception as exc:  # pymilvus raises its own and grpc's errors; all mean "not there"
+            # At start, never at the first question: the service must not come up without its store.
+            raise IndexStoreError(f"ZHRAG_STORE={uri}: cannot open Milvus there ({type(exc).__name__}: "
+                                  f"{str(exc)[:200]}); check the address, that the server runs, and the "
+                                  f"network") from exc
 
     @classmethod
     def open(cls, uri: str, analyzer: Analyzer, *, model: str, dim: int) -> MilvusStore:
@@ -97,11 +105,12 @@ class MilvusStore:
         rows = client.query(PREFIX + "meta", filter='key != ""', output_fields=["key", "value"])
         meta = {r["key"]: r["value"] for r in rows}
         if meta.get("format") != FORMAT:
-            raise IndexMismatchError(f"the Milvus collections at {uri} have format {meta.get('format')!r}, this "
+            raise IndexMismatchError(f"ZHRAG_STORE={uri}: the Milvus collections have format {meta.get('format')!r}, this "
                                      f"version reads {FORMAT!r}")
         if meta.get("model") != model or int(meta.get("dimension", 0)) != dim:
-            raise IndexMismatchError(f"the Milvus collections at {uri} were built with model {meta.get('model')!r} "
-                                     f"({meta.get('dimension')} dimensions), the configured one is {model!r} ({dim})")
+            raise IndexMismatchError(f"ZHRAG_STORE={uri}: the Milvus collections were built with model "
+                                     f"{meta.get('model')!r} ({meta.get('dimension')} dimensions), but ZHRAG_EMBED_MODEL "
+                                     f"gives {model!r} ({dim}); use that model, or another ZHRAG_STORE")
         return cls(client, uri, meta, analyzer)
 
     @staticmethod

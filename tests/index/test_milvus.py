@@ -98,3 +98,24 @@ def test_the_service_runs_on_milvus_when_zhrag_store_names_it(tmp_path):
         assert not (tmp_path / "index").exists()  # nothing went into the embedded store
     finally:
         engine.close()
+
+
+def test_bad_configuration_fails_at_start_naming_the_setting(tmp_path, milvus):
+    """An unreachable server or collections built for another model stop the service from
+    starting, with a message that names ZHRAG_STORE (and ZHRAG_EMBED_MODEL), not at the first question."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from index.store import IndexMismatchError, IndexStoreError
+    from tests.conftest import hashing_settings
+
+    app = create_app(hashing_settings(tmp_path, store="milvus://127.0.0.1:1"))
+    with pytest.raises(IndexStoreError, match=r"ZHRAG_STORE=milvus://127\.0\.0\.1:1: cannot open Milvus"), \
+            TestClient(app):
+        pass
+    uri = milvus.uri
+    milvus.close()
+    with pytest.raises(IndexMismatchError, match="ZHRAG_STORE=.*ZHRAG_EMBED_MODEL gives .other. \\(256\\)"):
+        MilvusStore.open(uri, analyzer(), model="other", dim=256)
+    with pytest.raises(IndexMismatchError, match=r"\(256 dimensions\).*\(16\)"):
+        MilvusStore.open(uri, analyzer(), model=EMB.name, dim=16)
