@@ -3,14 +3,11 @@ real model behind it. Screenshots go to results/screenshots/ for a person to loo
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
+from tests.api.conftest import CHROMEDRIVER, CHROMIUM
 from tests.conftest import ROOT, LiveServer, hashing_settings
 
-CHROMIUM = shutil.which("chromium")
-CHROMEDRIVER = shutil.which("chromedriver")
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="Debian chromium / chromium-driver not installed"),

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from index.staff import Caller
-from tests.api.test_chat_page import CHROMEDRIVER, CHROMIUM, SHOTS, _ask
+from tests.api.conftest import CHROMEDRIVER, CHROMIUM
+from tests.api.test_chat_page import SHOTS, _ask
 from tests.conftest import LiveServer, hashing_settings
 
 pytestmark = [
