@@ -179,6 +179,8 @@ class DocumentsAdded(BaseModel):
     chunks: int
     doc_ids: list[str]
     duplicates: list[str] = Field(default=[], description="doc_ids given more than once: the last one was kept")
+    reprints: list[str] = Field(default=[], description="documents that repeat an indexed article: recorded on it "
+                                                        "(meta.reprints), not indexed again")
 
 
 class DocumentOut(BaseModel):

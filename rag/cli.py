@@ -171,6 +171,8 @@ def _report(rep, verb: str = "added") -> None:
         typer.echo(f"  failed: {e}", err=True)
     for w in rep.warnings:
         typer.echo(f"  warning: {w}", err=True)
+    for r in rep.reprints:
+        typer.echo(f"  reprint: {r}", err=True)
 
 
 @app.command()

@@ -25,7 +25,8 @@ from index.store import DEFAULT_COLLECTION, ArticleInfo, ArticleWrite, Store, Wr
 from rag.chunking import ChunkParams, chunk_article
 from rag.embedding import Embedder
 from rag.ingest import IngestError, iter_files, parse_file
-from rag.types import Article, stable_id
+from rag.reprints import ReprintIndex
+from rag.types import Article, frozen_meta, stable_id
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,13 @@ class IndexReport:
     doc_ids: tuple[str, ...] = ()
     errors: tuple[IngestError, ...] = field(default=())
     warnings: tuple[str, ...] = ()  # indexed, but worth a look (an article that was mostly page furniture)
+    reprints: tuple[str, ...] = ()  # articles recorded as reprints of an indexed one, not indexed again
 
     def __add__(self, o: IndexReport) -> IndexReport:
         return IndexReport(self.added + o.added, self.replaced + o.replaced, self.removed + o.removed,
                            self.unchanged + o.unchanged, self.chunks + o.chunks, self.files + o.files,
                            self.duplicates + o.duplicates, self.doc_ids + o.doc_ids, self.errors + o.errors,
-                           self.warnings + o.warnings)
+                           self.warnings + o.warnings, self.reprints + o.reprints)
 
 
 def assign_ids(articles: Sequence[Article], collection: str, source_key: str) -> list[Article]:
@@ -94,13 +96,104 @@ def prepare(articles: Sequence[Article], embedder: Embedder, params: ChunkParams
     return out
 
 
-class Indexer:
-    """Adds files and articles to a store through the chunker and the embedder."""
+REPRINT_FACTS = ("source", "date", "page", "page_name", "column")
 
-    def __init__(self, store: Store, embedder: Embedder, params: ChunkParams) -> None:
+
+class Indexer:
+    """Adds files and articles to a store through the chunker and the embedder.
+
+    With ``reprints``, an article whose text nearly repeats an indexed one of the same
+    collection (rag/reprints.py) is written as a record without chunks, and the indexed
+    one lists it in ``meta.reprints``, in the same transaction.
+    """
+
+    def __init__(self, store: Store, embedder: Embedder, params: ChunkParams, *, reprints: bool = False) -> None:
         self.store = store
         self.embedder = embedder
         self.params = params
+        self.reprints = reprints
+        self._seen: ReprintIndex | None = None
+        self._where: dict[str, ArticleInfo] = {}
+
+    def _reprint_index(self) -> ReprintIndex:
+        """Built from the store on first use; afterwards kept current by this indexer's writes."""
+        if self._seen is None:
+            idx = ReprintIndex()
+            for a, info in self.store.iter_articles():
+                if "reprint_of" not in a.meta:
+                    idx.add(a.doc_id, a.text)
+                    self._where[a.doc_id] = info
+            log.info("reprint detection: %d articles read", len(idx))
+            self._seen = idx
+        return self._seen
+
+    def _plan(self, articles: Sequence[Article], *, collection: str, source_keys: Sequence[str],
+              hashes: Sequence[str], origin: str, progress: bool = False) -> tuple[list[ArticleWrite], list[str]]:
+        """The writes for a batch: articles chunked and embedded, reprints as records, and the
+        stored articles they reprint rewritten with the new source listed."""
+        if not self.reprints:
+            return prepare(articles, self.embedder, self.params, collection=collection, source_keys=source_keys,
+                           hashes=hashes, origin=origin, progress=progress), []
+        stored, batch = self._reprint_index(), ReprintIndex()
+        fresh: list[int] = []
+        records: list[ArticleWrite] = []
+        kept_meta: dict[str, dict] = {}  # doc_id of a kept article -> its meta with the reprints added
+        notes = []
+        for i, a in enumerate(articles):
+            hit = batch.find(a.text, exclude=a.doc_id)
+            if hit is None and (hit := stored.find(a.text, exclude=a.doc_id)) is not None:
+                info = self._where.get(hit[0])
+                if info is None or info.collection != collection:
+                    hit = None
+                elif hit[0] not in kept_meta:
+                    kept = self.store.get_article(hit[0])
+                    if kept is None:  # deleted since (by another process): not a reprint of anything
+                        stored.remove(hit[0])
+                        hit = None
+                    else:
+                        kept_meta[hit[0]] = dict(kept.meta)
+            if hit is None:
+                fresh.append(i)
+                batch.add(a.doc_id, a.text)
+                continue
+            kept_id, sim = hit
+            if kept_id not in kept_meta:  # an article earlier in this batch
+                kept_meta[kept_id] = dict(next(articles[j] for j in fresh if articles[j].doc_id == kept_id).meta)
+            meta = kept_meta[kept_id]
+            entry = {"doc_id": a.doc_id, "title": a.title, **{k: a.meta[k] for k in REPRINT_FACTS if k in a.meta}}
+            meta["reprints"] = [r for r in meta.get("reprints", []) if r.get("doc_id") != a.doc_id] + [entry]
+            record = replace(a, meta=frozen_meta({**a.meta, "reprint_of": kept_id, "similarity": round(sim, 3)}))
+            records.append(ArticleWrite(record, (), np.zeros((0, self.embedder.dim), np.float32), collection,
+                                        source_keys[i], hashes[i], origin))
+            notes.append(f"《{a.title}》 ({a.doc_id}) is a reprint of {kept_id} (similarity {sim:.2f}): recorded, "
+                         f"not indexed again")
+        in_batch = {articles[i].doc_id for i in fresh}
+        todo = [replace(articles[i], meta=frozen_meta(kept_meta[articles[i].doc_id]))
+                if articles[i].doc_id in kept_meta else articles[i] for i in fresh]
+        writes = prepare(todo, self.embedder, self.params, collection=collection,
+                         source_keys=[source_keys[i] for i in fresh], hashes=[hashes[i] for i in fresh],
+                         origin=origin, progress=progress)
+        for kept_id, meta in kept_meta.items():
+            if kept_id in in_batch:
+                continue
+            info = self._where[kept_id]
+            kept = self.store.get_article(kept_id)
+            assert kept is not None
+            writes += prepare([replace(kept, meta=frozen_meta(meta))], self.embedder, self.params,
+                              collection=info.collection, source_keys=[info.source_key],
+                              hashes=[info.content_hash], origin=info.origin)
+        return writes + records, notes
+
+    def _remember(self, writes: Sequence[ArticleWrite]) -> None:
+        """After a commit: indexed articles become candidates for later reprints."""
+        if self._seen is None:
+            return
+        for w in writes:
+            if w.chunks:
+                self._seen.add(w.article.doc_id, w.article.text)
+                self._where[w.article.doc_id] = ArticleInfo(
+                    w.article.doc_id, w.article.title, len(w.article.text), w.collection, w.source_key, w.origin,
+                    w.content_hash, len(w.chunks), dict(w.article.meta))
 
     def add_articles(self, articles: Sequence[Article], *, collection: str = DEFAULT_COLLECTION,
                      origin: str = "user", progress: bool = False) -> IndexReport:
@@ -111,13 +204,14 @@ class Indexer:
         hashes = [article_hash(a, self.params) for a in articles]
         known = self.store.source_hashes(collection, keys)
         todo = [i for i, (k, h) in enumerate(zip(keys, hashes, strict=True)) if known.get(k) != h]
-        writes = prepare([articles[i] for i in todo], self.embedder, self.params, collection=collection,
-                         source_keys=[keys[i] for i in todo], hashes=[hashes[i] for i in todo], origin=origin,
-                         progress=progress)
+        writes, notes = self._plan([articles[i] for i in todo], collection=collection,
+                                   source_keys=[keys[i] for i in todo], hashes=[hashes[i] for i in todo],
+                                   origin=origin, progress=progress)
         rep = self.store.write(writes) if writes else WriteReport()
+        self._remember(writes)
         return IndexReport(added=rep.added, replaced=rep.replaced, unchanged=len(articles) - len(todo),
                            chunks=rep.chunks, duplicates=rep.duplicates,
-                           doc_ids=tuple(dict.fromkeys(a.doc_id for a in articles)))
+                           doc_ids=tuple(dict.fromkeys(a.doc_id for a in articles)), reprints=tuple(notes))
 
     def add_paths(self, paths: Iterable[Path | str], *, collection: str = DEFAULT_COLLECTION, origin: str = "user",
                   progress: bool = False, key_root: Path | None = None) -> IndexReport:
@@ -149,9 +243,10 @@ class Indexer:
         bad: list[IngestError] = []
         try:
             articles = assign_ids(parse_file(path, raw, errors=bad), collection, key)
-            writes = prepare(articles, self.embedder, self.params, collection=collection,
-                             source_keys=[key] * len(articles), hashes=[h] * len(articles), origin=origin)
+            writes, notes = self._plan(articles, collection=collection, source_keys=[key] * len(articles),
+                                       hashes=[h] * len(articles), origin=origin)
             rep = self.store.write(writes, replace_sources=[(collection, key)])
+            self._remember(writes)
         except IngestError as exc:
             log.warning("skipped %s", exc)
             return IndexReport(errors=(*bad, exc))
@@ -161,7 +256,7 @@ class Indexer:
         warnings = tuple(f"{path}: 《{a.title}》 was mostly page furniture ({a.meta['furniture_lines_removed']} "
                          f"lines removed); check what is left" for a in articles if a.meta.get("mostly_furniture"))
         return IndexReport(rep.added, rep.replaced, rep.removed, 0, rep.chunks, 1, rep.duplicates,
-                           tuple(a.doc_id for a in articles), tuple(bad), warnings)
+                           tuple(a.doc_id for a in articles), tuple(bad), warnings, tuple(notes))
 
     def reembed_from(self, source: Store, *, progress: bool = False, batch: int = 64) -> IndexReport:
         """Copy every article of another store into this one, chunked and embedded anew,

@@ -244,7 +244,7 @@ def load_engine(settings: Settings, *, build_if_missing: bool = True, progress: 
     staff = StaffStore(settings.staff_path())
     retriever = HybridRetriever(store, embedder, settings.fusion_params(), exclude=staff.disabled)
     return Engine(settings, embedder, store, retriever, make_generator(settings, embedder),
-                  Indexer(store, embedder, chunk_params(settings)), staff)
+                  Indexer(store, embedder, chunk_params(settings), reprints=settings.reprints), staff)
 
 
 def make_generator(settings: Settings, embedder: Embedder) -> AnswerGenerator:

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     embed_dtype: Literal["float32", "bfloat16"] = "float32"
     embed_batch_size: int = Field(default=16, ge=1, le=512)
 
+    # Reprints (the same story in two editions): recorded on the indexed one, not indexed again.
+    reprints: bool = True
     chunk_size: int = Field(default=300, ge=20, le=2000)
     chunk_overlap: int = Field(default=60, ge=0)
 

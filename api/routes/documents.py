@@ -114,7 +114,8 @@ def _add(engine: Engine, staff: StaffStore, caller: Caller, articles: list[Artic
                                          "replaced": report.replaced, "unchanged": report.unchanged,
                                          "doc_ids": list(report.doc_ids)[:100]})
     return DocumentsAdded(added=report.added, replaced=report.replaced, unchanged=report.unchanged,
-                          chunks=report.chunks, doc_ids=list(report.doc_ids), duplicates=list(report.duplicates))
+                          chunks=report.chunks, doc_ids=list(report.doc_ids), duplicates=list(report.duplicates),
+                          reprints=list(report.reprints))
 
 
 @router.post("/upload", response_model=DocumentsAdded, status_code=status.HTTP_201_CREATED, summary="Upload one file: a page, PDF, Word file or scan",

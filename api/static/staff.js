@@ -148,7 +148,12 @@
       var meta = [];
       Object.keys(a.meta).forEach(function (k) {
         var val = a.meta[k];
-        if (val !== "" && val != null) meta.push(k + "：" + (Array.isArray(val) ? val.join("、") : val));
+        if (k === "reprints") {  // the same story elsewhere: recorded here, not indexed twice
+          val = val.map(function (r) { return "《" + r.title + "》" + [r.source, r.date].filter(Boolean).join(" "); });
+          meta.push("另见：" + val.join("；"));
+        } else if (val !== "" && val != null) {
+          meta.push(k + "：" + (Array.isArray(val) ? val.join("、") : typeof val === "object" ? JSON.stringify(val) : val));
+        }
       });
       meta.push("编号：" + a.doc_id);
       v.appendChild(el("div", "meta", meta.join(" · ")));
