@@ -31,12 +31,12 @@ from eval.metrics import (
 from index.sqlite import MAX_TERM_SHARE
 from index.store import Store
 from rag.chunking import ChunkParams
-from rag.compose import ComposeParams, ExtractiveComposer
+from rag.compose import ExtractiveComposer, gate_features
 from rag.embedding import CachedEmbedder, Embedder
 from rag.indexing import Indexer
 from rag.lexical import analyzer
 from rag.pipeline import build_store as build_new_store
-from rag.pipeline import chunk_params, embedder_for
+from rag.pipeline import chunk_params, compose_params, embedder_for
 from rag.retrieve import HybridRetriever
 from rag.settings import Settings
 from rag.types import Hit
@@ -127,8 +127,9 @@ def score_answers(retriever: HybridRetriever, composer: ExtractiveComposer, quer
             "refused": float(ans.refused),
             "short": ans.short,
             "top_cosine": top_cosine(ans.hits),
+            "gate": gate_features(q.question, ans.hits),
         })
-    means = mean_scores({k: v for k, v in r.items() if k not in ("qid", "short", "top_cosine")} for r in rows)
+    means = mean_scores({k: v for k, v in r.items() if k not in ("qid", "short", "top_cosine", "gate")} for r in rows)
     return means, rows
 
 
@@ -142,14 +143,15 @@ def score_refusal(articles, queries: Sequence[Query], emb: Embedder, settings: S
         store = build_store([a for a in articles if a.doc_id not in gold], emb, params, Path(d),
                             max_term_share=settings.max_term_share)
         retriever = HybridRetriever(store, emb, settings.fusion_params())
-        composer = ExtractiveComposer(emb, ComposeParams(max_sentences=settings.max_answer_sentences))
+        composer = ExtractiveComposer(emb, compose_params(settings))
         reasons: dict[str, int] = {}
         rows = []
         for q in tqdm(queries, desc="unanswerable", unit="q", leave=False):
             ans = composer.compose(q.question, retriever.search(q.question, top_k))
             key = ans.refusal_reason or "answered"
             reasons[key] = reasons.get(key, 0) + 1
-            rows.append({"qid": q.qid, "refused": float(ans.refused), "top_cosine": top_cosine(ans.hits)})
+            rows.append({"qid": q.qid, "refused": float(ans.refused), "top_cosine": top_cosine(ans.hits),
+                         "gate": gate_features(q.question, ans.hits)})
         store.close()
     n = max(1, len(queries))
     return {"n": len(queries), "refusal_rate": 1 - reasons.get("answered", 0) / n, "reasons": reasons,
@@ -212,7 +214,7 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
         "complete": False,
         "counts": {"queries": len(queries), "articles": len(articles), "chunks": n_chunks},
         "config": {"model": store.model, "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
-                   "fusion": settings.fusion, "candidates": settings.candidates, "max_term_share": settings.max_term_share,
+                   "fusion": settings.fusion, "answer_gate": settings.answer_gate, "candidates": settings.candidates, "max_term_share": settings.max_term_share,
                    "dense_share": settings.dense_share, "fusion_gain": settings.fusion_gain, "rrf_k": settings.rrf_k,
                    "retrieve_k": cfg.retrieve_k, "top_k": cfg.top_k, "sample": cfg.sample,
                    "n_distractors": cfg.n_distractors, "max_docs": cfg.max_docs, "seed": cfg.seed},
@@ -235,13 +237,13 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
         result["retrieval"][mode], result["per_query"]["retrieval"][mode] = scores, rows
         stage_done()
     if cfg.answers > 0:
-        composer = ExtractiveComposer(emb, ComposeParams(max_sentences=settings.max_answer_sentences))
+        composer = ExtractiveComposer(emb, compose_params(settings))
         answers, answer_rows = score_answers(retriever, composer, queries[: cfg.answers], cfg.top_k)
         answers["n"] = len(answer_rows)
         result["answers"], result["per_query"]["answers"] = answers, answer_rows
         stage_done()
     if unanswerable:
-        composer = ExtractiveComposer(emb, ComposeParams(max_sentences=settings.max_answer_sentences))
+        composer = ExtractiveComposer(emb, compose_params(settings))
         refused = [composer.compose(q.question, retriever.search(q.question, cfg.top_k)).refused
                    for q in tqdm(unanswerable, desc="unanswerable in the set", unit="q", leave=False)]
         result["unanswerable_in_set"] = {"n": len(refused), "refusal_rate": sum(refused) / len(refused)}

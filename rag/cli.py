@@ -513,6 +513,43 @@ def fusion_fit(tables: Annotated[list[Path], typer.Argument(help="training table
     typer.echo(f"wrote {out}: weights {', '.join(f'{w:.3f}' for w in model.weights)}")
 
 
+@app.command("gate-fit")
+def gate_fit(results: Annotated[list[Path], typer.Argument(help="zhrag eval results (.json) of training sets, "
+                                                                "run with --answers and --unanswerable")],
+             out: Annotated[Path, typer.Option()] = Path("rag/gate_model.json"),
+             budget: Annotated[float, typer.Option(min=0.0, max=0.5, help="false refusals allowed on the "
+                                                                          "training rows")] = 0.05) -> None:
+    """Fit the learned answerability gate and choose its threshold on training runs only."""
+    import numpy as np
+
+    from eval.gate import choose_threshold, fit, rates, rows
+
+    parts = [rows(p) for p in results]
+    x, y, refused = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    gate = choose_threshold(fit(x, y), x, y, refused, budget)
+    r = rates(gate, x, y, refused, gate.threshold)
+    gate.save(out, fitted_on=[p.name for p in results], rows=int(len(y)), false_refusal_budget=budget)
+    typer.echo(f"wrote {out}: threshold {gate.threshold:.2f}; on the training rows false refusals "
+               f"{r['false_refusals']:.3f}, refusal when unanswerable {r['refusal_when_unanswerable']:.3f}")
+
+
+@app.command("gate-report")
+def gate_report(results: Annotated[list[Path], typer.Argument(help="zhrag eval results (.json) to judge on")],
+                model: Annotated[Path, typer.Option()] = Path("rag/gate_model.json")) -> None:
+    """False refusals and refusals of unanswerable questions at each gate threshold, per result."""
+    from eval.gate import curve
+    from rag.compose import AnswerGate
+
+    gate = AnswerGate.load(model)
+    for p in results:
+        typer.echo(f"\n{p.name} (threshold chosen on training data: {gate.threshold:.2f})\n\n"
+                   "| gate threshold | false refusals | refusal when unanswerable |\n|---|---|---|")
+        for c in curve(gate, p):
+            mark = " (default)" if abs(c["threshold"] - gate.threshold) < 1e-9 else ""
+            typer.echo(f"| {c['threshold']:.2f}{mark} | {c['false_refusals']:.3f} | "
+                       f"{c['refusal_when_unanswerable']:.3f} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code so tests can call it."""
     _setup_logging(verbose=bool(os.environ.get("ZHRAG_VERBOSE")))

@@ -10,11 +10,14 @@ newsroom.
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -33,6 +36,58 @@ from rag.sentences import (
     is_question_shaped,
 )
 from rag.types import Answer, Citation, Hit, Quote
+
+# What the learned answerability gate reads, all from the retrieved passages: the best two
+# cosines and their gap, how many of the question's content words (and of its long ones)
+# the best passage and the top four hold, the best BM25 score, and the question's length.
+GATE_FEATURES = ("cos1", "cos2", "cos_gap", "cov_best", "cov_top", "cov_long_best", "bm25_top", "n_terms")
+
+
+def gate_features(question: str, hits: Sequence[Hit], max_passages: int = 4) -> dict[str, float]:
+    cos = sorted((h.dense_score for h in hits if h.dense_score is not None), reverse=True) + [0.0, 0.0]
+    terms = content_words(question)
+    long_terms = [t for t in terms if len(t) >= 3]
+    best = max(hits, key=lambda h: h.dense_score or 0.0) if hits else None
+    best_text = best.chunk.embedding_text() if best else ""
+    top_text = " ".join(h.chunk.embedding_text() for h in hits[:max_passages])
+    return {"cos1": cos[0], "cos2": cos[1], "cos_gap": cos[0] - cos[1],
+            "cov_best": term_coverage(terms, best_text), "cov_top": term_coverage(terms, top_text),
+            "cov_long_best": term_coverage(long_terms, best_text) if long_terms else 1.0,
+            "bm25_top": math.log1p(max((h.bm25_score or 0.0 for h in hits), default=0.0)),
+            "n_terms": math.log1p(len(terms))}
+
+
+@dataclass(frozen=True)
+class AnswerGate:
+    """A logistic answerability score over :data:`GATE_FEATURES`, fitted on training data
+    (``zhrag gate-fit``); a question whose passages score under ``threshold`` is refused."""
+
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+
+    def score_vector(self, x: Sequence[float]) -> float:
+        z = (np.asarray(x, np.float64) - np.asarray(self.mean)) / np.asarray(self.std)
+        return float(1 / (1 + np.exp(-(z @ np.asarray(self.weights) + self.bias))))
+
+    def score(self, question: str, hits: Sequence[Hit]) -> float:
+        f = gate_features(question, hits)
+        return self.score_vector([f[k] for k in GATE_FEATURES])
+
+    @staticmethod
+    def load(path: Path) -> AnswerGate:
+        d = json.loads(Path(path).read_text(encoding="utf-8"))
+        if list(d["features"]) != list(GATE_FEATURES):
+            raise ValueError(f"{path} was fitted on other features; fit it again (zhrag gate-fit)")
+        return AnswerGate(tuple(d["mean"]), tuple(d["std"]), tuple(d["weights"]), float(d["bias"]),
+                          float(d["threshold"]))
+
+    def save(self, path: Path, **about: object) -> None:
+        Path(path).write_text(json.dumps({"features": list(GATE_FEATURES), "mean": list(self.mean),
+                                          "std": list(self.std), "weights": list(self.weights), "bias": self.bias,
+                                          "threshold": self.threshold, **about}, indent=1) + "\n", encoding="utf-8")
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +123,9 @@ class ComposeParams:
     refuse_below: float = 0.80
     confident_above: float = 0.90
     min_term_coverage: float = 0.5
+    # A learned gate (rag/gate_model.json, ZHRAG_ANSWER_GATE=learned) replaces the two
+    # rules above (the cosine floor stays).
+    gate: AnswerGate | None = None
     duplicate_jaccard: float = 0.6
     # Sentence preferences: one holding what the question asks for (a number for 多少, a
     # date for 何时...) over one that only repeats its words; a report over an announcement.
@@ -96,10 +154,12 @@ def is_answerable(question: str, hits: Sequence[Hit], p: ComposeParams) -> bool:
         return False
     best = max(hits, key=lambda h: h.dense_score if h.dense_score is not None else -1.0)
     cos = best.dense_score if best.dense_score is not None else 0.0
-    if cos >= p.confident_above:
-        return True
     if cos < p.refuse_below:
         return False
+    if p.gate is not None:
+        return p.gate.score(question, hits) >= p.gate.threshold
+    if cos >= p.confident_above:
+        return True
     text = " ".join(h.chunk.embedding_text() for h in hits[: p.max_passages])
     return term_coverage(content_words(question), text) >= p.min_term_coverage
 

@@ -19,7 +19,7 @@ from index.sqlite import DB_NAME, MAX_TERM_SHARE, SQLiteStore
 from index.staff import StaffStore
 from index.store import DEFAULT_COLLECTION, IndexMismatchError, IndexNotFoundError, Store
 from rag.chunking import ChunkParams
-from rag.compose import AnswerGenerator, ComposeParams, ExtractiveComposer
+from rag.compose import AnswerGate, AnswerGenerator, ComposeParams, ExtractiveComposer
 from rag.conversation import Turn, standalone_question
 from rag.embedding import Embedder, load_embedder, set_torch_threads
 from rag.indexing import Indexer, IndexReport
@@ -247,8 +247,13 @@ def load_engine(settings: Settings, *, build_if_missing: bool = True, progress: 
                   Indexer(store, embedder, chunk_params(settings), reprints=settings.reprints), staff)
 
 
+def compose_params(settings: Settings) -> ComposeParams:
+    gate = AnswerGate.load(settings.gate_model) if settings.answer_gate == "learned" else None
+    return ComposeParams(max_sentences=settings.max_answer_sentences, gate=gate)
+
+
 def make_generator(settings: Settings, embedder: Embedder) -> AnswerGenerator:
-    params = ComposeParams(max_sentences=settings.max_answer_sentences)
+    params = compose_params(settings)
     extractive = ExtractiveComposer(embedder, params)
     if settings.generator == "openai":
         from rag.generate import CheckedGenerator, OpenAIChatBackend

@@ -80,6 +80,11 @@ class Settings(BaseSettings):
 
     # Answering.
     max_answer_sentences: int = Field(default=4, ge=1, le=20)
+    # When to refuse: "rule" (a cosine band plus the share of the question's words the
+    # passages hold) or "learned" (a logistic gate fitted on DRCD only, rag/gate_model.json;
+    # eval/RESULTS.md, "Refusal, measured").
+    answer_gate: Literal["rule", "learned"] = "rule"
+    gate_model: Path = PROJECT_ROOT / "rag" / "gate_model.json"
     max_question_chars: int = Field(default=MAX_QUESTION_CHARS, ge=10, le=MAX_QUESTION_CHARS)
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024, le=MAX_BODY_BYTES)
 

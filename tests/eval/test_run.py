@@ -33,6 +33,15 @@ def test_small_eval_with_the_hashing_embedder(tmp_path):
     assert "| hybrid |" in format_table(result)
     assert result["refusal"]["n"] == 6 and sum(result["refusal"]["reasons"].values()) == 6
     assert "unanswerable" in format_table(result)
+    # The refusal curve, and a gate fitted on the result and judged on it (the CLI's path).
+    curve = result["refusal"]["curve"]
+    assert [c["refuse_below"] for c in curve] == sorted(c["refuse_below"] for c in curve)
+    assert all(0.0 <= c["false_refusals"] <= 1.0 for c in curve) and "refuse below cosine" in format_table(result)
+    from rag.cli import main
+
+    assert main(["gate-fit", str(tmp_path / "r.json"), "--out", str(tmp_path / "gate.json")]) == 0
+    assert main(["gate-report", str(tmp_path / "r.json"), "--model", str(tmp_path / "gate.json")]) == 0
+    assert json.loads((tmp_path / "gate.json").read_text())["fitted_on"] == ["r.json"]
 
 
 @pytest.mark.slow

@@ -1,0 +1,82 @@
+"""Fitting and judging an answerability gate from ``zhrag eval`` results.
+
+An evaluation run with ``--answers N --unanswerable N`` keeps, for every question, the
+features an answerability gate can read from the retrieved passages alone
+(``eval.run.gate_features``), once with the gold article in the index (should answer)
+and once without it (should refuse). Here a logistic model is fitted on the *training*
+runs (DRCD, never a reported set), its threshold is chosen there as the strictest one
+that keeps false refusals at or under a budget, and held-out runs are judged with it.
+
+    zhrag gate-fit results/curve-drcd-dev.json --out rag/gate_model.json
+    zhrag gate-report results/curve-dureader.json ... --model rag/gate_model.json
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rag.compose import GATE_FEATURES, AnswerGate, ComposeParams
+
+FALSE_REFUSAL_BUDGET = 0.05
+
+
+def rows(result_path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features, labels (1 = the gold article is indexed) and the refusals a learned gate keeps:
+    the cosine floor and the composer's other reasons."""
+    r = json.loads(Path(result_path).read_text(encoding="utf-8"))
+    pq = r["per_query"]
+    items = [(q, 1) for q in pq.get("answers", [])] + [(q, 0) for q in pq.get("unanswerable", [])]
+    if not items or "gate" not in items[0][0]:
+        raise ValueError(f"{result_path} has no gate features: run zhrag eval with --answers and --unanswerable")
+    x = np.array([[q["gate"][f] for f in GATE_FEATURES] for q, _ in items], dtype=np.float64)
+    y = np.array([label for _, label in items], dtype=np.float64)
+    refused = np.array([bool(q["refused"]) for q, _ in items])
+    # The run's composer used the rule gate; a refusal the rule made is not one the learned
+    # gate would make, so only the other refusals (nothing names the question's focus) stay.
+    # The rule is read back from the features it uses (rag/compose.py: is_answerable).
+    p = ComposeParams()
+    cos, cov = x[:, GATE_FEATURES.index("cos1")], x[:, GATE_FEATURES.index("cov_top")]
+    by_rule = (cos < p.refuse_below) | ((cos < p.confident_above) & (cov < p.min_term_coverage))
+    return x, y, (refused & ~by_rule) | (cos < p.refuse_below)
+
+
+def fit(x: np.ndarray, y: np.ndarray, *, l2: float = 1e-2, steps: int = 3000, lr: float = 0.5) -> AnswerGate:
+    """Logistic regression on standardised features, by plain gradient descent (a few
+    hundred rows, eight features: no library needed)."""
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = (x - mean) / std
+    w, b = np.zeros(z.shape[1]), 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(z @ w + b)))
+        g = p - y
+        w -= lr * (z.T @ g / len(y) + l2 * w)
+        b -= lr * float(g.mean())
+    return AnswerGate(tuple(mean), tuple(std), tuple(w), b, 0.0)
+
+
+def rates(gate: AnswerGate, x: np.ndarray, y: np.ndarray, refused: np.ndarray, t: float) -> dict[str, float]:
+    score = np.array([gate.score_vector(v) for v in x])
+    out = refused | (score < t)
+    ans, una = y == 1, y == 0
+    return {"threshold": t, "false_refusals": float(out[ans].mean()) if ans.any() else float("nan"),
+            "refusal_when_unanswerable": float(out[una].mean()) if una.any() else float("nan")}
+
+
+def choose_threshold(gate: AnswerGate, x: np.ndarray, y: np.ndarray, refused: np.ndarray,
+                     budget: float = FALSE_REFUSAL_BUDGET) -> AnswerGate:
+    """The highest threshold whose false refusals on the training rows stay within budget."""
+    best = 0.0
+    for t in np.linspace(0.0, 0.99, 100):
+        if rates(gate, x, y, refused, float(t))["false_refusals"] <= budget:
+            best = float(t)
+    return AnswerGate(gate.mean, gate.std, gate.weights, gate.bias, round(best, 2))
+
+
+def curve(gate: AnswerGate, result_path: Path,
+          thresholds: Sequence[float] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)) -> list[dict[str, float]]:
+    x, y, refused = rows(result_path)
+    return [rates(gate, x, y, refused, t) for t in sorted({*thresholds, gate.threshold})]
