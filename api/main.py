@@ -30,6 +30,7 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": "the key's role does not allow this (a reader key on a write, say)"},
     413: {"description": "the request body is over the size limit"},
     422: {"description": "invalid input; `detail` names each field and the problem, never echoing it"},
+    502: {"description": "the store (Milvus) failed to write some articles; `detail.failed` names them"},
 }
 
 

@@ -203,10 +203,31 @@ class MilvusStore:
             removed += len(self.delete(gone))
         existing = self._articles(list(last), ["doc_id"])
         n_chunks = 0
-        for w in last.values():
-            n_chunks += self._write_one(w)
-        replaced = sum(1 for d in last if d in existing)
-        return WriteReport(len(last) - replaced, replaced, removed, n_chunks, dup)
+        failed: list[tuple[str, str]] = []
+        for doc_id, w in last.items():
+            try:
+                n_chunks += self._write_one(w)
+            except Exception as exc:  # one article's failure must not cost the others theirs
+                reason = f"{type(exc).__name__}: {str(exc)[:300]}"
+                log.warning("could not write article %s to Milvus: %s", doc_id, reason)
+                failed.append((doc_id, reason))
+                self._clear_unnamed(doc_id)
+        ok = [d for d in last if d not in dict(failed)]
+        replaced = sum(1 for d in ok if d in existing)
+        return WriteReport(len(ok) - replaced, replaced, removed, n_chunks, dup, failed=tuple(failed))
+
+    def _clear_unnamed(self, doc_id: str) -> None:
+        """After a failed write: remove the chunks and text parts its article row does not name
+        (all of them for an article never written), so nothing is left orphaned. If this fails
+        too, the leftovers are still never served, and the article's next write clears them."""
+        try:
+            row = self._articles([doc_id], ["chunk_ids", "parts"]).get(doc_id)
+            named = list(row["chunk_ids"] or ()) if row else []
+            stale = f"doc_id == {_quote(doc_id)}"
+            self.client.delete(PREFIX + "chunks", filter=stale + (f" and not ({_in('chunk_id', named)})" if named else ""))
+            self.client.delete(PREFIX + "texts", filter=f"{stale} and k >= {int(row['parts']) if row else 0}")
+        except Exception as exc:
+            log.warning("could not clear the unfinished write of %s (%s); its next write will", doc_id, exc)
 
     def _write_one(self, w: ArticleWrite) -> int:
         a, meta = w.article, dict(w.article.meta)

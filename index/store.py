@@ -99,6 +99,9 @@ class WriteReport:
     chunks: int = 0
     duplicates: tuple[str, ...] = ()  # ids given more than once in the batch: the last one won
     seq: int = 0  # the change sequence number that holds this write
+    # Articles a backend without transactions (Milvus) could not write, with the reason; the
+    # others of the batch are written. The embedded store writes all or nothing, so never any.
+    failed: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

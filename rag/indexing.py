@@ -184,12 +184,13 @@ class Indexer:
                               hashes=[info.content_hash], origin=info.origin)
         return writes + records, notes
 
-    def _remember(self, writes: Sequence[ArticleWrite]) -> None:
+    def _remember(self, writes: Sequence[ArticleWrite], rep: WriteReport) -> None:
         """After a commit: indexed articles become candidates for later reprints."""
         if self._seen is None:
             return
+        failed = dict(rep.failed)
         for w in writes:
-            if w.chunks:
+            if w.chunks and w.article.doc_id not in failed:
                 self._seen.add(w.article.doc_id, w.article.text)
                 self._where[w.article.doc_id] = ArticleInfo(
                     w.article.doc_id, w.article.title, len(w.article.text), w.collection, w.source_key, w.origin,
@@ -208,10 +209,11 @@ class Indexer:
                                    source_keys=[keys[i] for i in todo], hashes=[hashes[i] for i in todo],
                                    origin=origin, progress=progress)
         rep = self.store.write(writes) if writes else WriteReport()
-        self._remember(writes)
+        self._remember(writes, rep)
         return IndexReport(added=rep.added, replaced=rep.replaced, unchanged=len(articles) - len(todo),
                            chunks=rep.chunks, duplicates=rep.duplicates,
-                           doc_ids=tuple(dict.fromkeys(a.doc_id for a in articles)), reprints=tuple(notes))
+                           doc_ids=tuple(dict.fromkeys(a.doc_id for a in articles)), reprints=tuple(notes),
+                           errors=failures(rep))
 
     def add_paths(self, paths: Iterable[Path | str], *, collection: str = DEFAULT_COLLECTION, origin: str = "user",
                   progress: bool = False, key_root: Path | None = None) -> IndexReport:
@@ -246,7 +248,7 @@ class Indexer:
             writes, notes = self._plan(articles, collection=collection, source_keys=[key] * len(articles),
                                        hashes=[h] * len(articles), origin=origin)
             rep = self.store.write(writes, replace_sources=[(collection, key)])
-            self._remember(writes)
+            self._remember(writes, rep)
         except IngestError as exc:
             log.warning("skipped %s", exc)
             return IndexReport(errors=(*bad, exc))
@@ -256,7 +258,8 @@ class Indexer:
         warnings = tuple(f"{path}: 《{a.title}》 was mostly page furniture ({a.meta['furniture_lines_removed']} "
                          f"lines removed); check what is left" for a in articles if a.meta.get("mostly_furniture"))
         return IndexReport(rep.added, rep.replaced, rep.removed, 0, rep.chunks, 1, rep.duplicates,
-                           tuple(a.doc_id for a in articles), tuple(bad), warnings, tuple(notes))
+                           tuple(a.doc_id for a in articles), (*bad, *failures(rep, str(path))), warnings,
+                           tuple(notes))
 
     def reembed_from(self, source: Store, *, progress: bool = False, batch: int = 64) -> IndexReport:
         """Copy every article of another store into this one, chunked and embedded anew,
@@ -286,6 +289,12 @@ class Indexer:
         if group:
             total = total + flush()
         return total
+
+
+def failures(rep: WriteReport, path: str = "") -> tuple[IngestError, ...]:
+    """Articles the store could not write, as errors naming the file (if any) and the article."""
+    return tuple(IngestError(f"{path}: article {doc_id}" if path else f"article {doc_id}", reason)
+                 for doc_id, reason in rep.failed)
 
 
 def source_key(path: Path, key_root: Path | None = None) -> str:

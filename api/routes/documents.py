@@ -110,9 +110,15 @@ def _add(engine: Engine, staff: StaffStore, caller: Caller, articles: list[Artic
         report = engine.add_articles(articles, collection)
     except ValueError as exc:  # the store refused a value (an unencodable character, say): nothing was written
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)[:300]) from exc
+    failed = [{"article": e.path, "reason": e.reason} for e in report.errors]
     staff.audit(caller, action, target, {"collection": collection, "added": report.added,
                                          "replaced": report.replaced, "unchanged": report.unchanged,
-                                         "doc_ids": list(report.doc_ids)[:100]})
+                                         "doc_ids": list(report.doc_ids)[:100], "failed": failed[:100]})
+    if failed:  # only a store without transactions (Milvus) fails part of a batch
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, {
+            "message": f"the store could not write {len(failed)} article(s); the others were written and the "
+                       "failed ones left nothing behind: send them again", "failed": failed,
+            "added": report.added, "replaced": report.replaced})
     return DocumentsAdded(added=report.added, replaced=report.replaced, unchanged=report.unchanged,
                           chunks=report.chunks, doc_ids=list(report.doc_ids), duplicates=list(report.duplicates),
                           reprints=list(report.reprints))

@@ -119,3 +119,32 @@ def test_bad_configuration_fails_at_start_naming_the_setting(tmp_path, milvus):
         MilvusStore.open(uri, analyzer(), model="other", dim=256)
     with pytest.raises(IndexMismatchError, match=r"\(256 dimensions\).*\(16\)"):
         MilvusStore.open(uri, analyzer(), model=EMB.name, dim=16)
+
+
+def test_a_failed_article_is_reported_and_the_rest_of_the_batch_is_written(tmp_path, seed_articles):
+    """Milvus has no transactions: an article it cannot take (a lone surrogate in its text,
+    which cannot be encoded for the wire) is reported by id, the others are written, and
+    none of its chunks is left behind. (The API and ingest clean text first; this is the
+    store's own guard.)"""
+    from dataclasses import replace
+
+    from rag.indexing import prepare
+
+    store = MilvusStore.open(f"milvus-lite://{tmp_path / 'm.db'}", analyzer(), model=EMB.name, dim=EMB.dim)
+    try:
+        a, b, c = (Article.make(x.title, x.text, doc_id=f"doc-{i}") for i, x in enumerate(seed_articles[:3]))
+        writes = prepare([a, b, c], EMB, ChunkParams(), collection="default", source_keys=["k"] * 3,
+                         hashes=["h"] * 3, origin="user")
+        w = writes[1]
+        spoil = lambda t: t[:5] + "\ud800" + t[6:]  # noqa: E731  same length: offsets stay right
+        writes[1] = replace(w, article=replace(w.article, text=spoil(w.article.text)),
+                            chunks=tuple(replace(ch, text=spoil(ch.text)) if ch.char_start == 0 else ch
+                                         for ch in w.chunks))
+        rep = store.write(writes)
+        assert rep.added == 2 and [d for d, _ in rep.failed] == ["doc-1"] and "surrogates not allowed" in rep.failed[0][1]
+        assert store.get_article("doc-0") and store.get_article("doc-2") and store.get_article("doc-1") is None
+        left = store.client.query(PREFIX + "chunks", filter='doc_id == "doc-1"', output_fields=["chunk_id"])
+        assert left == [], "no orphaned chunks"
+        assert store.stats()["articles"] == 2
+    finally:
+        store.close()
