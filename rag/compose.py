@@ -39,8 +39,10 @@ from rag.types import Answer, Citation, Hit, Quote
 
 # What the learned answerability gate reads, all from the retrieved passages: the best two
 # cosines and their gap, how many of the question's content words (and of its long ones)
-# the best passage and the top four hold, the best BM25 score, and the question's length.
-GATE_FEATURES = ("cos1", "cos2", "cos_gap", "cov_best", "cov_top", "cov_long_best", "bm25_top", "n_terms")
+# the best passage and the top four hold, the best single sentence's share of them, the
+# best BM25 score, and the question's length.
+GATE_FEATURES = ("cos1", "cos2", "cos_gap", "cov_best", "cov_top", "cov_long_best", "cov_long_top", "cov_sentence",
+                 "bm25_top", "n_terms")
 
 
 def gate_features(question: str, hits: Sequence[Hit], max_passages: int = 4) -> dict[str, float]:
@@ -50,9 +52,13 @@ def gate_features(question: str, hits: Sequence[Hit], max_passages: int = 4) -> 
     best = max(hits, key=lambda h: h.dense_score or 0.0) if hits else None
     best_text = best.chunk.embedding_text() if best else ""
     top_text = " ".join(h.chunk.embedding_text() for h in hits[:max_passages])
+    sentences = [h.chunk.text[a:b] for h in hits[:max_passages] for a, b in split_sentences(h.chunk.text)]
     return {"cos1": cos[0], "cos2": cos[1], "cos_gap": cos[0] - cos[1],
             "cov_best": term_coverage(terms, best_text), "cov_top": term_coverage(terms, top_text),
             "cov_long_best": term_coverage(long_terms, best_text) if long_terms else 1.0,
+            "cov_long_top": term_coverage(long_terms, top_text) if long_terms else 1.0,
+            # One sentence holding most of the question's words is what an answer looks like.
+            "cov_sentence": max((term_coverage(terms, t) for t in sentences), default=0.0),
             "bm25_top": math.log1p(max((h.bm25_score or 0.0 for h in hits), default=0.0)),
             "n_terms": math.log1p(len(terms))}
 

@@ -31,7 +31,8 @@ def test_small_eval_with_the_hashing_embedder(tmp_path):
     write_result(result, tmp_path / "r.json")
     assert json.loads((tmp_path / "r.json").read_text())["set"] == "dureader-robust-dev"
     assert "| hybrid |" in format_table(result)
-    assert result["refusal"]["n"] == 6 and sum(result["refusal"]["reasons"].values()) == 6
+    r = result["refusal"]
+    assert r["n"] + r["left_out_answer_elsewhere"] == 6 and sum(r["reasons"].values()) == r["n"]
     assert "unanswerable" in format_table(result)
     # The refusal curve, and a gate fitted on the result and judged on it (the CLI's path).
     curve = result["refusal"]["curve"]
