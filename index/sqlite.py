@@ -789,6 +789,20 @@ class SQLiteStore:
                        ArticleInfo(r[1], r[2], len(r[3]), r[6], r[7], r[8], r[9], 0, meta))
             last = rows[-1][0]
 
+    def iter_writes(self) -> Iterator[ArticleWrite]:
+        """Every article as it was written: its chunks and their stored vectors, so another
+        store can be filled without chunking or embedding again (``zhrag migrate``)."""
+        for a, info in self.iter_articles():
+            rows = self._conn().execute(
+                "SELECT c.chunk_id, c.vector FROM chunks c JOIN articles a ON a.id = c.article WHERE a.doc_id = ?",
+                (a.doc_id,)).fetchall()
+            vec = dict(rows)
+            chunks = self.chunks_of(a.doc_id)
+            vectors = (np.stack([np.frombuffer(vec[c.id], np.float32) for c in chunks]) if chunks
+                       else np.zeros((0, self.dim), np.float32))
+            yield ArticleWrite(a, tuple(chunks), vectors, info.collection, info.source_key, info.content_hash,
+                               info.origin)
+
     def source_hashes(self, collection: str, source_keys: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
         keys = list(dict.fromkeys(source_keys))

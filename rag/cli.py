@@ -296,6 +296,36 @@ def reindex(index_dir: IndexOpt = None) -> None:
 
 
 @app.command()
+def migrate(to: Annotated[str, typer.Option("--to", help="milvus://host:19530 or milvus-lite:///path/file.db")],
+            index_dir: IndexOpt = None) -> None:
+    """Copy the embedded index into Milvus with its vectors (no re-embedding); safe to run again."""
+    from index.migrate import copy_store
+    from index.milvus import MilvusStore
+    from index.sqlite import SQLiteStore
+    from index.store import IndexStoreError
+    from rag.lexical import analyzer
+
+    s = _settings(index_dir)
+    if not to.startswith(("milvus://", "milvus-lite://")):
+        _fail("--to takes milvus://host:port or milvus-lite:///path/file.db")
+    if not SQLiteStore.exists(s.index_dir):
+        _fail(f"no embedded index at {s.index_dir}")
+    try:
+        source = SQLiteStore.open(s.index_dir, analyzer())
+        target = MilvusStore.open(to, analyzer(), model=source.model, dim=source.dim)
+        rep = copy_store(source, target, progress=True)
+    except IndexStoreError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"copied {rep.articles} articles ({rep.chunks} chunks) from {s.index_dir} to {to}")
+    for doc_id, why in rep.failed:
+        typer.echo(f"  failed: {doc_id}: {why}", err=True)
+    if rep.failed:
+        _fail(f"{len(rep.failed)} article(s) were not copied; run the same command again to retry them")
+    typer.echo(f"serve from it with: ZHRAG_STORE={to} zhrag serve")
+
+
+@app.command()
 def serve(host: Annotated[str | None, typer.Option(help="bind address (default ZHRAG_HOST)")] = None,
           port: Annotated[int | None, typer.Option(help="port (default ZHRAG_PORT)")] = None,
           workers: Annotated[int, typer.Option(min=1, max=16, help="server processes; each loads the model "

@@ -148,3 +148,30 @@ def test_a_failed_article_is_reported_and_the_rest_of_the_batch_is_written(tmp_p
         assert store.stats()["articles"] == 2
     finally:
         store.close()
+
+
+def test_migrate_copies_the_embedded_index_without_re_embedding(tmp_path, seed_articles, monkeypatch, capsys):
+    """zhrag migrate: the same articles, chunks and vectors in Milvus; a second run changes nothing."""
+    from rag.cli import main
+
+    src_dir = tmp_path / "idx"
+    sqlite = store_of(src_dir, EMB, seed_articles)
+    q = EMB.embed_queries(["首开集团建了多少个工会驿站"])[0]
+    want = [(c.id, round(s, 5)) for c, s in sqlite.search_dense(q, 5)]
+    n_chunks = sqlite.stats()["chunks"]
+    sqlite.close()
+    monkeypatch.setenv("ZHRAG_INDEX_DIR", str(src_dir))
+    uri = f"milvus-lite://{tmp_path / 'migrated.db'}"
+    for _ in range(2):
+        assert main(["migrate", "--to", uri]) == 0
+        assert f"copied 6 articles ({n_chunks} chunks)" in capsys.readouterr().out
+    target = MilvusStore.open(uri, analyzer(), model=EMB.name, dim=EMB.dim)
+    try:
+        assert target.stats()["articles"] == 6 and target.stats()["chunks"] == n_chunks
+        assert [(c.id, round(s, 5)) for c, s in target.search_dense(q, 5)] == want, "the same vectors, not new ones"
+        for a in seed_articles:
+            got = next(i for i in target.list_articles() if i.title == a.title)
+            assert target.get_article(got.doc_id).text == a.text
+    finally:
+        target.close()
+    assert main(["migrate", "--to", "postgres://x"]) == 1
