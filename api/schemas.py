@@ -103,12 +103,22 @@ class CitationOut(PassageOut):
         return CitationOut.model_validate(c.to_dict())
 
 
+class ShortAnswerOut(BaseModel):
+    text: str
+    char_start: int
+    char_end: int
+    n: int
+
+
 class AskResponse(BaseModel):
     answer: str
     refused: bool
     refusal_reason: Literal["no_passages", "not_relevant", "focus_missing"] | None = Field(
         default=None, description="why it refused: no passages, none close to the question, or none naming "
                                   "what the question asks about")
+    short_answer: ShortAnswerOut | None = Field(
+        default=None, description="for a factoid question, the exact words that answer it (the answer starts with "
+                                  "them), with their offsets in the article and the citation they are in")
     citations: list[CitationOut]
 
     @staticmethod

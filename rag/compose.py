@@ -35,6 +35,7 @@ from rag.sentences import (
     is_directive,
     is_question_shaped,
 )
+from rag.span import short_answer
 from rag.types import Answer, Citation, Hit, Quote
 
 # What the learned answerability gate reads, all from the retrieved passages: the best two
@@ -333,7 +334,19 @@ class ExtractiveComposer:
             chosen.append(c)
         ans = build_answer([(c.hit, c.quote) for c in chosen], hits,
                            order_by_rank={id(c.hit): c.hit_rank for c in chosen})
-        return replace(ans, short=chosen[0].quote.text)
+        return with_short_answer(question, replace(ans, short=chosen[0].quote.text), chosen[0].hit, chosen[0].quote)
+
+
+def with_short_answer(question: str, ans: Answer, hit: Hit, quote: Quote) -> Answer:
+    """Put the exact answering words of the best sentence first ("167个[1]。…"), for
+    factoid questions; other answers stay as they are (rag/span.py)."""
+    got = short_answer(question, quote.text)
+    if got is None:
+        return ans
+    s, e = got
+    n = next(c.n for c in ans.citations if c.chunk.id == hit.chunk.id)
+    span = Quote(quote.text[s:e], quote.start + s, quote.start + e)
+    return replace(ans, text=f"{span.text}[{n}]。{ans.text}", short=span.text, short_answer=(span, n))
 
 
 def build_answer(used: Sequence[tuple[Hit, Quote]], hits: Sequence[Hit], *,

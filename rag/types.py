@@ -83,10 +83,16 @@ class Answer:
     # Why it refused, for machines: "no_passages", "not_relevant" (nothing close to the
     # question) or "focus_missing" (close to the topic, but nothing names what was asked).
     refusal_reason: str | None = None
+    # For a factoid question, the exact words that answer it ("167个"), which the answer
+    # text starts with: a Quote in its article's offsets, and the citation [n] it is in.
+    short_answer: tuple[Quote, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape shared by the CLI's --json and the HTTP API."""
+        s = self.short_answer
         return {"answer": self.text, "refused": self.refused, "refusal_reason": self.refusal_reason,
+                "short_answer": {"text": s[0].text, "char_start": s[0].start, "char_end": s[0].end, "n": s[1]}
+                if s else None,
                 "citations": [c.to_dict() for c in self.citations]}
 
 

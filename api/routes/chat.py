@@ -26,8 +26,9 @@ MODEL_ID = "zhrag"
 
 
 def _extra(answer: Answer, standalone: str) -> dict[str, Any]:
-    return {"citations": [c.to_dict() for c in answer.citations],
-            "refused": answer.refused, "retrieval_query": standalone}
+    d = answer.to_dict()
+    return {"citations": d["citations"], "refused": answer.refused, "refusal_reason": answer.refusal_reason,
+            "short_answer": d["short_answer"], "retrieval_query": standalone}
 
 
 def _usage(prompt: str, completion: str) -> dict[str, int]:

@@ -1,0 +1,153 @@
+"""Short answers: the exact words of the cited sentence that answer a factoid question
+("首开集团建了多少个工会驿站" → "167个"), with their offsets.
+
+Rules, not a trained reader: no Chinese reading-comprehension model ships in a registry
+package, and these were developed on DRCD-dev (training data) only. Two steps:
+
+1. **Slot alignment.** Reading-comprehension questions are often the sentence rephrased
+   with a question word in place of the answer ("东德国歌是谁作的" / "东德国歌由汉斯·艾斯勒
+   作曲"). The words left of the question word and the words right of it are found in the
+   sentence; what lies between them is the answer, if it is short and unbroken.
+2. **Typed candidates.** A count question takes a number with its unit ("167个", "两小时",
+   "2.1%"), a date question a date, a who question a person's name (jieba's nr tags, or a
+   transliterated "汉斯·艾斯勒"), a where question a place name. Among candidates not in the
+   question, the one nearest the question's words in the sentence wins.
+
+"What" and "how" questions get no short answer: on DRCD-dev a noun picked for them was
+right too rarely to put before the cited sentence (eval/RESULTS.md, "Short answers").
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.lexical import content_words
+
+_UNIT = (r"(?:个月|小时|分钟|秒钟|公里/小时|平方公里|平方米|公里|公尺|千米|厘米|毫米|米|公斤|千克|公吨|吨|克|摄氏度|度|"
+         r"万人次|人次|万人|亿人|KB|MB|GB|TB|km|kg|"
+         r"[个名位家项次人元年月日天周条座所岁%％届场件部种只辆架艘颗枚倍户层台首集章卷册期号席票分亩秒])")
+_NUMBER = re.compile(r"(?:大约|约|近|超过|逾|共|仅)?(?:\d[\d,.]*|[一二三四五六七八九十百千万两零〇几]+)(?:多|余)?[万亿千百]?"
+                     r"(?:多|余)?" + _UNIT + r"?(?:多|余)?")
+_DATE = re.compile(r"(?:公元前?|西元)?\d{1,4}年(?:\d{1,2}月)?(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日|\d{1,2}月|\d{2,4}年代"
+                   r"|[一二三四五六七八九十]+世纪(?:[一二三四五六七八九十]+十年代)?(?:初|中|末)?")
+_TRANSLITERATED = re.compile(r"[\u4e00-\u9fff]+(?:[·・．][\u4e00-\u9fff]+)+")
+_QUESTION_WORD = re.compile(r"(?:是)?(?:什么(?:样的|时候)?\w?|哪(?:一|几)?[个家种部所位些年天里儿条座本首件项支国省市州]?|谁"
+                            r"|多少\w?|几[个位名次项家条座所岁年天种倍]?|何(?:时|地|处|人|种)?|多[大长高远久重])")
+_PUNCT = re.compile(r"[，。；：！？、,.;:!?（）()《》“”「」\s]")
+_TAGS = {"person": ("nr", "nrt", "nrfg"), "place": ("ns", "nsf")}
+# jieba tags some verbs as names ("弘扬" nr): a Chinese name starts with a common surname.
+_SURNAMES = frozenset("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+                      "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武"
+                      "戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒"
+                      "阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司"
+                      "卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁"
+                      "沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺"
+                      "楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁"
+                      "芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利"
+                      "於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由")
+
+
+def question_kind(question: str) -> str | None:
+    """count, date, person or place; None for anything else (what, why, how...)."""
+    if re.search(r"多少|几[个位名次项家条座所岁%年天种倍]|几$|多[大长高远久重]", question):
+        return "count"
+    if re.search(r"何时|什么时候|哪[一]?年|哪天|几月|几号|哪一天|什么时间|何年|年份|哪个年代|哪个世纪", question):
+        return "date"
+    if re.search(r"谁|什么人|哪位|名字|叫什么|何人", question):
+        return "person"
+    if re.search(r"哪里|哪儿|在哪|何地|何处|什么地方|哪个国家|哪个城市|哪个省|位于", question):
+        return "place"
+    return None
+
+
+def _slot(question: str, sentence: str) -> tuple[int, int] | None:
+    m = _QUESTION_WORD.search(question)
+    if not m:
+        return None
+    left = question[:m.start()].rstrip("是的在于由被从为")
+    right = _PUNCT.sub("", question[m.end():]).rstrip("?？吗呢")
+    l_end = next((i + n for n in range(min(len(left), 12), 1, -1) if (i := sentence.find(left[-n:])) >= 0), None)
+    if l_end is None or not right:
+        return None
+    r_start = next((j for n in range(min(len(right), 12), 1, -1) if (j := sentence.find(right[:n], l_end)) >= 0),
+                   None)
+    if r_start is None or not 0 < r_start - l_end <= 25:
+        return None
+    s, e = l_end, r_start
+    while s < e and sentence[s] in "，。、：；的是由在于为了被从 ":
+        s += 1
+    while e > s and sentence[e - 1] in "，。、：；的是由在于为了被从 ":
+        e -= 1
+    return (s, e) if e > s and not _PUNCT.search(sentence[s:e]) else None
+
+
+def _candidates(sentence: str, kind: str) -> list[tuple[int, int]]:
+    if kind == "count":
+        return [(m.start(), m.end()) for m in _NUMBER.finditer(sentence)
+                if re.search(r"\d", m.group()) or re.search(_UNIT + "$", m.group())]
+    if kind == "date":
+        return [(m.start(), m.end()) for m in _DATE.finditer(sentence)]
+    import jieba.posseg as pseg
+
+    out: list[tuple[int, int]] = []
+    pos, cur = 0, None
+    words = list(pseg.cut(sentence))
+    for w in words:
+        end = pos + len(w.word)
+        if w.flag in _TAGS[kind] or (cur is not None and w.flag in ("n", "nz", "ng")):
+            cur = (cur[0], end) if cur else (pos, end)
+        else:
+            if cur:
+                out.append(cur)
+            cur = None
+        pos = end
+    if cur:
+        out.append(cur)
+    if kind == "person":
+        out = [(s, e) for s, e in out if sentence[s] in _SURNAMES and 2 <= e - s <= 4]
+        out += _transliterated(sentence, [w.word for w in words])
+    return out
+
+
+def _transliterated(sentence: str, words: list[str]) -> list[tuple[int, int]]:
+    """Names like 汉斯·艾斯勒: the words joined by the dots, as jieba cut them (a regex over
+    characters would swallow the neighbours, "由汉斯·艾斯勒作曲")."""
+    bounds, pos = [], 0
+    for w in words:
+        bounds.append((pos, pos + len(w)))
+        pos += len(w)
+    out = []
+    for m in _TRANSLITERATED.finditer(sentence):
+        dots = [i for i in range(m.start(), m.end()) if sentence[i] in "·・．"]
+        left = next(s for s, e in bounds if s <= dots[0] - 1 < e)
+        right = next(e for s, e in bounds if s <= dots[-1] + 1 < e)
+        out.append((left, right))
+    return out
+
+
+def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
+    """Offsets in ``sentence`` of the words that answer ``question``, or None."""
+    kind = question_kind(question)
+    if kind in (None, "person"):
+        got = _slot(question, sentence)
+        if got is not None:
+            return got
+    if kind is None:
+        return None
+    terms = [t for t in content_words(question) if len(t) >= 2]
+    cands = [(s, e) for s, e in _candidates(sentence, kind)
+             if sentence[s:e] not in question and not any(sentence[s:e] in t for t in terms)]
+    if not cands:
+        return None
+    anchors = [m.start() + len(t) / 2 for t in terms for m in re.finditer(re.escape(t), sentence)] or [len(sentence) / 2]
+    # "多少个" wants a count in 个: a number with the asked unit first, then any with a unit
+    # (a bare "3" in "3转4强7新" is seldom the count), then the nearest to the question's words.
+    m = re.search(r"(?:多少|几)(\w)", question)
+    unit = m.group(1) if m and kind == "count" else ""
+
+    def rank(c: tuple[int, int]) -> tuple[bool, bool, float]:
+        text = sentence[c[0]:c[1]].rstrip("多余")
+        return (bool(unit) and not text.endswith(unit), kind == "count" and text[-1:].isdigit(),
+                min(abs((c[0] + c[1]) / 2 - a) for a in anchors))
+
+    return min(cands, key=rank)

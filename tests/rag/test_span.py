@@ -1,0 +1,55 @@
+"""Short answers: the exact words that answer a factoid question, found in the cited sentence."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.span import question_kind, short_answer
+
+SEED = "5年来，首开集团工会共建设14个市级职工之家，167个工会驿站，并荣获“全国模范职工之家”称号。"
+
+
+@pytest.mark.parametrize(("question", "sentence", "want"), [
+    ("首开集团建了多少个工会驿站", SEED, "167个"),
+    ("长春市总工会设置了多少个竞赛项目", "围绕长春市“3转4强7新”现代化产业体系，该市总工会设置竞赛项目145个。", "145个"),
+    ("搭台马轮从南竿到东引要花多少时间？", "台马轮从南竿到东引大约两小时，每日一班。", "大约两小时"),
+    ("布尔什维克于西元几年时接管亚塞拜然?", "1920年，布尔什维克接管了亚塞拜然。", "1920年"),
+    ("是谁做出了东德的国歌？", "东德的国歌《从废墟中崛起》由汉斯·艾斯勒作曲。", "汉斯·艾斯勒"),
+    ("首开集团工会的负责人是谁", "首开集团工会主席王建国介绍了驿站建设情况。", "王建国"),
+])
+def test_the_answering_words_are_found(question, sentence, want):
+    got = short_answer(question, sentence)
+    assert got is not None and sentence[got[0]:got[1]] == want
+
+
+@pytest.mark.parametrize(("question", "sentence"), [
+    ("密云区工匠学院的院长是谁", "密云区总工会牵头成立密云区工匠学院，弘扬工匠精神，聘请副校长为院长。"),  # no name: none
+    ("密云区工匠学院怎么运作", "密云区工匠学院实行双导师制。"),  # not a factoid question
+    ("首开集团建了多少个工会驿站", "首开集团工会着力提升职工服务阵地的服务性。"),  # no number
+])
+def test_no_short_answer_where_the_sentence_does_not_give_one(question, sentence):
+    assert short_answer(question, sentence) is None
+
+
+def test_question_kinds():
+    assert [question_kind(q) for q in ("有多少人参与", "哪一年成立", "谁是主席", "在哪里举行", "为什么")] == \
+        ["count", "date", "person", "place", None]
+
+
+@pytest.mark.slow
+def test_the_answer_starts_with_the_short_answer_and_its_offsets_point_into_the_article(tmp_path, e5):
+    from rag.pipeline import load_engine
+    from tests.conftest import hashing_settings
+
+    engine = load_engine(hashing_settings(tmp_path, embed_model="e5-small"))
+    try:
+        ans = engine.ask("首开集团建了多少个工会驿站")
+        assert ans.text.startswith("167个[1]。") and ans.short == "167个"
+        span, n = ans.short_answer
+        cited = next(c for c in ans.citations if c.n == n)
+        assert engine.store.get_article(cited.chunk.doc_id).text[span.start:span.end] == "167个"
+        assert cited.chunk.char_start <= span.start < span.end <= cited.chunk.char_end
+        how = engine.ask("密云区工匠学院怎么运作")
+        assert not how.refused and how.short_answer is None and how.text.startswith("密云区")
+    finally:
+        engine.close()
