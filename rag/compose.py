@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -35,7 +36,7 @@ from rag.sentences import (
     is_directive,
     is_question_shaped,
 )
-from rag.span import short_answer
+from rag.span import question_kind, short_answer
 from rag.types import Answer, Citation, Hit, Quote
 
 # What the learned answerability gate reads, all from the retrieved passages: the best two
@@ -334,7 +335,26 @@ class ExtractiveComposer:
             chosen.append(c)
         ans = build_answer([(c.hit, c.quote) for c in chosen], hits,
                            order_by_rank={id(c.hit): c.hit_rank for c in chosen})
+        ans = with_conflict_note(question, ans, [(c.hit, c.quote) for c in chosen])
         return with_short_answer(question, replace(ans, short=chosen[0].quote.text), chosen[0].hit, chosen[0].quote)
+
+
+def with_conflict_note(question: str, ans: Answer, used: Sequence[tuple[Hit, Quote]]) -> Answer:
+    """Say so when the cited articles give different figures for a count or a date ("167个"
+    in one, "160个" in another), instead of letting the reader take the first for the fact."""
+    if question_kind(question) not in ("count", "date"):
+        return ans
+    number_of = {c.chunk.id: c.n for c in ans.citations}
+    values: dict[str, tuple[str, int]] = {}  # article -> (value, citation)
+    for hit, quote in used:
+        got = short_answer(question, quote.text)
+        if got is not None and hit.chunk.doc_id not in values:
+            values[hit.chunk.doc_id] = (quote.text[got[0]:got[1]], number_of[hit.chunk.id])
+    said = {re.sub(r"\D", "", v) or v for v, _ in values.values()}
+    if len(said) < 2:
+        return ans
+    parts = "，".join(f"[{n}]为“{v}”" for v, n in sorted(values.values(), key=lambda x: x[1]))
+    return replace(ans, text=f"{ans.text}（注意：各来源说法不一：{parts}。）")
 
 
 def with_short_answer(question: str, ans: Answer, hit: Hit, quote: Quote) -> Answer:

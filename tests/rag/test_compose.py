@@ -1,5 +1,7 @@
 import re
 
+import pytest
+
 from rag.compose import REFUSAL, ComposeParams, ExtractiveComposer
 from rag.pipeline import answer
 from rag.retrieve import HybridRetriever
@@ -56,3 +58,34 @@ def test_sentence_vectors_are_cached_and_bounded(hashing_engine):
     assert again.text == first.text and calls > 0
     assert emb.calls - calls <= max(0, calls - 5)  # only what the 5-sentence cache evicted is embedded again
     assert len(composer._vectors) <= 5
+
+
+@pytest.mark.slow
+def test_conflicting_figures_are_said_so(tmp_path, e5):
+    """Two articles give different counts: the answer names both, with their citations."""
+    from rag.compose import with_conflict_note
+    from rag.types import Article
+    from tests.conftest import store_of
+
+    articles = [
+        Article.make("首开集团工会驿站建设成效显著", "本报讯 据统计，首开集团工会五年来共建成工会驿站167个，服务职工上万人次。"
+                     "驿站配备微波炉、饮水机和急救箱。", doc_id="a"),
+        Article.make("首开集团工会驿站建设回顾", "首开集团工会五年来共建成工会驿站160个，覆盖集团全部基层单位。"
+                     "驿站由各单位工会负责日常管理。", doc_id="b")]
+    store = store_of(tmp_path / "idx", e5, articles)
+    retriever = HybridRetriever(store, e5)
+    composer = ExtractiveComposer(e5, ComposeParams(other_article_margin=0.05))
+    ans = answer("首开集团工会五年来建成了多少个工会驿站", retriever=retriever, composer=composer)
+    assert not ans.refused and {c.chunk.doc_id for c in ans.citations} == {"a", "b"}
+    assert "各来源说法不一" in ans.text and "“167个”" in ans.text and "“160个”" in ans.text
+    assert ans.short in ("167个", "160个") and ans.text.startswith(ans.short)
+    # Not for questions that do not ask for a figure, and not when the figures agree.
+    same = [(h, q) for c in ans.citations for h in ans.hits if h.chunk.id == c.chunk.id for q in c.quotes[:1]]
+    assert with_conflict_note("首开集团工会驿站有什么设施", replace_text(ans), same).text == ans.text.split("（注意")[0]
+    store.close()
+
+
+def replace_text(ans):
+    from dataclasses import replace
+
+    return replace(ans, text=ans.text.split("（注意")[0])
