@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -187,3 +188,29 @@ def test_an_article_that_is_mostly_furniture_is_indexed_and_flagged_in_the_repor
         store.close()
     assert rep.added == 2 and not rep.errors
     assert len(rep.warnings) == 1 and "nav.txt" in rep.warnings[0] and "工会新闻导航页" in rep.warnings[0]
+
+
+def test_a_web_page_gives_its_article_without_the_site_around_it(tmp_path, seed_articles):
+    """A news-site page (navigation, share buttons, related and hot lists, footer with ICP
+    licence) around one article: the article's text comes out, the site's furniture does not."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from html_extract import FURNITURE, f1, page
+
+    a, others = seed_articles[0], [x.title for x in seed_articles[1:]]
+    for layout in (0, 1):
+        f = tmp_path / f"web{layout}.html"
+        f.write_text(page(a.title, [p for p in a.text.split("\n") if p.strip()], others, layout), encoding="utf-8")
+        [got] = parse_file(f)
+        assert got.title == a.title
+        assert f1(got.text, a.text) >= 0.8
+        assert not [x for x in FURNITURE + others if x in got.text and x not in a.text]
+
+
+def test_a_newspaper_page_in_html_is_still_split_into_its_articles(tmp_path):
+    doc = ("<html><body><nav>首页</nav><h2>甲文章</h2><p>甲的第一段内容，讲述职工驿站的建设。</p>"
+           "<h2>乙文章</h2><p>乙的内容，讲述技能竞赛的开展情况。</p></body></html>")
+    f = tmp_path / "page.html"
+    f.write_text(doc, encoding="utf-8")
+    assert [x.title for x in parse_file(f)] == ["甲文章", "乙文章"]
