@@ -29,7 +29,6 @@ from rag.lexical import bigram_set, content_words, term_coverage
 from rag.question import mentions, names_entities, question_entities, question_focus
 from rag.sentences import (
     announces,
-    answer_type,
     asks_about_plans,
     asks_for_contact,
     has_type,
@@ -255,7 +254,7 @@ class ExtractiveComposer:
         raw, stands_for = self._shortlist(raw, stands_for, question, terms)
         q = self.embedder.embed_queries([question])[0]
         vecs = self._sentence_vectors([quote.text for _, _, quote in raw])
-        kind = answer_type(question)
+        kind = question_kind(question)
         plans_ok = asks_about_plans(question)
         p = self.params
         base = []

@@ -50,19 +50,6 @@ _PLAN = re.compile(r"将(?:于|在|会|要)?|计划|预计|拟|准备|有望|即
 _ASKS_PLAN = re.compile(r"打算|计划|将|未来|明年|下一步|准备")
 
 
-def answer_type(question: str) -> str | None:
-    """What kind of thing a factoid question wants: count, date, person or place."""
-    if re.search(r"多少|几[个位名次项家条座所岁%]|几$", question):
-        return "count"
-    if re.search(r"何时|什么时候|哪[一]?年|哪天|几月|几号|哪一天|什么时间", question):
-        return "date"
-    if re.search(r"谁|什么人|哪位|名字", question):
-        return "person"
-    if re.search(r"哪里|哪儿|在哪|何地|何处|什么地方", question):
-        return "place"
-    return None
-
-
 def has_type(sentence: str, kind: str) -> bool:
     """Whether the sentence holds something of the kind the question wants."""
     if kind == "count":
