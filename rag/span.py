@@ -144,6 +144,13 @@ def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
     # (a bare "3" in "3转4强7新" is seldom the count), then the nearest to the question's words.
     m = re.search(r"(?:多少|几)(\w)", question)
     unit = m.group(1) if m and kind == "count" else ""
+    if kind == "count" and re.search(r"钱|经费|资金|费用|金额|投入|价格|多少元", question):
+        unit = "元"
+    if kind == "count" and unit not in ("年", "月", "日", "天"):
+        # "2024年", "3月" are dates, not the count asked for
+        cands = [c for c in cands if not re.fullmatch(r"\d{4}年|\d{1,2}[月日]", sentence[c[0]:c[1]])]
+        if not cands:
+            return None
 
     def rank(c: tuple[int, int]) -> tuple[bool, bool, float]:
         text = sentence[c[0]:c[1]].rstrip("多余")

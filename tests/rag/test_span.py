@@ -53,3 +53,10 @@ def test_the_answer_starts_with_the_short_answer_and_its_offsets_point_into_the_
         assert not how.refused and how.short_answer is None and how.text.startswith("密云区")
     finally:
         engine.close()
+
+
+def test_a_year_is_not_the_count_asked_for():
+    s = "记者了解到，2024年，东城区总工会加大经费支持力度，经费支出主要面向全区中心工作。"
+    assert short_answer("东城区总工会投入多少经费", s) is None
+    got = short_answer("东城区总工会投入多少经费", "2024年，东城区总工会投入经费3200万元，用于职工服务。")
+    assert got is not None and "2024年，东城区总工会投入经费3200万元"[got[0]:got[1]] == "3200万元"
