@@ -222,7 +222,7 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
         "complete": False,
         "counts": {"queries": len(queries), "articles": len(articles), "chunks": n_chunks},
         "config": {"model": store.model, "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
-                   "fusion": settings.fusion, "answer_gate": settings.answer_gate, "candidates": settings.candidates, "max_term_share": settings.max_term_share,
+                   "fusion": settings.fusion, "answer_gate": settings.answer_gate, "other_article_margin": settings.other_article_margin, "candidates": settings.candidates, "max_term_share": settings.max_term_share,
                    "dense_share": settings.dense_share, "fusion_gain": settings.fusion_gain, "rrf_k": settings.rrf_k,
                    "retrieve_k": cfg.retrieve_k, "top_k": cfg.top_k, "sample": cfg.sample,
                    "n_distractors": cfg.n_distractors, "max_docs": cfg.max_docs, "seed": cfg.seed},

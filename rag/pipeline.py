@@ -249,7 +249,8 @@ def load_engine(settings: Settings, *, build_if_missing: bool = True, progress: 
 
 def compose_params(settings: Settings) -> ComposeParams:
     gate = AnswerGate.load(settings.gate_model) if settings.answer_gate == "learned" else None
-    return ComposeParams(max_sentences=settings.max_answer_sentences, gate=gate)
+    return ComposeParams(max_sentences=settings.max_answer_sentences, gate=gate,
+                         other_article_margin=settings.other_article_margin)
 
 
 def make_generator(settings: Settings, embedder: Embedder) -> AnswerGenerator:

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     # unanswerable questions against 31-53% for the rule, at most 5% false refusals
     # (eval/RESULTS.md, "Refusal, measured").
     answer_gate: Literal["rule", "learned"] = "learned"
+    # A sentence from another article than the leading one is cited only when its score
+    # comes within this of the best (rag/compose.py ComposeParams.other_article_margin).
+    other_article_margin: float = Field(default=0.015, ge=0.0, le=1.0)
     gate_model: Path = PROJECT_ROOT / "rag" / "gate_model.json"
     max_question_chars: int = Field(default=MAX_QUESTION_CHARS, ge=10, le=MAX_QUESTION_CHARS)
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024, le=MAX_BODY_BYTES)
