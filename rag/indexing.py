@@ -227,11 +227,12 @@ class Indexer:
         bar = tqdm(files, desc="indexing files", unit="file", disable=not progress)
         for path in bar:
             bar.set_postfix_str(path.name[-40:], refresh=False)
-            total = total + self._add_file(path, collection, origin, key_root)
+            total = total + self._add_file(path, collection, origin, key_root, progress)
         bar.close()
         return total
 
-    def _add_file(self, path: Path, collection: str, origin: str, key_root: Path | None) -> IndexReport:
+    def _add_file(self, path: Path, collection: str, origin: str, key_root: Path | None,
+                  progress: bool = False) -> IndexReport:
         if not path.is_file():
             return IndexReport(errors=(IngestError(str(path), "no such file"),))
         key = source_key(path, key_root)
@@ -244,7 +245,7 @@ class Indexer:
             return IndexReport(unchanged=1, files=1)
         bad: list[IngestError] = []
         try:
-            articles = assign_ids(parse_file(path, raw, errors=bad), collection, key)
+            articles = assign_ids(parse_file(path, raw, errors=bad, progress=progress), collection, key)
             writes, notes = self._plan(articles, collection=collection, source_keys=[key] * len(articles),
                                        hashes=[h] * len(articles), origin=origin)
             rep = self.store.write(writes, replace_sources=[(collection, key)])

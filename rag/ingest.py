@@ -394,7 +394,7 @@ def _jsonl_record(line: str, lineno: int, source_path: str) -> Article:
 
 
 def parse_file(path: Path, raw: bytes | None = None, *,
-               errors: list[IngestError] | None = None) -> list[Article]:
+               errors: list[IngestError] | None = None, progress: bool = False) -> list[Article]:
     """Parse one file by its suffix; raises :class:`IngestError` naming the file.
 
     With ``errors``, bad records inside a file (a JSONL line) are appended there and
@@ -410,7 +410,7 @@ def parse_file(path: Path, raw: bytes | None = None, *,
         except OSError as exc:
             raise IngestError(str(path), f"cannot read: {exc.strerror or exc}") from exc
     if suffix in LAID_OUT_SUFFIXES:
-        articles = _parse_laid_out(path, raw)
+        articles = _parse_laid_out(path, raw, progress)
         if not articles:
             raise IngestError(str(path), "no article text found (no text layer, and OCR read none)")
         return articles
@@ -446,13 +446,14 @@ def parse_file(path: Path, raw: bytes | None = None, *,
     return articles
 
 
-def _parse_laid_out(path: Path, raw: bytes) -> list[Article]:
+def _parse_laid_out(path: Path, raw: bytes, progress: bool = False) -> list[Article]:
     from rag.layout import docx_page_text, image_page_text, pdf_page_text
 
     meta: dict[str, Any] = {"file": path.name}
     try:
         if path.suffix.lower() in (".pdf", *IMAGE_SUFFIXES):
-            page, facts = (pdf_page_text if path.suffix.lower() == ".pdf" else image_page_text)(raw)
+            page, facts = (pdf_page_text(raw, progress=progress, name=path.name) if path.suffix.lower() == ".pdf"
+                           else image_page_text(raw))
             meta.update(facts)
         else:
             page = "\n".join(docx_page_text(raw))

@@ -189,22 +189,25 @@ def image_page_text(raw: bytes) -> tuple[str, dict[str, str]]:
     return "\n".join(_assemble(ordered)), page_facts(header) if header else {}
 
 
-def pdf_page_text(raw: bytes) -> tuple[str, dict[str, str]]:
+def pdf_page_text(raw: bytes, *, progress: bool = False, name: str = "") -> tuple[str, dict[str, str]]:
     """A PDF's text in the page format, and the first page header's facts.
 
     Pages are read one at a time (each page's objects released after it), so a long PDF
     does not hold all its pages in memory. A page without a text layer (a scan) is
     rendered and read by OCR; :class:`ValueError` when the file is not a readable PDF.
+    With ``progress``, a bar counts the pages (a 300-page PDF, or OCR at 5 s a page).
     """
     import pdfplumber
     from pdfminer.pdfparser import PDFSyntaxError
     from pdfplumber.utils.exceptions import PdfminerException
+    from tqdm import tqdm
 
     stream: list[tuple[_Line, float, float]] = []
     facts: dict[str, str] = {}
     try:
         with pdfplumber.open(io.BytesIO(raw)) as pdf:
-            for number, page in enumerate(pdf.pages):
+            pages = tqdm(pdf.pages, desc=name[-30:] or "pages", unit="page", leave=False, disable=not progress)
+            for number, page in enumerate(pages):
                 if page.chars:
                     ordered, header = _reading_order(_lines(page.chars), float(page.width))
                 else:
