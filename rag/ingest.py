@@ -36,6 +36,9 @@ _PARA_END = "。！？；…!?;.”’」』）)】》:："
 _HEADING = re.compile(r"^#{1,3}\s+(.+?)\s*#*\s*$")
 _COLUMN = re.compile(r"^\s*>>\s*(.+?)\s*<<\s*$")
 _DATELINE = re.compile(r"^\s*本报讯[（(]([^）)]*)[）)]\s*")
+# A headline's smaller companions, as the page format writes them (rag/layout.py writes
+# them from type size): the kicker (引题) above the headline and the subhead (副题) below.
+_TITLE_PART = re.compile(r"^\s*(引题|副题)[:：]\s*(.+?)\s*$")
 _SOURCE_LINE = re.compile(r"^\s*(?:转自|来源[:：]|稿件来源[:：])\s*《?([^》\s]+)》?\s*$")
 _PHOTO_CREDIT = re.compile(r"^\s*(?:本报记者|记者|通讯员)[^。！？]{0,60}?(?:摄影报道|摄影|摄)\s*$")
 # Page furniture: lines a web page or a PDF footer carries that are never article text.
@@ -174,7 +177,8 @@ def parse_page(text: str, *, source_path: str = "", default_title: str | None = 
         body = list(section.lines)
         if split_sections and _is_furniture(body):
             column = [m.group(1) for ln in body if (m := _COLUMN.match(ln))]
-            kicker = " ".join(ln.strip() for ln in body if ln.strip() and not _COLUMN.match(ln))
+            kicker = " ".join((m.group(2) if (m := _TITLE_PART.match(ln)) else ln.strip()) for ln in body
+                              if ln.strip() and not _COLUMN.match(ln))
             pending.setdefault("banner", section.heading)
             if kicker:
                 pending["kicker"] = kicker
@@ -194,6 +198,9 @@ def parse_page(text: str, *, source_path: str = "", default_title: str | None = 
             if m := _COLUMN.match(line):
                 # A marker inside an article's body heads the *next* article on the page.
                 pending["column"] = m.group(1)
+                continue
+            if not any(paragraphs) and (m := _TITLE_PART.match(line)):
+                meta["kicker" if m.group(1) == "引题" else "subtitle"] = m.group(2)
                 continue
             if m := _SOURCE_LINE.match(line):
                 meta["source"] = m.group(1)

@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 HEADLINE_RATIO = 1.25  # a line this much larger than the body type is a headline
+SAME_SIZE = 0.92  # large lines within 8% of the largest are the headline; smaller ones kicker or subhead
 MIN_GUTTER_PT = 6.0  # a vertical strip at least this wide that no body character crosses
 SCAN_DPI = 200  # image-only PDF pages are rendered at this resolution for OCR
 OCR_MIN_SCORE = 0.5  # OCR lines the recogniser is less sure of are dropped
@@ -40,6 +41,7 @@ class _Line:
     x1: float
     top: float
     size: float
+    exact: bool = True  # a text layer's type size; False for an OCR box's height (varies by ±15%)
 
 
 def _lines(chars: list[dict[str, Any]]) -> list[_Line]:
@@ -136,22 +138,48 @@ def _reading_order(lines: list[_Line], width: float) -> tuple[list[tuple[_Line, 
     return ordered, header
 
 
+def _title_block(heads: list[_Line]) -> list[str]:
+    """Large lines in a row: the largest type is the headline (several lines of it are one
+    headline set on two lines, or broken by a column); smaller large type above it is the
+    kicker (引题), below it the subhead (副题). Both are written as the first lines under the
+    headline ("引题：…", "副题：…"), where the page reader takes them into metadata."""
+    top = max(h.size for h in heads)
+    # OCR box heights are too rough to tell a kicker from a headline line: all one headline.
+    big = [h.size >= top * SAME_SIZE or not h.exact for h in heads]
+    end = max(i for i, b in enumerate(big) if b) + 1  # the last run of headline-size lines...
+    start = end
+    while start > 0 and big[start - 1]:
+        start -= 1
+    k = start  # ...with the smaller lines just above it (its kicker)
+    while k > 0 and not big[k - 1]:
+        k -= 1
+    # Anything above that is an earlier heading with no body of its own: a page banner.
+    before = _title_block(heads[:k]) if k else []
+    kicker = "".join(h.text for h in heads[k:start])
+    subhead = "".join(h.text for h in heads[end:])
+    return [*before, "", "## " + "".join(h.text for h in heads[start:end]), *([f"引题：{kicker}"] if kicker else []),
+            *([f"副题：{subhead}"] if subhead else []), ""]
+
+
 def _assemble(stream: list[tuple[_Line, float, float]]) -> list[str]:
     """Lines in reading order (across columns and pages) into the page format: a headline
     or a paragraph continues over a column or page break unless the next line opens anew."""
     out: list[str] = []
-    prev_head = False
+    heads: list[_Line] = []
     for ln, x0, body in stream:
-        head = ln.size >= body * HEADLINE_RATIO
-        if head and prev_head:
-            out[-2] += ln.text  # a headline set on two lines, or broken by a column
-        elif head:
-            out += ["", "## " + ln.text, ""]
-        elif not out or prev_head or ln.x0 - x0 > INDENT_EMS * body:
+        if ln.size >= body * HEADLINE_RATIO:
+            heads.append(ln)
+            continue
+        opens = not out or bool(heads) or ln.x0 - x0 > INDENT_EMS * body
+        if heads:
+            out += _title_block(heads)
+            heads = []
+        if opens:
             out.append(ln.text)  # an indented line opens a paragraph
         else:
             out[-1] += ln.text  # a wrapped line, or a paragraph going on in the next column
-        prev_head = head
+    if heads:
+        out += _title_block(heads)
     return out
 
 
@@ -172,7 +200,7 @@ def ocr_lines(image: Any) -> list[_Line]:
     for box, text, score in result or []:
         xs, ys = [p[0] for p in box], [p[1] for p in box]
         if text.strip() and float(score) >= OCR_MIN_SCORE:
-            out.append(_Line(text.strip(), min(xs), max(xs), min(ys), max(ys) - min(ys)))
+            out.append(_Line(text.strip(), min(xs), max(xs), min(ys), max(ys) - min(ys), exact=False))
     return out
 
 

@@ -135,3 +135,20 @@ def test_a_story_continued_on_the_next_page_becomes_one_article(tmp_path, text_a
     joined = articles[0]
     assert char_f1(joined.text, [first.text]) >= 0.99 and "下转" not in joined.text and "上接" not in joined.text
     assert joined.meta["continued_on"] == "2" and joined.meta["page"] == "1"
+
+
+def test_kicker_and_subhead_are_told_from_the_headline_by_type_size(tmp_path):
+    """引题 above the headline and 副题 below it, set smaller than the headline but larger than
+    the body, become the article's kicker and subtitle; the title is the headline alone."""
+    page = ("## 工会新闻\n\n"
+            "引题：聚焦新就业形态劳动者\n## 朝阳区建成二十个快递员暖心驿站\n副题：冬季提供热水、充电和休息场所\n"
+            "本报讯（记者 张三）朝阳区总工会在全区建成二十个快递员暖心驿站，冬季为快递员提供热水、充电和休息场所。\n"
+            "驿站由街道工会负责日常管理，并组织志愿者定期上门服务，受到快递员欢迎。\n")
+    pdf = seed_page_pdf(tmp_path / "kicker.pdf", page)
+    text_page = tmp_path / "kicker.txt"
+    text_page.write_text(page, encoding="utf-8")
+    for f in (pdf, text_page):
+        [a] = [x for x in parse_file(f) if "驿站" in x.title]
+        assert a.title == "朝阳区建成二十个快递员暖心驿站", f
+        assert a.meta["kicker"] == "聚焦新就业形态劳动者" and a.meta["subtitle"] == "冬季提供热水、充电和休息场所"
+        assert a.text.startswith("朝阳区总工会在全区建成") and "引题" not in a.text and "副题" not in a.text
