@@ -95,6 +95,8 @@ def test_chat_page_refuses_to_carry_a_write_key(site, browser):
 
 def login(browser, server, key):
     browser.get(f"{server.url}/staff")
+    browser.execute_script("sessionStorage.clear()")  # a key from an earlier login would log in by itself
+    browser.get(f"{server.url}/staff")
     css(browser, "#key")[0].send_keys(key)
     css(browser, "#login-form button")[0].click()
     wait(browser, lambda d: not css(d, "#login")[0].is_displayed())
@@ -190,3 +192,130 @@ def test_feedback_review_keys_and_audit_pages(site, browser):
     rows = wait(browser, lambda d: css(d, "#audit-rows tr"))
     assert any("key.create" in r.text for r in rows) and any("feedback.review" in r.text for r in rows)
     browser.save_screenshot(str(SHOTS / "staff-audit.png"))
+
+
+def test_each_role_sees_its_pages_and_is_refused_elsewhere(site, browser):
+    server, _, keys = site
+    browser.get(f"{server.url}/staff")
+    css(browser, "#key")[0].send_keys("zr-rnot-a-key")
+    css(browser, "#login-form button")[0].click()
+    err = wait(browser, lambda d: css(d, "#login-error")[0].text)
+    assert "unknown or has been revoked" in err
+    seen = {}
+    for role in ("reader", "editor", "admin"):
+        login(browser, server, keys[role])
+        seen[role] = [b.text for b in css(browser, "#tabs button") if b.is_displayed()]
+        # The server refuses what the role may not do, whatever the page shows.
+        status = browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch('/admin/keys', {headers: {Authorization: 'Bearer ' + sessionStorage.getItem('zhrag.staff.key')}})"
+            ".then(r => done(r.status));")
+        assert status == (200 if role == "admin" else 403), role
+        css(browser, "#logout")[0].click()
+        wait(browser, lambda d: css(d, "#login")[0].is_displayed())
+    assert seen == {"reader": ["检索测试"], "editor": ["文档", "检索测试", "反馈"],
+                    "admin": ["文档", "检索测试", "反馈", "密钥", "审计"]}
+
+
+def test_bad_input_on_the_forms_gets_a_message(site, browser):
+    server, _, keys = site
+    login(browser, server, keys["admin"])
+    css(browser, '#tabs button[data-tab="keys"]')[0].click()
+    css(browser, "#key-form input[name=name]")[0].send_keys("   ")
+    css(browser, "#key-form button")[0].click()
+    msg = wait(browser, lambda d: css(d, "#error")[0].text)
+    assert msg.startswith("name：") and "at least 1 character" in msg
+    css(browser, '#tabs button[data-tab="retrieval"]')[0].click()
+    css(browser, "#rt-form input[name=question]")[0].send_keys(MIYUN)
+    # Past the browser's own checks (as a hand-made request would be): the server's message shows.
+    browser.execute_script("const k = document.querySelector('#rt-form input[name=top_k]');"
+                           "k.removeAttribute('max'); k.value = '99';")
+    css(browser, "#rt-form button")[0].click()
+    assert wait(browser, lambda d: css(d, "#error")[0].text).startswith("top_k：")
+
+
+PAGES = [("chat", "/chat?key={reader}", None), ("staff-documents", "/staff#documents", "editor"),
+         ("staff-retrieval", "/staff#retrieval", "editor"), ("staff-feedback", "/staff#feedback", "admin"),
+         ("staff-keys", "/staff#keys", "admin"), ("staff-audit", "/staff#audit", "admin")]
+
+
+@pytest.mark.parametrize(("width", "height", "tag"), [(1280, 900, "desktop"), (390, 844, "phone")])
+def test_every_page_fits_desktop_and_phone_widths(site, browser, width, height, tag):
+    """Screenshots of each page at both widths (results/screenshots/*-desktop.png, *-phone.png);
+    nothing sticks out sideways (wide tables scroll inside their own box)."""
+    server, _, keys = site
+    browser.set_window_size(width, height)
+    for name, path, role in PAGES:
+        if role:
+            login(browser, server, keys[role])
+        if role:  # switch to the section through its tab, as a person would
+            section = path.split("#")[1]
+            css(browser, f'#tabs button[data-tab="{section}"]')[0].click()
+            wait(browser, lambda d, s=section: css(d, "#" + s)[0].is_displayed())
+        else:
+            browser.get(server.url + path.format(reader=keys["reader"]))
+        if name == "chat":
+            _ask(browser, MIYUN)
+        elif name == "staff-retrieval":
+            css(browser, "#rt-form input[name=question]")[0].send_keys(MIYUN)
+            css(browser, "#rt-form button")[0].click()
+            wait(browser, lambda d: css(d, "#rt-rows tr"))
+        else:
+            wait(browser, lambda d: not css(d, "#login")[0].is_displayed())
+        overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{name} is {overflow}px wider than a {tag} screen"
+        browser.save_screenshot(str(SHOTS / f"{name}-{tag}.png"))
+
+
+def test_upload_ask_cite_thumbs_down_export_and_eval(site, browser, tmp_path, monkeypatch, capsys):
+    """The whole loop: an editor uploads an article; a reader asks about it on the chat page,
+    it is cited, the reader gives a thumbs down with a correction; the editor confirms it;
+    the export is scored by zhrag eval."""
+    from eval.data import load_queries
+    from eval.run import EvalConfig, run_eval
+    from rag.cli import main
+
+    server, engine, keys = site
+    article = tmp_path / "环卫驿站.txt"
+    article.write_text("## 丰台区总工会为环卫工人开设爱心餐厅\n\n本报讯 丰台区总工会联合辖区餐饮企业，为环卫工人开设"
+                       "三十六家爱心餐厅，环卫工人凭工作证可享受每餐五元的优惠价格。\n", encoding="utf-8")
+    login(browser, server, keys["editor"])
+    css(browser, "#files")[0].send_keys(str(article))
+    wait(browser, lambda d: css(d, "#uploads li.ok"))
+    doc_id = next(i.doc_id for i in engine.store.list_articles(limit=1000) if "爱心餐厅" in i.title)
+
+    question = "丰台区总工会为环卫工人开设了多少家爱心餐厅"
+    browser.get(f"{server.url}/chat?key={keys['reader']}")
+    answer = _ask(browser, question)
+    assert "三十六家" in answer.text and "refused" not in answer.get_attribute("class")
+    answer.find_elements("css selector", ".thumb.down")[0].click()
+    form = wait(browser, lambda d: answer.find_element("css selector", ".fb-form"))
+    form.find_element("css selector", "textarea").send_keys("应直接给出数字")
+    form.find_element("css selector", "input").send_keys("三十六家")
+    form.find_element("css selector", "button").click()
+    wait(browser, lambda d: answer.find_elements("css selector", ".fb-done"))
+    fb = next(f for f in engine.staff.list_feedback() if f.question == question)
+    assert fb.rating == -1 and fb.corrected == "三十六家" and doc_id in {c["doc_id"] for c in fb.citations}
+
+    login(browser, server, keys["editor"])
+    css(browser, '#tabs button[data-tab="feedback"]')[0].click()
+    card = wait(browser, lambda d: css(d, f'#fb-list li[data-id="{fb.id}"]'))[0]
+    for box in card.find_elements("css selector", "input[type=checkbox]"):
+        if box.get_attribute("value") == doc_id:
+            box.click()
+    card.find_element("css selector", "button.primary").click()
+    wait(browser, lambda d: engine.staff.get_feedback(fb.id).status == "confirmed")
+
+    monkeypatch.setenv("ZHRAG_EMBED_MODEL", "e5-small")
+    monkeypatch.setenv("ZHRAG_INDEX_DIR", str(engine.settings.index_dir))
+    monkeypatch.setenv("ZHRAG_CACHE_DIR", str(engine.settings.cache_dir))
+    monkeypatch.setenv("ZHRAG_STAFF_DB", str(engine.settings.staff_path()))
+    out = tmp_path / "export"
+    assert main(["feedback", "export", str(out)]) == 0
+    q = next(q for q in load_queries(out) if q.question == question)
+    assert q.gold == frozenset({doc_id}) and q.answers == ("三十六家",)
+    result = run_eval(EvalConfig(out, modes=("hybrid",), answers=10), engine.settings, use_cache=False)
+    rows = {r["qid"]: r for r in result["per_query"]["retrieval"]["hybrid"]}
+    assert rows[q.qid]["hit@1"] == 1.0
+    answered = next(r for r in result["per_query"]["answers"] if r["qid"] == q.qid)
+    assert answered["answer_contains_gold"] == 1.0
