@@ -113,7 +113,9 @@ class Indexer:
         self.params = params
         self.reprints = reprints
         self._seen: ReprintIndex | None = None
-        self._where: dict[str, ArticleInfo] = {}
+        # doc_id -> (collection, source_key, content_hash, origin) of each indexed article:
+        # what rewriting it with a new reprint listed needs (no text, no metadata: memory).
+        self._where: dict[str, tuple[str, str, str, str]] = {}
 
     def _reprint_index(self) -> ReprintIndex:
         """Built from the store on first use; afterwards kept current by this indexer's writes."""
@@ -122,7 +124,7 @@ class Indexer:
             for a, info in self.store.iter_articles():
                 if "reprint_of" not in a.meta:
                     idx.add(a.doc_id, a.text)
-                    self._where[a.doc_id] = info
+                    self._where[a.doc_id] = (info.collection, info.source_key, info.content_hash, info.origin)
             log.info("reprint detection: %d articles read", len(idx))
             self._seen = idx
         return self._seen
@@ -143,7 +145,7 @@ class Indexer:
             hit = batch.find(a.text, exclude=a.doc_id)
             if hit is None and (hit := stored.find(a.text, exclude=a.doc_id)) is not None:
                 info = self._where.get(hit[0])
-                if info is None or info.collection != collection:
+                if info is None or info[0] != collection:
                     hit = None
                 elif hit[0] not in kept_meta:
                     kept = self.store.get_article(hit[0])
@@ -176,12 +178,11 @@ class Indexer:
         for kept_id, meta in kept_meta.items():
             if kept_id in in_batch:
                 continue
-            info = self._where[kept_id]
+            coll, key, chash, origin_of = self._where[kept_id]
             kept = self.store.get_article(kept_id)
             assert kept is not None
             writes += prepare([replace(kept, meta=frozen_meta(meta))], self.embedder, self.params,
-                              collection=info.collection, source_keys=[info.source_key],
-                              hashes=[info.content_hash], origin=info.origin)
+                              collection=coll, source_keys=[key], hashes=[chash], origin=origin_of)
         return writes + records, notes
 
     def _remember(self, writes: Sequence[ArticleWrite], rep: WriteReport) -> None:
@@ -192,9 +193,7 @@ class Indexer:
         for w in writes:
             if w.chunks and w.article.doc_id not in failed:
                 self._seen.add(w.article.doc_id, w.article.text)
-                self._where[w.article.doc_id] = ArticleInfo(
-                    w.article.doc_id, w.article.title, len(w.article.text), w.collection, w.source_key, w.origin,
-                    w.content_hash, len(w.chunks), dict(w.article.meta))
+                self._where[w.article.doc_id] = (w.collection, w.source_key, w.content_hash, w.origin)
 
     def add_articles(self, articles: Sequence[Article], *, collection: str = DEFAULT_COLLECTION,
                      origin: str = "user", progress: bool = False) -> IndexReport:

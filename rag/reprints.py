@@ -56,7 +56,8 @@ def signature(text: str) -> np.ndarray | None:
     h = np.unique(h)
     # (a*h + b) mod p for every permutation, minimised over shingles; uint64 wraps, which
     # keeps the hashes well mixed (only consistency between signatures matters).
-    return ((h[None, :] * _A[:, None] + _B[:, None]) % np.uint64(_PRIME)).min(axis=1)
+    sig = ((h[None, :] * _A[:, None] + _B[:, None]) % np.uint64(_PRIME)).min(axis=1)
+    return sig.astype(np.uint32)  # 512 bytes an article: 150 MB for 300,000 articles
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
