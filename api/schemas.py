@@ -276,6 +276,7 @@ class WhoAmI(BaseModel):
     name: str
     role: Role
     key_id: int | None
+    keys_configured: bool = Field(description="false on a service with no key at all, where writes are open")
 
 
 class KeyIn(BaseModel):

@@ -17,10 +17,10 @@ SECRET_SETTINGS = frozenset({"api_key", "admin_key", "llm_api_key"})
 
 @router.get("/auth/whoami", response_model=WhoAmI, summary="Which role the presented key has")
 def whoami(caller: ReaderDep, settings: SettingsDep, staff: StaffDep) -> WhoAmI:
-    if caller.key_id is None and caller.role == "reader" and not keys_configured(settings, staff):
+    if not keys_configured(settings, staff):
         # No key exists anywhere: writes are open, so the staff page may edit (see api.deps.needs).
-        return WhoAmI(name="open (no keys configured)", role="editor", key_id=None)
-    return WhoAmI(name=caller.name, role=caller.role, key_id=caller.key_id)
+        return WhoAmI(name="open (no keys configured)", role="editor", key_id=None, keys_configured=False)
+    return WhoAmI(name=caller.name, role=caller.role, key_id=caller.key_id, keys_configured=True)
 
 
 @router.get("/admin/keys", response_model=list[KeyOut], summary="List keys (never the keys themselves)")

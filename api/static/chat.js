@@ -106,7 +106,7 @@
     fetch(base + "/auth/whoami", { headers: { "Authorization": "Bearer " + apiKey } }).then(function (r) {
       if (r.status === 401) return stop("此页面的密钥无效或已被吊销，请联系管理员。");
       return r.json().then(function (who) {
-        if (who.role !== "reader") {
+        if (who.keys_configured && who.role !== "reader") {
           stop("此页面嵌入了具有写权限的密钥（" + who.role + "），为安全已停用。请管理员换用只读（reader）密钥。");
         }
       });

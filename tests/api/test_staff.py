@@ -104,6 +104,8 @@ def test_without_any_key_writes_are_open_and_the_admin_api_is_closed(tmp_path):
     with TestClient(create_app(hashing_settings(tmp_path))) as c:
         assert c.post("/documents", json=DOC).status_code == 201
         assert c.get("/admin/keys").status_code == 401
+        # The chat page asks this before trusting a key it carries: here any key is harmless.
+        assert c.get("/auth/whoami", headers=bearer("whatever")).json()["keys_configured"] is False
         assert c.post("/ask", json={"question": MIYUN}, headers=bearer("whatever-an-openai-client-sends")
                       ).status_code == 200
 
