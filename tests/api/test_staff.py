@@ -251,3 +251,28 @@ def test_feedback_becomes_an_evaluation_set(e5_client, e5_settings, tmp_path, mo
     assert result["counts"]["queries"] == 1 and result["retrieval"]["hybrid"]["hit@1"] == 1.0
     assert result["answers"]["citation_precision"] > 0 and result["answers"]["refused"] == 0.0
     assert result["unanswerable_in_set"] == {"n": 1, "refusal_rate": 1.0}
+
+
+@pytest.mark.parametrize(("method", "path", "payload"), [
+    ("post", "/admin/keys", {"name": "x", "role": "owner"}),
+    ("post", "/admin/keys", {"name": "", "role": "reader"}),
+    ("post", "/admin/keys", {"name": "a\u0000b", "role": "reader"}),
+    ("post", "/admin/keys", {"name": "x" * 101, "role": "reader"}),
+    ("post", "/feedback/1/review", {"status": "maybe"}),
+    ("post", "/feedback/1/review", {"status": "confirmed", "confirmed_doc_ids": ["../etc"]}),
+    ("put", "/documents/x/disabled", {"disabled": "yes"}),
+    ("put", "/documents/x/disabled", {}),
+    ("post", "/retrieval-test", {"question": "密云", "mode": "magic"}),
+])
+def test_bad_staff_input_is_a_422_naming_the_field(client, method, path, payload):
+    r = getattr(client, method)(path, content=json.dumps(payload), headers={**bearer(ADMIN),
+                                                                            "Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"][0] == "body"
+
+
+def test_a_key_name_is_stored_and_read_back_intact(client):
+    name = "工会内网 · 第3版（试用）🙂"
+    made = client.post("/admin/keys", json={"name": name, "role": "reader"}, headers=bearer(ADMIN)).json()
+    assert made["name"] == name
+    assert [k["name"] for k in client.get("/admin/keys", headers=bearer(ADMIN)).json()] == [name]
