@@ -8,7 +8,7 @@ file the same way, which times the embedded store's. Search is the service's own
 ``HybridRetriever`` with the query vectors made beforehand (no embedding in the figures).
 
     python bench/milvus.py --chunks 10000
-    python bench/milvus.py --chunks 100000
+    python bench/milvus.py --chunks 100000 --questions 10 --rounds 1
 
 milvus-lite is Milvus's embedded, single-process build (its search runs in Python); a
 Milvus standalone or cluster server indexes vectors (HNSW/IVF) and serves many clients,
@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--distractors", type=Path,
                     default=ROOT.parent / "shared" / "eval-data" / "news-distractors" / "corpus.jsonl")
     ap.add_argument("--rounds", type=int, default=3, help="passes over the questions")
+    ap.add_argument("--questions", type=int, default=30, help="how many real questions (milvus-lite takes seconds each)")
     args = ap.parse_args(argv)
     from index.migrate import copy_store
     from index.milvus import MilvusStore
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         directory.mkdir(parents=True, exist_ok=True)
         bench_store.build(directory, args.chunks, args.distractors)
     source = SQLiteStore.open(directory, bench_store._analyzer())
-    questions = bench_store._questions(args.distractors)[:30]
+    questions = bench_store._questions(args.distractors)[:args.questions]
     qvecs = bench_store._embedder().embed_queries(questions)
     qv = list(zip(questions, qvecs, strict=True))
     rows: dict[str, dict[str, float]] = {}
