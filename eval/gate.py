@@ -2,7 +2,7 @@
 
 An evaluation run with ``--answers N --unanswerable N`` keeps, for every question, the
 features an answerability gate can read from the retrieved passages alone
-(``eval.run.gate_features``), once with the gold article in the index (should answer)
+(``rag.compose.gate_features``), once with the gold article in the index (should answer)
 and once without it (should refuse). Here a logistic model is fitted on the *training*
 runs (DRCD, never a reported set), its threshold is chosen there as the strictest one
 that keeps false refusals at or under a budget, and held-out runs are judged with it.
@@ -46,7 +46,7 @@ def rows(result_path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def fit(x: np.ndarray, y: np.ndarray, *, l2: float = 1e-2, steps: int = 3000, lr: float = 0.5) -> AnswerGate:
     """Logistic regression on standardised features, by plain gradient descent (a few
-    hundred rows, eight features: no library needed)."""
+    hundred rows, ten features: no library needed)."""
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
     z = (x - mean) / std
     w, b = np.zeros(z.shape[1]), 0.0

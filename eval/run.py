@@ -39,7 +39,6 @@ from rag.pipeline import build_store as build_new_store
 from rag.pipeline import chunk_params, compose_params, embedder_for
 from rag.retrieve import HybridRetriever
 from rag.settings import Settings
-from rag.types import Hit
 
 log = logging.getLogger(__name__)
 
@@ -126,15 +125,14 @@ def score_answers(retriever: HybridRetriever, composer: ExtractiveComposer, quer
             "citation_precision": citation_precision(cited, set(q.gold)),
             "refused": float(ans.refused),
             "short": ans.short,
-            "top_cosine": top_cosine(ans.hits),
             "gate": gate_features(q.question, ans.hits),
         })
-    means = mean_scores({k: v for k, v in r.items() if k not in ("qid", "short", "top_cosine", "gate")} for r in rows)
+    means = mean_scores({k: v for k, v in r.items() if k not in ("qid", "short", "gate")} for r in rows)
     return means, rows
 
 
-def score_refusal(articles, queries: Sequence[Query], emb: Embedder, settings: Settings,
-                  top_k: int) -> dict[str, Any]:
+def score_refusal(articles, queries: Sequence[Query], emb: Embedder, composer: ExtractiveComposer,
+                  settings: Settings, top_k: int) -> dict[str, Any]:
     """Remove the gold articles of ``queries`` from the corpus and ask them again: every
     answer should now be a refusal (the articles left are near the topic, not about it).
 
@@ -147,7 +145,6 @@ def score_refusal(articles, queries: Sequence[Query], emb: Embedder, settings: S
     with tempfile.TemporaryDirectory(prefix="zhrag-eval-unanswerable-") as d:
         store = build_store(left, emb, params, Path(d), max_term_share=settings.max_term_share)
         retriever = HybridRetriever(store, emb, settings.fusion_params())
-        composer = ExtractiveComposer(emb, compose_params(settings))
         reasons: dict[str, int] = {}
         rows = []
         for q in tqdm(queries, desc="unanswerable", unit="q", leave=False):
@@ -158,16 +155,11 @@ def score_refusal(articles, queries: Sequence[Query], emb: Embedder, settings: S
             ans = composer.compose(q.question, hits)
             key = ans.refusal_reason or "answered"
             reasons[key] = reasons.get(key, 0) + 1
-            rows.append({"qid": q.qid, "refused": float(ans.refused), "top_cosine": top_cosine(ans.hits),
-                         "gate": gate_features(q.question, ans.hits)})
+            rows.append({"qid": q.qid, "refused": float(ans.refused), "gate": gate_features(q.question, ans.hits)})
         store.close()
     n = max(1, len(rows))
     return {"n": len(rows), "refusal_rate": 1 - reasons.get("answered", 0) / n, "reasons": reasons,
             "left_out_answer_elsewhere": still, "per_query": rows}
-
-
-def top_cosine(hits: Sequence[Hit]) -> float:
-    return max((h.dense_score for h in hits if h.dense_score is not None), default=0.0)
 
 
 # The relevance gate's lower bound (ComposeParams.refuse_below), swept: a question is refused
@@ -182,10 +174,10 @@ def refusal_curve(answer_rows: Sequence[dict], unanswerable_rows: Sequence[dict]
     (accuracy), the false refusals, and the refusals of unanswerable questions."""
     out = []
     for t in thresholds:
-        answered = [r for r in answer_rows if not r["refused"] and r["top_cosine"] >= t]
+        answered = [r for r in answer_rows if not r["refused"] and r["gate"]["cos1"] >= t]
         n = max(1, len(answer_rows))
         right = [r["answer_contains_gold"] for r in answered if r.get("answer_contains_gold") is not None]
-        refused_u = [bool(r["refused"]) or r["top_cosine"] < t for r in unanswerable_rows]
+        refused_u = [bool(r["refused"]) or r["gate"]["cos1"] < t for r in unanswerable_rows]
         out.append({"refuse_below": t, "coverage": len(answered) / n, "false_refusals": 1 - len(answered) / n,
                     "accuracy": sum(right) / len(right) if right else 0.0,
                     "refusal_when_unanswerable": sum(refused_u) / len(refused_u) if refused_u else float("nan")})
@@ -244,20 +236,19 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
         scores["seconds_per_query"] = (time.perf_counter() - t) / max(1, len(queries))
         result["retrieval"][mode], result["per_query"]["retrieval"][mode] = scores, rows
         stage_done()
+    composer = ExtractiveComposer(emb, compose_params(settings))  # one for every answer stage: one sentence cache
     if cfg.answers > 0:
-        composer = ExtractiveComposer(emb, compose_params(settings))
         answers, answer_rows = score_answers(retriever, composer, queries[: cfg.answers], cfg.top_k)
         answers["n"] = len(answer_rows)
         result["answers"], result["per_query"]["answers"] = answers, answer_rows
         stage_done()
     if unanswerable:
-        composer = ExtractiveComposer(emb, compose_params(settings))
         refused = [composer.compose(q.question, retriever.search(q.question, cfg.top_k)).refused
                    for q in tqdm(unanswerable, desc="unanswerable in the set", unit="q", leave=False)]
         result["unanswerable_in_set"] = {"n": len(refused), "refusal_rate": sum(refused) / len(refused)}
         stage_done()
     if cfg.unanswerable > 0:
-        result["refusal"] = score_refusal(articles, queries[: cfg.unanswerable], emb, settings, cfg.top_k)
+        result["refusal"] = score_refusal(articles, queries[: cfg.unanswerable], emb, composer, settings, cfg.top_k)
         result["per_query"]["unanswerable"] = result["refusal"].pop("per_query")
         if result["per_query"]["answers"]:
             result["refusal"]["curve"] = refusal_curve(result["per_query"]["answers"],
