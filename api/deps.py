@@ -71,6 +71,10 @@ def keys_configured(settings: Settings, staff: StaffStore) -> bool:
     return bool(settings.admin_key or settings.api_key or staff.has_active_keys())
 
 
+# Who calls a service with no key anywhere (a laptop): everything but the admin API is open.
+OPEN = Caller("open (no keys configured)", "editor")
+
+
 def needs(role: Role):
     """A dependency that admits callers holding at least ``role`` and returns who they are.
 
@@ -82,11 +86,10 @@ def needs(role: Role):
                    x_api_key: Annotated[str | None, Header()] = None) -> Caller:
         caller = identify(settings, staff, _presented_key(authorization, x_api_key))
         if caller is None:
-            configured = keys_configured(settings, staff)
-            if role == "reader" and not (settings.chat_requires_key and configured):
+            if role != "admin" and not keys_configured(settings, staff):
+                return OPEN
+            if role == "reader" and not settings.chat_requires_key:
                 return Caller("anonymous", "reader")
-            if role == "editor" and not configured:
-                return Caller("anonymous (no keys configured)", "editor")
             raise _unauthorized(f"a valid API key is required for {_NEEDS[role]} "
                                 "(header 'Authorization: Bearer <key>' or 'X-API-Key')")
         if not caller.may(role):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
 
-from api.deps import AdminDep, ReaderDep, SettingsDep, StaffDep, keys_configured
+from api.deps import OPEN, AdminDep, ReaderDep, SettingsDep, StaffDep
 from api.schemas import AuditOut, KeyCreated, KeyIn, KeyOut, WhoAmI
 from index.staff import StaffError, embed_snippet
 
@@ -16,11 +16,8 @@ SECRET_SETTINGS = frozenset({"api_key", "admin_key", "llm_api_key"})
 
 
 @router.get("/auth/whoami", response_model=WhoAmI, summary="Which role the presented key has")
-def whoami(caller: ReaderDep, settings: SettingsDep, staff: StaffDep) -> WhoAmI:
-    if not keys_configured(settings, staff):
-        # No key exists anywhere: writes are open, so the staff page may edit (see api.deps.needs).
-        return WhoAmI(name="open (no keys configured)", role="editor", key_id=None, keys_configured=False)
-    return WhoAmI(name=caller.name, role=caller.role, key_id=caller.key_id, keys_configured=True)
+def whoami(caller: ReaderDep) -> WhoAmI:
+    return WhoAmI(name=caller.name, role=caller.role, key_id=caller.key_id, keys_configured=caller != OPEN)
 
 
 @router.get("/admin/keys", response_model=list[KeyOut], summary="List keys (never the keys themselves)")
