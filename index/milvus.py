@@ -8,9 +8,12 @@ of chunking or embedding.
 Collections (prefixed ``zhrag_``):
 
 * ``chunks``: one row per chunk: its text, the dense vector, filter fields (collection,
-  column, source, date) and a BM25 sparse vector that Milvus computes from the text with
-  its jieba analyzer, so dense and BM25 search both run inside the engine, under the same
-  filter expression.
+  column, source, date) and its lexical terms, from which Milvus computes the BM25 sparse
+  vector, so dense and BM25 search both run inside the engine, under the same filter
+  expression. The terms are the service's own analyzer's (jieba words plus character
+  bigrams, as the embedded store ranks), each written as a short hash: the engine's
+  ``standard`` tokenizer keeps such a token whole, while its ``jieba`` analyzer has no
+  bigrams and scored 0.013 MRR@10 below the embedded store on DuReader (eval/RESULTS.md).
 * ``articles``: one row per article with its listing facts and the ids of its current
   chunks; the article's text is in ``texts`` (parts of at most ``TEXT_PART_CHARS``, as a
   VARCHAR holds 64 KB).
@@ -25,6 +28,7 @@ served, and the next write of that article removes them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -48,14 +52,20 @@ from index.types import Article, Chunk, Filters, date_key, frozen_meta
 log = logging.getLogger(__name__)
 
 PREFIX = "zhrag_"
-FORMAT = "milvus-1"
+FORMAT = "milvus-2"  # 2: BM25 over the service's analyzer (1: the engine's jieba)
 CONNECT_TIMEOUT = 10.0  # seconds to reach a Milvus server at start
 TEXT_PART_CHARS = 16_000  # up to 48 KB of UTF-8: inside a VARCHAR's 65,535 bytes
 BATCH = 500  # rows per insert or query
 DUMMY_DIM = 2  # Milvus wants a vector field in every collection; articles and texts carry a dummy one
-# Function words the engine's jieba analyzer drops (as the embedded store's analyzer does).
-STOP_WORDS = ["的", "了", "是", "在", "和", "与", "及", "或", "也", "都", "就", "而", "并", "被", "把", "对", "为",
-              "以", "于", "从", "这", "那", "吗", "呢", "吧", "啊", "什么", "怎么", "如何", "多少", "哪里", "谁"]
+# 48 bits: three million distinct terms give about 0.02 expected collisions, and one would
+# only merge two rare terms' postings.
+TERM_HASH_BYTES = 6
+MAX_TERMS = 65_535 // (2 * TERM_HASH_BYTES + 1)  # what one VARCHAR holds
+
+
+def term_token(term: str) -> str:
+    """One analyzer term as a token Milvus's ``standard`` tokenizer keeps whole (lower-case hex)."""
+    return hashlib.blake2b(term.encode("utf-8"), digest_size=TERM_HASH_BYTES).hexdigest()
 
 
 def _quote(s: str) -> str:
@@ -76,7 +86,7 @@ class MilvusStore:
         self.model = meta["model"]
         self.dim = int(meta["dimension"])
         self.analyzer = analyzer
-        self.analyzer_matches = True  # the engine analyses its own BM25 text
+        self.analyzer_matches = meta.get("analyzer") == analyzer.name
 
     # ------------------------------------------------------------------ opening
 
@@ -101,7 +111,7 @@ class MilvusStore:
         """Open the collections at ``uri``, creating them for ``model``/``dim`` if absent."""
         client = cls.client_for(uri)
         if not client.has_collection(PREFIX + "meta"):
-            cls._create(client, model, dim)
+            cls._create(client, model, dim, analyzer.name)
         rows = client.query(PREFIX + "meta", filter='key != ""', output_fields=["key", "value"])
         meta = {r["key"]: r["value"] for r in rows}
         if meta.get("format") != FORMAT:
@@ -111,10 +121,14 @@ class MilvusStore:
             raise IndexMismatchError(f"ZHRAG_STORE={uri}: the Milvus collections were built with model "
                                      f"{meta.get('model')!r} ({meta.get('dimension')} dimensions), but ZHRAG_EMBED_MODEL "
                                      f"gives {model!r} ({dim}); use that model, or another ZHRAG_STORE")
+        if meta.get("analyzer") != analyzer.name:
+            raise IndexMismatchError(f"ZHRAG_STORE={uri}: the Milvus collections were analysed with "
+                                     f"{meta.get('analyzer')!r}, this version uses {analyzer.name!r}; migrate the "
+                                     f"embedded index into a new ZHRAG_STORE ('zhrag migrate --to')")
         return cls(client, uri, meta, analyzer)
 
     @staticmethod
-    def _create(client: Any, model: str, dim: int) -> None:
+    def _create(client: Any, model: str, dim: int, analyzer_name: str) -> None:
         from pymilvus import DataType, Function, FunctionType
 
         def schema(key: str, key_len: int = 256) -> Any:
@@ -133,12 +147,13 @@ class MilvusStore:
         for name in ("date", "char_start", "char_end"):
             c.add_field(name, DataType.INT64)
         c.add_field("title", DataType.VARCHAR, max_length=4096)
-        c.add_field("text", DataType.VARCHAR, max_length=65535, enable_analyzer=True,
-                    analyzer_params={"tokenizer": "jieba", "filter": [{"type": "stop", "stop_words": STOP_WORDS}]})
+        c.add_field("text", DataType.VARCHAR, max_length=65535)
+        c.add_field("terms", DataType.VARCHAR, max_length=65535, enable_analyzer=True,
+                    analyzer_params={"tokenizer": "standard"})
         c.add_field("meta", DataType.JSON)
         c.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
         c.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-        c.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"],
+        c.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["terms"],
                                 output_field_names=["sparse"]))
         ip = index("vector")
         ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
@@ -169,7 +184,7 @@ class MilvusStore:
         client.create_collection(PREFIX + "meta", schema=m, index_params=index("v"))
         # Written last: collections without it are an unfinished creation, made again next time.
         client.insert(PREFIX + "meta", [{"key": k, "value": v, "v": [0.0] * DUMMY_DIM} for k, v in
-                                        {"format": FORMAT, "model": model, "dimension": str(dim),
+                                        {"format": FORMAT, "model": model, "dimension": str(dim), "analyzer": analyzer_name,
                                          "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}.items()])
 
     def close(self) -> None:
@@ -237,6 +252,11 @@ class MilvusStore:
         except Exception as exc:
             log.warning("could not clear the unfinished write of %s (%s); its next write will", doc_id, exc)
 
+    def _terms(self, chunk: Chunk) -> str:
+        """What the engine's BM25 indexes: the analyzer's terms of title and text, as the
+        embedded store indexes them (a chunk has about a thousand; a VARCHAR holds ``MAX_TERMS``)."""
+        return " ".join(map(term_token, self.analyzer(chunk.embedding_text())[:MAX_TERMS]))
+
     def _write_many(self, ws: Sequence[ArticleWrite]) -> int:
         """Chunks and text parts first, then the article rows (the commit point: a row names
         its chunks), then whatever of these articles the rows no longer name."""
@@ -248,7 +268,7 @@ class MilvusStore:
             vecs = np.ascontiguousarray(w.vectors, dtype=np.float32)
             chunk_rows += [{"chunk_id": c.id, "doc_id": a.doc_id, "collection": w.collection, "col": str(column or ""),
                             "source": str(source or ""), "date": date, "char_start": c.char_start,
-                            "char_end": c.char_end, "title": a.title, "text": c.text, "meta": dict(c.meta),
+                            "char_end": c.char_end, "title": a.title, "text": c.text, "terms": self._terms(c), "meta": dict(c.meta),
                             "vector": v.tolist()} for c, v in zip(w.chunks, vecs, strict=True)]
             parts = [a.text[i:i + TEXT_PART_CHARS] for i in range(0, len(a.text), TEXT_PART_CHARS)] or [""]
             parts_of[a.doc_id] = len(parts)
@@ -322,9 +342,11 @@ class MilvusStore:
         return self._current(list(res[0]), k, float)
 
     def search_lexical(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
-        if k <= 0 or not query.strip():
+        terms = [t for t in self.analyzer(query) if any(ch.isalnum() for ch in t)]
+        if k <= 0 or not terms:
             return []
-        res = self.client.search(PREFIX + "chunks", data=[query], anns_field="sparse", limit=2 * k,
+        res = self.client.search(PREFIX + "chunks", data=[" ".join(map(term_token, terms))], anns_field="sparse",
+                                 limit=2 * k,
                                  filter=self._filter(filters), output_fields=self._CHUNK_FIELDS,
                                  search_params={"metric_type": "BM25"})
         # BM25 scores are positive; milvus-lite reports them negated (best first either way).

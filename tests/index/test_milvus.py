@@ -7,14 +7,15 @@ from rag.chunking import ChunkParams
 from rag.compose import ComposeParams, ExtractiveComposer
 from rag.embedding import HashingEmbedder
 from rag.indexing import Indexer
-from rag.lexical import analyzer
+from index.store import FunctionAnalyzer
+from rag.lexical import analyzer, content_words
 from rag.pipeline import answer
 from rag.retrieve import HybridRetriever
 from rag.types import Article, Filters
 from tests.conftest import store_of
 
 pytest.importorskip("milvus_lite")
-from index.milvus import PREFIX, MilvusStore  # noqa: E402
+from index.milvus import PREFIX, MilvusStore, term_token  # noqa: E402
 
 EMB = HashingEmbedder()
 
@@ -40,6 +41,24 @@ def test_articles_read_back_exactly_and_are_found_both_ways(milvus, seed_article
     assert milvus.search_dense(q, 1)[0][0].title == "首开集团工会高标准打造职工服务阵地"
 
 
+def test_bm25_ranks_by_the_services_own_terms_as_the_embedded_store_does(tmp_path, milvus, seed_articles):
+    """The engine's BM25 runs over the service's analyzer (words + character bigrams), so
+    text that jieba cuts across words is still found through its bigrams, and the lexical
+    ranking is the embedded store's."""
+    ix = Indexer(milvus, EMB, ChunkParams())
+    ix.add_articles([Article.make("赛事", "本次比赛由石景山区总工会主办。", doc_id="b1")])
+    assert not set(content_words("赛由石")) & set(content_words("赛事\n本次比赛由石景山区总工会主办。"))
+    assert [c.doc_id for c, _ in milvus.search_lexical("赛由石", 3)] == ["b1"]  # only its bigrams 赛由, 由石 match
+    sqlite = store_of(tmp_path / "sqlite", EMB, seed_articles)
+    try:
+        for q in ["首开集团建了多少个工会驿站", "长春市总工会设置了多少个竞赛项目", "苏家坨镇总工会慰问了哪些单位",
+                  "密云区工匠学院怎么运作"]:
+            assert [c.title for c, _ in milvus.search_lexical(q, 3)
+                    if c.doc_id != "b1"][:2] == [c.title for c, _ in sqlite.search_lexical(q, 2)], q
+    finally:
+        sqlite.close()
+
+
 def test_replace_delete_and_filters(milvus):
     ix = Indexer(milvus, EMB, ChunkParams())
     one = Article.make("篮球赛", "朝阳区总工会举办职工篮球赛，三十支队伍参赛。", doc_id="x1", meta={"date": "2024-05-01"})
@@ -61,6 +80,7 @@ def test_an_unfinished_write_is_never_served_and_the_next_write_clears_it(milvus
     milvus.client.upsert(PREFIX + "chunks", [{
         "chunk_id": "orphan", "doc_id": doc.doc_id, "collection": "default", "col": "", "source": "", "date": 0,
         "char_start": 0, "char_end": 4, "title": doc.title, "text": "孤儿段落孤儿段落", "meta": {},
+        "terms": " ".join(map(term_token, milvus.analyzer("孤儿段落孤儿段落"))),
         "vector": EMB.embed_queries(["孤儿段落"])[0].tolist()}])
     assert all(c.id != "orphan" for c, _ in milvus.search_lexical("孤儿段落", 10))
     article = milvus.get_article(doc.doc_id)  # corrected and written again
@@ -119,6 +139,9 @@ def test_bad_configuration_fails_at_start_naming_the_setting(tmp_path, milvus):
         MilvusStore.open(uri, analyzer(), model="other", dim=256)
     with pytest.raises(IndexMismatchError, match=r"\(256 dimensions\).*\(16\)"):
         MilvusStore.open(uri, analyzer(), model=EMB.name, dim=16)
+    other = FunctionAnalyzer("characters", list)
+    with pytest.raises(IndexMismatchError, match="ZHRAG_STORE=.*analysed with .*this version uses 'characters'"):
+        MilvusStore.open(uri, other, model=EMB.name, dim=EMB.dim)
 
 
 def test_a_failed_article_is_reported_and_the_rest_of_the_batch_is_written(tmp_path, seed_articles):
