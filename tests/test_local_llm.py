@@ -26,12 +26,13 @@ def backend():
 def test_weights_are_assembled_and_verified():
     import hashlib
 
-    from rag.local_llm import GGUF_SHA256, GGUF_SIZE, ensure_gguf
+    from rag.local_llm import DEFAULT_MODEL, MODELS, ensure_gguf
 
-    path = ensure_gguf(_default_cache() / "models")
-    assert path.stat().st_size == GGUF_SIZE
+    model = MODELS[DEFAULT_MODEL]
+    path = ensure_gguf(_default_cache() / "models", model)
+    assert path.stat().st_size == model.size
     with path.open("rb") as f:
-        assert hashlib.file_digest(f, "sha256").hexdigest() == GGUF_SHA256
+        assert hashlib.file_digest(f, "sha256").hexdigest() == model.sha256
 
 
 def test_local_model_answers_from_the_passages_with_checked_citations(backend, e5, seed_articles, tmp_path):

@@ -1,4 +1,5 @@
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -89,3 +90,26 @@ def replace_text(ans):
     from dataclasses import replace
 
     return replace(ans, text=ans.text.split("（注意")[0])
+
+
+def test_the_first_ranked_article_leads_when_a_look_alike_scores_as_well(hashing_engine):
+    """Retrieval ranked the article that names the count first; a look-alike from another
+    article whose sentence resembles the question as closely must not lead the answer."""
+    from rag.types import Chunk, Hit
+
+    def hit(doc: str, text: str, dense: float) -> Hit:
+        return Hit(Chunk(id=doc + "-0", doc_id=doc, title="工会驿站", text=text, char_start=0, char_end=len(text)),
+                   score=0.0, dense_score=dense)
+
+    question = "首开集团工会建设了多少个工会驿站"
+    hits = [hit("answers", "首开集团工会五年来建设了167个工会驿站，服务职工上万人次。", 0.90),
+            hit("resembles", "首开集团工会建设了工会驿站。", 0.69)]
+    plain = ComposeParams(refuse_below=0.0, confident_above=0.0, type_bonus=0.0, other_article_margin=0.0,
+                          passage_margin=1.0)
+    led = ExtractiveComposer(hashing_engine.embedder, plain).compose(question, hits)
+    assert led.citations[0].chunk.doc_id == "resembles"  # the fixture's premise: without the bonus it leads
+    for bonus in (0.02, ComposeParams(first_article_bonus=0.02).first_article_bonus):
+        ans = ExtractiveComposer(hashing_engine.embedder, replace(plain, first_article_bonus=bonus)).compose(
+            question, hits)
+        assert not ans.refused and [c.chunk.doc_id for c in ans.citations] == ["answers"]
+        assert ans.text.startswith("167个[1]。首开集团工会五年来建设了167个工会驿站")
