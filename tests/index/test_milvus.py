@@ -3,11 +3,11 @@ the same answers as the embedded store."""
 
 import pytest
 
+from index.store import FunctionAnalyzer
 from rag.chunking import ChunkParams
 from rag.compose import ComposeParams, ExtractiveComposer
 from rag.embedding import HashingEmbedder
 from rag.indexing import Indexer
-from index.store import FunctionAnalyzer
 from rag.lexical import analyzer, content_words
 from rag.pipeline import answer
 from rag.retrieve import HybridRetriever
