@@ -131,7 +131,8 @@ def score_answers(retriever: HybridRetriever, composer: AnswerGenerator, queries
             "short": ans.short,
             "gate": gate_features(q.question, ans.hits),
         })
-    means = mean_scores({k: v for k, v in r.items() if k not in ("qid", "short", "gate")} for r in rows)
+    means: dict[str, Any] = dict(mean_scores({k: v for k, v in r.items() if k not in ("qid", "short", "gate")}
+                                             for r in rows))
     paths = getattr(composer, "paths", None)
     if paths:  # a checked generator: how often the model's own sentences were the answer
         means["paths"] = dict(paths)
