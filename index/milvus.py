@@ -116,7 +116,8 @@ class MilvusStore:
         meta = {r["key"]: r["value"] for r in rows}
         if meta.get("format") != FORMAT:
             raise IndexMismatchError(f"ZHRAG_STORE={uri}: the Milvus collections have format {meta.get('format')!r}, this "
-                                     f"version reads {FORMAT!r}")
+                                     f"version reads {FORMAT!r}; migrate the embedded index into a new ZHRAG_STORE "
+                                     f"('zhrag migrate --to')")
         if meta.get("model") != model or int(meta.get("dimension", 0)) != dim:
             raise IndexMismatchError(f"ZHRAG_STORE={uri}: the Milvus collections were built with model "
                                      f"{meta.get('model')!r} ({meta.get('dimension')} dimensions), but ZHRAG_EMBED_MODEL "
