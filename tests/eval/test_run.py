@@ -53,3 +53,35 @@ def test_small_eval_with_the_real_model(tmp_path, e5):
     # Dense retrieval with e5 is strong on DuReader; hybrid keeps it there.
     assert r["dense"]["hit@5"] >= 0.9 and r["hybrid"]["hit@5"] >= 0.9
     assert result["answers"]["citation_precision"] >= 0.5
+
+
+@pytest.mark.slow
+def test_eval_answers_with_the_configured_generator_and_says_which_path_answered(tmp_path, e5):
+    """ZHRAG_GENERATOR reaches `zhrag eval`: a chat server that copies the first sentence of
+    passage [1] (a faithful, if lazy, model) is scored, with its time per answer and how
+    many answers were its own checked sentences. (The real embedder: the hashing one's
+    cosines are below every answer gate.)"""
+    import re
+
+    from fastapi import FastAPI
+
+    from rag.chunking import split_sentences
+    from tests.conftest import LiveServer
+
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def complete(body: dict):
+        first = re.search(r"\[1\][^\n]*\n<<<\n(.*?)\n>>>", body["messages"][-1]["content"], re.S).group(1)
+        s, e = split_sentences(first)[0]
+        return {"choices": [{"index": 0, "message": {"role": "assistant", "content": first[s:e] + "[1]"}}]}
+
+    with LiveServer(app) as up:
+        settings = hashing_settings(tmp_path, generator="openai", llm_base_url=up.url + "/v1", llm_model="copier")
+        cfg = EvalConfig(set_dir=DUREADER, sample=8, max_docs=40, answers=8, modes=("hybrid",))
+        result = run_eval(cfg, settings, embedder=e5, use_cache=False)
+    a = result["answers"]
+    assert a["n"] == 8 and a["seconds"] > 0 and sum(a["paths"].values()) == 8 - round(8 * a["refused"])
+    assert a["paths"].get("model", 0) >= 1  # some answers are the model's own, checked and cited
+    assert result["config"]["generator"] == "openai" and "| openai | 8 |" in format_table(result)
+    assert "answers from: " in format_table(result)

@@ -79,6 +79,7 @@ def test_generated_answer_is_checked_and_renumbered():
     assert ans.text.startswith("长春市总工会设置了竞赛项目145个。[1]")
     assert [c.chunk.id for c in ans.citations] == ["c1"]
     assert "上海" not in ans.text and "evil" not in ans.text
+    assert gen.paths == {"model": 1}  # what the evaluation reports: the model's sentences answered
 
 
 def test_the_injected_instruction_alone_is_not_an_answer():
@@ -91,12 +92,13 @@ def test_the_injected_instruction_alone_is_not_an_answer():
 
 def test_model_refusal_is_a_refusal_and_server_errors_fall_back():
     with LiveServer(_upstream("无法从现有文章中找到答案。", [])) as up:
-        assert CheckedGenerator(OpenAIChatBackend(up.url + "/v1", "m")).compose("长春市总工会", HITS).refused
+        declining = CheckedGenerator(OpenAIChatBackend(up.url + "/v1", "m"))
+        assert declining.compose("长春市总工会", HITS).refused and declining.paths == {"declined": 1}
     fallback = ExtractiveComposer(_FixedEmbedder(), ComposeParams(refuse_below=0.0, confident_above=0.0))
     gen = CheckedGenerator(OpenAIChatBackend("http://127.0.0.1:9/v1", "m", timeout=2), fallback=fallback,
                            params=ComposeParams(refuse_below=0.0, confident_above=0.0))
     ans = gen.compose("长春市总工会设置了多少个竞赛项目", HITS)
-    assert not ans.refused and ans.citations
+    assert not ans.refused and ans.citations and gen.paths == {"fallback": 1}
     with pytest.raises(Exception, match="127.0.0.1:9"):
         CheckedGenerator(OpenAIChatBackend("http://127.0.0.1:9/v1", "m", timeout=2)).compose("长春市总工会", HITS)
 
