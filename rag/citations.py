@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.chunking import split_sentences
 from rag.compose import build_answer
@@ -98,4 +98,7 @@ def answer_from_checked(checked: Sequence[CheckedSentence], hits: Sequence[Hit])
     for cs in checked:
         c = hits[cs.hit_index].chunk
         used.append((hits[cs.hit_index], Quote(c.text, c.char_start, c.char_end), cs.text))
-    return build_answer([(h, q) for h, q, _ in used], hits, texts=[t for _, _, t in used], keep_order=True)
+    ans = build_answer([(h, q) for h, q, _ in used], hits, texts=[t for _, _, t in used], keep_order=True)
+    # The model was asked to answer first and briefly: its first sentence is the answer's
+    # short form (what span-scored evaluation compares).
+    return replace(ans, short=used[0][2])

@@ -489,18 +489,20 @@ def eval_cmd(
 
 
 @app.command("eval-set")
-def eval_set(kind: Annotated[str, typer.Argument(help="drcd (from a DRCD json) or stress (from a set folder)")],
+def eval_set(kind: Annotated[str, typer.Argument(help="drcd or drcd-traditional (from a DRCD json; the second "
+                                                     "keeps its questions in Traditional characters) or "
+                                                     "stress (from a set folder)")],
              source: Path, out: Path) -> None:
     """Make an evaluation set: DRCD in the shared format, or under-specified questions of a set."""
     from eval.sets import drcd_to_set, stress_set
 
-    if kind == "drcd":
-        docs, n = drcd_to_set(source, out)
+    if kind in ("drcd", "drcd-traditional"):
+        docs, n = drcd_to_set(source, out, simplify_questions=kind == "drcd")
         typer.echo(f"wrote {docs} paragraphs and {n} questions to {out}")
     elif kind == "stress":
         typer.echo(f"wrote {stress_set(source, out)} under-specified questions to {out}")
     else:
-        _fail("kind must be drcd or stress")
+        _fail("kind must be drcd, drcd-traditional or stress")
 
 
 @app.command("fusion-collect")

@@ -79,6 +79,7 @@ def test_generated_answer_is_checked_and_renumbered():
     assert ans.text.startswith("长春市总工会设置了竞赛项目145个。[1]")
     assert [c.chunk.id for c in ans.citations] == ["c1"]
     assert "上海" not in ans.text and "evil" not in ans.text
+    assert ans.short.startswith("长春市总工会设置了竞赛项目145个") and "[" not in ans.short  # the model's first sentence
     assert gen.paths == {"model": 1}  # what the evaluation reports: the model's sentences answered
 
 
