@@ -47,6 +47,12 @@ def test_drcd_is_converted_to_simplified_with_its_answers(tmp_path):
     q = json.loads((tmp_path / "set" / "queries.jsonl").read_text(encoding="utf-8"))
     assert doc["text"] == "在欧洲，梵语的学术研究由德国学者开创。" and q["question"] == "谁开创了梵语研究？"
     assert q["answers"] == ["德国学者"] and q["gold_doc_ids"] == ["drcd-1-1"] and q["answers"][0] in doc["text"]
+    # The Traditional-question variant: the same corpus and answers, the question as written.
+    assert drcd_to_set(src, tmp_path / "trad", simplify_questions=False) == (1, 1)
+    trad = json.loads((tmp_path / "trad" / "queries.jsonl").read_text(encoding="utf-8"))
+    assert trad["question"] == "誰開創了梵語研究？" and trad["answers"] == ["德国学者"]
+    assert (tmp_path / "trad" / "corpus.jsonl").read_text(encoding="utf-8") == \
+        (tmp_path / "set" / "corpus.jsonl").read_text(encoding="utf-8")
 
 
 def test_stress_questions_lose_their_named_subject(tmp_path):
