@@ -105,10 +105,10 @@ def test_the_first_ranked_article_leads_when_a_look_alike_scores_as_well(hashing
     hits = [hit("answers", "首开集团工会五年来建设了167个工会驿站，服务职工上万人次。", 0.90),
             hit("resembles", "首开集团工会建设了工会驿站。", 0.69)]
     plain = ComposeParams(refuse_below=0.0, confident_above=0.0, type_bonus=0.0, other_article_margin=0.0,
-                          passage_margin=1.0)
+                          passage_margin=1.0, first_article_bonus=0.0)
     led = ExtractiveComposer(hashing_engine.embedder, plain).compose(question, hits)
     assert led.citations[0].chunk.doc_id == "resembles"  # the fixture's premise: without the bonus it leads
-    for bonus in (0.02, ComposeParams(first_article_bonus=0.02).first_article_bonus):
+    for bonus in (0.02, ComposeParams().first_article_bonus):  # the value chosen, and the default
         ans = ExtractiveComposer(hashing_engine.embedder, replace(plain, first_article_bonus=bonus)).compose(
             question, hits)
         assert not ans.refused and [c.chunk.doc_id for c in ans.citations] == ["answers"]
