@@ -45,7 +45,9 @@ from index.store import (
     IndexMismatchError,
     IndexStoreError,
     WriteReport,
+    chunk_terms,
     last_of_each,
+    query_terms,
 )
 from index.types import Article, Chunk, Filters, date_key, frozen_meta
 
@@ -256,7 +258,7 @@ class MilvusStore:
     def _terms(self, chunk: Chunk) -> str:
         """What the engine's BM25 indexes: the analyzer's terms of title and text, as the
         embedded store indexes them (a chunk has about a thousand; a VARCHAR holds ``MAX_TERMS``)."""
-        return " ".join(map(term_token, self.analyzer(chunk.embedding_text())[:MAX_TERMS]))
+        return " ".join(map(term_token, chunk_terms(self.analyzer, chunk)[:MAX_TERMS]))
 
     def _write_many(self, ws: Sequence[ArticleWrite]) -> int:
         """Chunks and text parts first, then the article rows (the commit point: a row names
@@ -343,7 +345,7 @@ class MilvusStore:
         return self._current(list(res[0]), k, float)
 
     def search_lexical(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
-        terms = [t for t in self.analyzer(query) if any(ch.isalnum() for ch in t)]
+        terms = query_terms(self.analyzer, query)
         if k <= 0 or not terms:
             return []
         res = self.client.search(PREFIX + "chunks", data=[" ".join(map(term_token, terms))], anns_field="sparse",

@@ -53,8 +53,10 @@ from index.store import (
     IndexMismatchError,
     IndexNotFoundError,
     WriteReport,
+    chunk_terms,
     last_of_each,
 )
+from index.store import query_terms as matchable_terms
 from index.types import Article, Chunk, Filters, date_key, frozen_meta
 
 log = logging.getLogger(__name__)
@@ -482,7 +484,7 @@ class SQLiteStore:
                 raise ValueError(f"chunk {c.id} does not match its article's text at {c.char_start}-{c.char_end}")
 
     def _terms(self, chunk: Chunk) -> str:
-        return " ".join(self.analyzer(chunk.embedding_text()))
+        return " ".join(chunk_terms(self.analyzer, chunk))
 
     def write(self, writes: Sequence[ArticleWrite], *,
               replace_sources: Sequence[tuple[str, str]] = ()) -> WriteReport:
@@ -682,7 +684,7 @@ class SQLiteStore:
     def query_terms(self, query: str) -> list[str]:
         """The query's terms minus those too common to be worth scoring (``MAX_TERM_SHARE``);
         if every term is that common, the rarest ones are kept."""
-        terms = [t for t in self.analyzer(query) if any(ch.isalnum() for ch in t)]
+        terms = matchable_terms(self.analyzer, query)
         n = len(self._dense)
         if not terms or n < 1000:  # too few chunks for shares to mean anything
             return terms

@@ -46,6 +46,17 @@ class Analyzer(Protocol):
     def __call__(self, text: str) -> list[str]: ...
 
 
+def chunk_terms(analyzer: Analyzer, chunk: Chunk) -> list[str]:
+    """What every backend indexes a chunk by: its title and text, analysed. One place, so
+    that the embedded store and Milvus rank the same terms."""
+    return analyzer(chunk.embedding_text())
+
+
+def query_terms(analyzer: Analyzer, query: str) -> list[str]:
+    """A query's terms that can match an indexed one (punctuation-only terms dropped)."""
+    return [t for t in analyzer(query) if any(ch.isalnum() for ch in t)]
+
+
 @dataclass(frozen=True)
 class FunctionAnalyzer:
     name: str
