@@ -129,9 +129,10 @@ def score_answers(retriever: HybridRetriever, composer: AnswerGenerator, queries
             "refused": float(ans.refused),
             "seconds": seconds,  # composing only, retrieval excluded
             "short": ans.short,
+            "span_margin": ans.span_margin,
             "gate": gate_features(q.question, ans.hits),
         })
-    means: dict[str, Any] = dict(mean_scores({k: v for k, v in r.items() if k not in ("qid", "short", "gate")}
+    means: dict[str, Any] = dict(mean_scores({k: v for k, v in r.items() if k not in ("qid", "short", "gate", "span_margin")}
                                              for r in rows))
     paths = getattr(composer, "paths", None)
     if paths:  # a checked generator: how often the model's own sentences were the answer
@@ -163,7 +164,8 @@ def score_refusal(articles, queries: Sequence[Query], emb: Embedder, composer: A
             ans = composer.compose(q.question, hits)
             key = ans.refusal_reason or "answered"
             reasons[key] = reasons.get(key, 0) + 1
-            rows.append({"qid": q.qid, "refused": float(ans.refused), "gate": gate_features(q.question, ans.hits)})
+            rows.append({"qid": q.qid, "refused": float(ans.refused), "span_margin": ans.span_margin,
+                         "gate": gate_features(q.question, ans.hits)})
         store.close()
     n = max(1, len(rows))
     return {"n": len(rows), "refusal_rate": 1 - reasons.get("answered", 0) / n, "reasons": reasons,
@@ -173,19 +175,33 @@ def score_refusal(articles, queries: Sequence[Query], emb: Embedder, composer: A
 # The relevance gate's lower bound (ComposeParams.refuse_below), swept: a question is refused
 # at threshold t when the composer refused it anyway or its best passage's cosine is below t.
 CURVE_THRESHOLDS = (0.80, 0.82, 0.84, 0.85, 0.86, 0.87, 0.88, 0.89, 0.90, 0.92)
+# The same for the span reader's margin (its best span over "no answer here", in logits): a
+# question is refused when the cited sentences hold no span that clears it. Questions
+# without a margin (how/why) are not affected.
+MARGIN_THRESHOLDS = (-6.0, -4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0)
+
+
+def _cos1(row: dict) -> float:
+    return float(row["gate"]["cos1"])
+
+
+def _margin(row: dict) -> float:
+    m = row.get("span_margin")
+    return float("inf") if m is None else float(m)
 
 
 def refusal_curve(answer_rows: Sequence[dict], unanswerable_rows: Sequence[dict],
-                  thresholds: Sequence[float] = CURVE_THRESHOLDS) -> list[dict[str, float]]:
+                  thresholds: Sequence[float] = CURVE_THRESHOLDS, feature=_cos1) -> list[dict[str, float]]:
     """Coverage against accuracy as the gate tightens: for each threshold, the share of
     answerable questions answered (coverage), how often those answers hold the gold span
-    (accuracy), the false refusals, and the refusals of unanswerable questions."""
+    (accuracy), the false refusals, and the refusals of unanswerable questions. ``feature``
+    is what the threshold applies to (the best passage's cosine, or the reader's margin)."""
     out = []
     for t in thresholds:
-        answered = [r for r in answer_rows if not r["refused"] and r["gate"]["cos1"] >= t]
+        answered = [r for r in answer_rows if not r["refused"] and feature(r) >= t]
         n = max(1, len(answer_rows))
         right = [r["answer_contains_gold"] for r in answered if r.get("answer_contains_gold") is not None]
-        refused_u = [bool(r["refused"]) or r["gate"]["cos1"] < t for r in unanswerable_rows]
+        refused_u = [bool(r["refused"]) or feature(r) < t for r in unanswerable_rows]
         out.append({"refuse_below": t, "coverage": len(answered) / n, "false_refusals": 1 - len(answered) / n,
                     "accuracy": sum(right) / len(right) if right else 0.0,
                     "refusal_when_unanswerable": sum(refused_u) / len(refused_u) if refused_u else float("nan")})
@@ -222,8 +238,11 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
         "complete": False,
         "counts": {"queries": len(queries), "articles": len(articles), "chunks": n_chunks},
         "config": {"model": store.model, "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
-                   "fusion": settings.fusion, "answer_gate": settings.answer_gate, "generator": settings.generator
-                   + (f" ({settings.local_model})" if settings.generator == "local" else ""), "other_article_margin": settings.other_article_margin, "candidates": settings.candidates, "max_term_share": settings.max_term_share,
+                   "fusion": settings.fusion, "answer_gate": settings.answer_gate,
+                   "generator": settings.generator + (f" ({settings.local_model})" if settings.generator == "local"
+                                                      else ""),
+                   "short_answers": settings.short_answers, "other_article_margin": settings.other_article_margin,
+                   "candidates": settings.candidates, "max_term_share": settings.max_term_share,
                    "dense_share": settings.dense_share, "fusion_gain": settings.fusion_gain, "rrf_k": settings.rrf_k,
                    "retrieve_k": cfg.retrieve_k, "top_k": cfg.top_k, "sample": cfg.sample,
                    "n_distractors": cfg.n_distractors, "max_docs": cfg.max_docs, "seed": cfg.seed},
@@ -264,6 +283,9 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
         if result["per_query"]["answers"]:
             result["refusal"]["curve"] = refusal_curve(result["per_query"]["answers"],
                                                        result["per_query"]["unanswerable"])
+            if any(r.get("span_margin") is not None for r in result["per_query"]["answers"]):
+                result["refusal"]["span_curve"] = refusal_curve(
+                    result["per_query"]["answers"], result["per_query"]["unanswerable"], MARGIN_THRESHOLDS, _margin)
     if isinstance(emb, CachedEmbedder):
         emb.save()
     store.close()
@@ -307,6 +329,11 @@ def format_table(result: dict[str, Any]) -> str:
                           "| false refusals | refusal when unanswerable |", "|---|---|---|---|---|"]
             lines += [f"| {c['refuse_below']:.2f} | {c['coverage']:.3f} | {c['accuracy']:.3f} | "
                       f"{c['false_refusals']:.3f} | {c['refusal_when_unanswerable']:.3f} |" for c in r["curve"]]
+        if r.get("span_curve"):
+            lines += ["", "| refuse below reader margin | coverage | accuracy | false refusals "
+                          "| refusal when unanswerable |", "|---|---|---|---|---|"]
+            lines += [f"| {c['refuse_below']:.1f} | {c['coverage']:.3f} | {c['accuracy']:.3f} | "
+                      f"{c['false_refusals']:.3f} | {c['refusal_when_unanswerable']:.3f} |" for c in r["span_curve"]]
     return "\n".join(lines)
 
 

@@ -545,6 +545,28 @@ def fusion_fit(tables: Annotated[list[Path], typer.Argument(help="training table
     typer.echo(f"wrote {out}: weights {', '.join(f'{w:.3f}' for w in model.weights)}")
 
 
+@app.command("train-reader")
+def train_reader(drcd: Annotated[list[Path], typer.Argument(help="DRCD json files (training data only), e.g. "
+                                                          "../shared/train-data/drcd/DRCD_*.json")],
+                 epochs: Annotated[int, typer.Option(min=1)] = 2,
+                 out: Annotated[Path, typer.Option(help="where the adapter goes")] = Path("rag/reader_model"),
+                 limit: Annotated[int | None, typer.Option(help="train on the first N examples only (a smoke run)")]
+                 = None) -> None:
+    """Train the short-answer span reader (a LoRA adapter over e5) and write its weights and record."""
+    from dataclasses import replace
+
+    from eval.reader_train import TrainParams, train
+    from rag.e5_convert import ensure_model
+
+    s = _settings()
+    for f in drcd:
+        if not f.is_file():
+            _fail(f"no such file: {f}")
+    rec = train(drcd, ensure_model(s.cache_dir / "models"), out, replace(TrainParams(), epochs=epochs), limit=limit)
+    typer.echo(f"wrote {out}: held-out EM {rec['held_out']['em']:.3f}, F1 {rec['held_out']['f1']:.3f} "
+               f"({rec['data']['training_examples']} examples, {rec['seconds']} s)")
+
+
 @app.command("gate-fit")
 def gate_fit(results: Annotated[list[Path], typer.Argument(help="zhrag eval results (.json) of training sets, "
                                                                 "run with --answers and --unanswerable")],

@@ -27,6 +27,7 @@ from rag.chunking import split_sentences
 from rag.embedding import Embedder
 from rag.lexical import bigram_set, content_words, term_coverage
 from rag.question import mentions, names_entities, question_entities, question_focus
+from rag.reader import SpanReader
 from rag.sentences import (
     announces,
     asks_about_plans,
@@ -35,7 +36,7 @@ from rag.sentences import (
     is_directive,
     is_question_shaped,
 )
-from rag.span import question_kind, short_answer
+from rag.span import asks_for_explanation, question_kind, short_answer
 from rag.types import Answer, Citation, Hit, Quote
 
 # What the learned answerability gate reads, all from the retrieved passages: the best two
@@ -143,6 +144,9 @@ class ComposeParams:
     # let a look-alike article lead too often. 0.02 chosen on DRCD-dev among 0-0.1
     # (citation precision 0.919 -> 0.942, answers unchanged; eval/RESULTS.md).
     first_article_bonus: float = 0.02
+    # The span reader's margin (its best span over "no answer here", in logits) a span
+    # needs to be put first as the short answer (chosen on held-out DRCD; eval/RESULTS.md).
+    short_answer_margin: float = 0.0
     # Sentences embedded per answer. Embedding them is nearly all of an answer's time (0.8 s
     # for ~40 sentences on one thread); a cheap lexical score picks the ones worth embedding.
     max_embedded: int = 10
@@ -188,9 +192,10 @@ class ExtractiveComposer:
     """Selects and cites sentences from the passages; needs the embedder to score sentences."""
 
     def __init__(self, embedder: Embedder, params: ComposeParams = ComposeParams(),
-                 cache_size: int = 20_000) -> None:
+                 cache_size: int = 20_000, *, reader: SpanReader | None = None) -> None:
         self.embedder = embedder
         self.params = params
+        self.reader = reader  # short answers: the trained reader, or the rules when None
         # Sentence vectors by text, most recently used last: the same passages answer many
         # questions, and embedding their sentences is most of an answer's time. Bounded:
         # 20,000 sentences of 384 float32 are 30 MB.
@@ -343,7 +348,8 @@ class ExtractiveComposer:
         ans = build_answer([(c.hit, c.quote) for c in chosen], hits,
                            order_by_rank={id(c.hit): c.hit_rank for c in chosen})
         ans = with_conflict_note(question, ans, [(c.hit, c.quote) for c in chosen])
-        return with_short_answer(question, replace(ans, short=chosen[0].quote.text), chosen[0].hit, chosen[0].quote)
+        return with_short_answer(question, replace(ans, short=chosen[0].quote.text),
+                                 [(c.hit, c.quote) for c in chosen], self.reader, self.params.short_answer_margin)
 
 
 def with_conflict_note(question: str, ans: Answer, used: Sequence[tuple[Hit, Quote]]) -> Answer:
@@ -364,13 +370,27 @@ def with_conflict_note(question: str, ans: Answer, used: Sequence[tuple[Hit, Quo
     return replace(ans, text=f"{ans.text}（注意：各来源说法不一：{parts}。）")
 
 
-def with_short_answer(question: str, ans: Answer, hit: Hit, quote: Quote) -> Answer:
-    """Put the exact answering words of the best sentence first ("167个[1]。…"), for
-    factoid questions; other answers stay as they are (rag/span.py)."""
-    got = short_answer(question, quote.text)
-    if got is None:
+def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quote]],
+                      reader: SpanReader | None = None, margin: float = 0.0) -> Answer:
+    """Put the exact answering words first ("167个[1]。…"), cited to the sentence they come
+    from. The reader (rag/reader.py) looks in every cited sentence and may find none; the
+    rules (rag/span.py) look in the best one, for count/date/who/where questions. "How" and
+    "why" questions keep the sentences alone."""
+    if not used or asks_for_explanation(question):
         return ans
-    s, e = got
+    if reader is not None:
+        got = reader.read(question, [q.text for _, q in used])
+        if got is None:
+            return ans
+        ans = replace(ans, span_margin=got.margin)
+        if got.margin < margin:
+            return ans
+        (hit, quote), s, e = used[got.sentence], got.start, got.end
+    else:
+        (hit, quote), rule = used[0], short_answer(question, used[0][1].text)
+        if rule is None:
+            return ans
+        s, e = rule
     n = next(c.n for c in ans.citations if c.chunk.id == hit.chunk.id)
     span = Quote(quote.text[s:e], quote.start + s, quote.start + e)
     return replace(ans, text=f"{span.text}[{n}]。{ans.text}", short=span.text, short_answer=(span, n))

@@ -24,6 +24,7 @@ from rag.conversation import Turn, standalone_question
 from rag.embedding import Embedder, load_embedder, set_torch_threads
 from rag.indexing import Indexer, IndexReport
 from rag.lexical import analyzer
+from rag.reader import SpanReader
 from rag.retrieve import HybridRetriever, Mode, Retriever
 from rag.settings import Settings
 from rag.types import Answer, Article, Filters, Hit, clean_text
@@ -254,9 +255,18 @@ def compose_params(settings: Settings) -> ComposeParams:
                          first_article_bonus=settings.first_article_bonus)
 
 
+def make_reader(settings: Settings) -> SpanReader | None:
+    if settings.short_answers != "reader":
+        return None
+    from rag.e5_convert import ensure_model
+    from rag.reader import load_reader
+
+    return load_reader(ensure_model(settings.cache_dir / "models"))
+
+
 def make_generator(settings: Settings, embedder: Embedder) -> AnswerGenerator:
     params = compose_params(settings)
-    extractive = ExtractiveComposer(embedder, params)
+    extractive = ExtractiveComposer(embedder, params, reader=make_reader(settings))
     if settings.generator == "openai":
         from rag.generate import CheckedGenerator, OpenAIChatBackend
 

@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     # rag/compose.py ComposeParams.first_article_bonus).
     first_article_bonus: float = Field(default=0.02, ge=0.0, le=1.0)
     gate_model: Path = PROJECT_ROOT / "rag" / "gate_model.json"
+    # Short answers ("167个" before the cited sentence): "reader", the span reader trained on
+    # DRCD (rag/reader.py; loads the e5 encoder a second time, about 0.5 GB), or "rules"
+    # (rag/span.py; count/date/who/where questions only). Measured in eval/RESULTS.md,
+    # "The span reader".
+    short_answers: Literal["reader", "rules"] = "reader"
     max_question_chars: int = Field(default=MAX_QUESTION_CHARS, ge=10, le=MAX_QUESTION_CHARS)
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024, le=MAX_BODY_BYTES)
 

@@ -47,6 +47,11 @@ _SURNAMES = frozenset("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林
                       "於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由")
 
 
+def asks_for_explanation(question: str) -> bool:
+    """"How does X work", "why": questions whose answer is sentences, not a few words."""
+    return bool(re.search(r"怎么(?!样的)|怎样|如何|为什么|为何|何以|什么原因|原因是|哪些措施|做法|介绍一下|讲讲|说说", question))
+
+
 def question_kind(question: str) -> str | None:
     """count, date, person or place; None for anything else (what, why, how...)."""
     if re.search(r"多少|几[个位名次项家条座所岁%年天种倍]|几$|多[大长高远久重]", question):

@@ -86,6 +86,9 @@ class Answer:
     # For a factoid question, the exact words that answer it ("167个"), which the answer
     # text starts with: a Quote in its article's offsets, and the citation [n] it is in.
     short_answer: tuple[Quote, int] | None = None
+    # How clearly the cited sentences hold an answer: the span reader's best span score over
+    # its no-answer score (rag/reader.py); None without a reader, or for how/why questions.
+    span_margin: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape shared by the CLI's --json and the HTTP API."""

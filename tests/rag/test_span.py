@@ -37,11 +37,12 @@ def test_question_kinds():
 
 
 @pytest.mark.slow
-def test_the_answer_starts_with_the_short_answer_and_its_offsets_point_into_the_article(tmp_path, e5):
+@pytest.mark.parametrize("method", ["reader", "rules"])
+def test_the_answer_starts_with_the_short_answer_and_its_offsets_point_into_the_article(tmp_path, e5, method):
     from rag.pipeline import load_engine
     from tests.conftest import hashing_settings
 
-    engine = load_engine(hashing_settings(tmp_path, embed_model="e5-small"))
+    engine = load_engine(hashing_settings(tmp_path, embed_model="e5-small", short_answers=method))
     try:
         ans = engine.ask("首开集团建了多少个工会驿站")
         assert ans.text.startswith("167个[1]。") and ans.short == "167个"

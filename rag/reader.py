@@ -1,0 +1,185 @@
+"""The span reader: which words of a cited sentence answer the question ("167个").
+
+A small LoRA adapter and a start/end head over the same multilingual-e5-small encoder the
+embedder uses (no reading-comprehension model ships in a registry package, and the
+repository should carry megabytes, not a model). The adapter is trained by
+``zhrag train-reader`` on DRCD (``../shared/train-data/``, converted to Simplified); the
+weights and the training record live in ``rag/reader_model/``.
+
+The reader reads one sentence at a time, as the composer cites them, and can say "no
+answer here" (the start/end of the ``<s>`` token, as in SQuAD 2.0 readers): among the
+cited sentences the span whose score beats its sentence's no-answer score by the most
+wins. That margin is returned with the span; the composer decides what it is enough for
+(``ComposeParams.short_answer_margin``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+READER_DIR = Path(__file__).with_name("reader_model")
+# Which linear layers of each BERT layer get a LoRA pair: all of them (attention and feed-forward).
+LORA_TARGETS = r".*encoder\.layer\.\d+\.(attention\.self\.(query|key|value)|attention\.output\.dense|intermediate\.dense|output\.dense)"
+
+
+@dataclass(frozen=True)
+class ReaderParams:
+    """Lengths in tokens.
+
+    A Chinese character is about one token; a cited sentence is rarely over 150 characters
+    and a question rarely over 40, so 64 + 192 covers nearly all without windows (a longer
+    sentence is cut, its answer then missed rather than guessed)."""
+
+    max_question_tokens: int = 64
+    max_context_tokens: int = 192
+    max_answer_tokens: int = 30
+
+
+@dataclass(frozen=True)
+class Span:
+    """A short answer: which sentence (index into the list read), where in it, and by how
+    much (in logits) its score beats that sentence's no-answer score."""
+
+    sentence: int
+    start: int
+    end: int
+    margin: float
+
+
+class SpanReader(Protocol):
+    """Finds the words that answer a question in the sentences an answer cites."""
+
+    def read(self, question: str, sentences: Sequence[str]) -> Span | None:
+        """The best span of any sentence, however weak (None only when there is nothing to read)."""
+        ...
+
+
+def encode_pair(tokenizer: Any, question: str, context: str, p: ReaderParams) -> tuple[list[int], list[tuple[int, int]], int]:
+    """``<s> query: question </s> context </s>``: the ids, each id's character span in the
+    context ((0, 0) outside it) and the index of the context's first token.
+
+    Built by hand rather than with the tokenizer's pair template, which the converted e5
+    tokenizer does not define; "query: " is the prefix e5 was trained to see on questions."""
+    q = tokenizer("query: " + question, add_special_tokens=False)["input_ids"][: p.max_question_tokens]
+    c = tokenizer(context, add_special_tokens=False, return_offsets_mapping=True)
+    c_ids = c["input_ids"][: p.max_context_tokens]
+    c_off = [tuple(o) for o in c["offset_mapping"][: p.max_context_tokens]]
+    ids = [tokenizer.bos_token_id, *q, tokenizer.eos_token_id, *c_ids, tokenizer.eos_token_id]
+    first = len(q) + 2
+    offsets = [(0, 0)] * first + c_off + [(0, 0)]
+    return ids, offsets, first
+
+
+def build_model(base_dir: Path, *, r: int = 16, alpha: int = 32, targets: str = LORA_TARGETS,
+                dropout: float = 0.05) -> Any:
+    """The e5 encoder with LoRA pairs on the linear layers ``targets`` names, plus a start/end head."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModel
+
+    encoder = AutoModel.from_pretrained(str(base_dir), add_pooling_layer=False)
+    encoder = get_peft_model(encoder, LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout,
+                                                 target_modules=targets))
+
+    class Reader(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = encoder
+            self.head = torch.nn.Linear(encoder.config.hidden_size, 2)
+
+        def forward(self, ids: Any, mask: Any) -> tuple[Any, Any]:
+            h = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+            start, end = self.head(h).unbind(-1)
+            return start, end
+
+    return Reader()
+
+
+def trainable_state(model: Any) -> dict[str, Any]:
+    """Only what training changed (LoRA pairs and the head): what the repository carries."""
+    return {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()
+            if "lora_" in k or k.startswith("head.")}
+
+
+def best_span(start: Any, end: Any, offsets: Sequence[tuple[int, int]], first: int,
+              max_answer_tokens: int) -> tuple[int, int, float] | None:
+    """The context span with the highest start + end logit, minus the no-answer score
+    (``<s>``'s start + end): (char start, char end, margin)."""
+    null = float(start[0] + end[0])
+    n = len(offsets) - 1  # the closing </s>
+    best: tuple[float, int, int] | None = None
+    s_top = sorted(range(first, n), key=lambda i: -float(start[i]))[:10]
+    e_top = sorted(range(first, n), key=lambda i: -float(end[i]))[:10]
+    for i in s_top:
+        for j in e_top:
+            if i <= j < i + max_answer_tokens:
+                sc = float(start[i] + end[j])
+                if best is None or sc > best[0]:
+                    best = (sc, i, j)
+    if best is None:
+        return None
+    sc, i, j = best
+    return offsets[i][0], offsets[j][1], sc - null
+
+
+class E5SpanReader:
+    """The trained reader: loads the encoder's converted folder and the adapter once."""
+
+    def __init__(self, base_dir: Path, weights_dir: Path = READER_DIR, params: ReaderParams | None = None) -> None:
+        import torch
+        from safetensors.torch import load_file
+        from transformers import AutoTokenizer
+
+        record = json.loads((weights_dir / "reader.json").read_text(encoding="utf-8"))
+        self.params = params or ReaderParams(**record.get("params", {}))
+        self.tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
+        self.model = build_model(base_dir, **record["lora"])
+        missing = self.model.load_state_dict(load_file(str(weights_dir / "adapter.safetensors")), strict=False)
+        if missing.unexpected_keys or any("lora_" in k or k.startswith("head.") for k in missing.missing_keys):
+            raise ValueError(f"reader weights in {weights_dir} do not fit the model: {missing}")
+        self.model.eval()
+        self._torch = torch
+        self._lock = threading.Lock()
+
+    def read(self, question: str, sentences: Sequence[str]) -> Span | None:
+        if not sentences:
+            return None
+        torch = self._torch
+        enc = [encode_pair(self.tokenizer, question, s, self.params) for s in sentences]
+        width = max(len(ids) for ids, _, _ in enc)
+        ids = torch.full((len(enc), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(enc), width), dtype=torch.long)
+        for k, (row, _, _) in enumerate(enc):
+            ids[k, : len(row)] = torch.tensor(row)
+            mask[k, : len(row)] = 1
+        with self._lock, torch.inference_mode():
+            start, end = self.model(ids, mask)
+        best: Span | None = None
+        for k, (_, offsets, first) in enumerate(enc):
+            got = best_span(start[k], end[k], offsets, first, self.params.max_answer_tokens)
+            if got is None:
+                continue
+            s, e, margin = got
+            text = sentences[k]
+            while s < e and text[s].isspace():
+                s += 1
+            if e > s and (best is None or margin > best.margin):
+                best = Span(k, s, e, margin)
+        return best
+
+
+def load_reader(base_dir: Path) -> SpanReader | None:
+    """The trained reader, or None (with a warning) when its weights or peft are missing:
+    the rules in rag/span.py answer then."""
+    if not (READER_DIR / "adapter.safetensors").exists():
+        log.warning("no span reader weights in %s; short answers come from the rules", READER_DIR)
+        return None
+    return E5SpanReader(base_dir)

@@ -1,0 +1,140 @@
+"""The span reader: its training data, its decoding, its place in the answer, and (slow) the
+trained weights on the project's own fixtures."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from eval.reader_train import TrainParams, _paragraph_examples
+from rag.compose import build_answer, with_short_answer
+from rag.reader import READER_DIR, Span, best_span
+from rag.types import Chunk, Hit, Quote
+
+
+def test_training_examples_find_the_answer_again_after_conversion_to_simplified():
+    import opencc
+
+    t2s = opencc.OpenCC("t2s")
+    raw = "在歐洲，梵語的學術研究，由德國學者陸特和漢斯雷頓開創。後來威廉·瓊斯發現印歐語系。"
+    start = raw.index("陸特和漢斯雷頓")
+    qas = [{"question": "誰開創了歐洲對梵語的學術研究？",
+            "answers": [{"text": "陸特和漢斯雷頓", "answer_start": start, "_raw_prefix": raw[:start]}]}]
+    p = TrainParams(negative_share=1.0, neighbour_share=0.0)
+    got = _paragraph_examples(t2s.convert(raw), qas, t2s, random.Random(0), p)
+    pos = [x for x in got if x.answer is not None]
+    neg = [x for x in got if x.answer is None]
+    assert len(pos) == 1 and pos[0].question == "谁开创了欧洲对梵语的学术研究？"
+    assert pos[0].context[slice(*pos[0].answer)] == "陆特和汉斯雷顿" == pos[0].answers[0]
+    # the hard negative is another sentence of the paragraph, one without the answer
+    assert len(neg) == 1 and "陆特" not in neg[0].context and neg[0].context in t2s.convert(raw)
+
+
+def test_an_answer_across_a_sentence_end_gives_no_example():
+    import opencc
+
+    t2s = opencc.OpenCC("t2s")
+    raw = "第一句到此。第二句開始"
+    qas = [{"question": "哪裡？", "answers": [{"text": "此。第二", "answer_start": 4, "_raw_prefix": raw[:4]}]}]
+    assert _paragraph_examples(raw, qas, t2s, random.Random(0), TrainParams(negative_share=0.0)) == []
+
+
+def test_decoding_takes_the_best_span_in_the_context_and_its_margin_over_no_answer():
+    import torch
+
+    # <s> q </s> c0 c1 c2 </s>: the context starts at token 3
+    offsets = [(0, 0), (0, 0), (0, 0), (0, 2), (2, 5), (5, 7), (0, 0)]
+    start = torch.tensor([1.0, 9.0, 0.0, 0.5, 3.0, 0.0, 9.0])  # the question token and </s> are never chosen
+    end = torch.tensor([1.0, 0.0, 9.0, 0.0, 1.0, 2.5, 9.0])
+    s, e, margin = best_span(start, end, offsets, first=3, max_answer_tokens=5)
+    assert (s, e) == (2, 7) and margin == pytest.approx(3.0 + 2.5 - 2.0)
+    # an end before the start, or a span longer than allowed, is not a span
+    assert best_span(start, end, offsets, first=3, max_answer_tokens=1)[:2] == (2, 5)
+
+
+class _Reader:
+    """Stands in for the trained reader (the function under test is the answer's assembly)."""
+
+    def __init__(self, span: Span | None) -> None:
+        self.span = span
+        self.seen: list[str] = []
+
+    def read(self, question, sentences):
+        self.seen = list(sentences)
+        return self.span
+
+
+def _used() -> list[tuple[Hit, Quote]]:
+    a, b = "首开集团工会服务职工。5年来，共建设167个工会驿站。", "东城区工会建了50个驿站。"
+    ca = Chunk(id="a#0", doc_id="a", title="首开集团工会", text=a, char_start=0, char_end=len(a))
+    cb = Chunk(id="b#0", doc_id="b", title="另一篇", text=b, char_start=0, char_end=len(b))
+    return [(Hit(ca, 1.0, dense_score=0.9), Quote("5年来，共建设167个工会驿站。", 11, 27)),
+            (Hit(cb, 0.5, dense_score=0.8), Quote("东城区工会建了50个驿站。", 0, 13))]
+
+
+def test_the_readers_span_leads_the_answer_cited_to_its_own_sentence():
+    used = _used()
+    ans = build_answer(used, [h for h, _ in used])
+    reader = _Reader(Span(sentence=1, start=7, end=10, margin=2.0))
+    got = with_short_answer("东城区工会建了多少个驿站", ans, used, reader)
+    span, n = got.short_answer
+    assert reader.seen == [q.text for _, q in used]
+    assert got.short == span.text == "50个" and got.text.startswith(f"50个[{n}]。")
+    cited = next(c for c in got.citations if c.n == n)
+    assert cited.chunk.doc_id == "b" and cited.chunk.text[span.start:span.end] == "50个"
+
+
+def test_no_short_answer_when_the_reader_finds_none_or_the_question_asks_how():
+    used = _used()
+    ans = build_answer(used, [h for h, _ in used])
+    assert with_short_answer("首开集团建了多少个工会驿站", ans, used, _Reader(None)) is ans
+    reader = _Reader(Span(0, 7, 11, 3.0))
+    assert with_short_answer("首开集团怎么建设工会驿站", ans, used, reader) is ans and reader.seen == []
+
+
+def test_the_shipped_weights_are_megabytes_and_their_record_says_how_they_were_made():
+    weights = READER_DIR / "adapter.safetensors"
+    assert weights.stat().st_size < 10 * 2**20
+    rec = json.loads((READER_DIR / "reader.json").read_text(encoding="utf-8"))
+    assert rec["command"].startswith("zhrag train-reader")
+    assert rec["data"]["files"] == ["DRCD_dev.json", "DRCD_test.json"]
+    assert 0.0 < rec["held_out"]["f1"] <= 1.0 and rec["history"]
+
+
+@pytest.fixture(scope="module")
+def reader(model_cache):
+    from rag.e5_convert import ensure_model
+    from rag.reader import E5SpanReader
+
+    return E5SpanReader(ensure_model(model_cache / "models"))
+
+
+@pytest.mark.slow
+def test_the_trained_reader_reads_the_seed_articles_facts(reader):
+    got = reader.read("首开集团建了多少个工会驿站", ["5年来，首开集团工会共建设14个市级职工之家，167个工会驿站。"])
+    assert got is not None and got.sentence == 0
+    assert "5年来，首开集团工会共建设14个市级职工之家，167个工会驿站。"[got.start:got.end] in ("167", "167个")
+
+
+@pytest.mark.slow
+def test_the_trained_reader_picks_the_sentence_that_holds_the_answer(reader):
+    sentences = ["长春市总工会举办职工技能大赛，吸引了众多职工参加。", "本届大赛共设置145个竞赛项目，覆盖多个行业。"]
+    got = reader.read("长春市总工会设置了多少个竞赛项目", sentences)
+    assert got is not None and got.sentence == 1 and sentences[1][got.start:got.end] in ("145", "145个")
+
+
+@pytest.mark.slow
+def test_weights_that_do_not_fit_the_model_are_refused(tmp_path, model_cache):
+    from safetensors.torch import load_file, save_file
+
+    from rag.e5_convert import ensure_model
+    from rag.reader import E5SpanReader
+
+    state = load_file(str(READER_DIR / "adapter.safetensors"))
+    save_file({k: v for k, v in state.items() if not k.startswith("head.")}, str(tmp_path / "adapter.safetensors"))
+    (tmp_path / "reader.json").write_text((READER_DIR / "reader.json").read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(ValueError, match="do not fit"):
+        E5SpanReader(ensure_model(model_cache / "models"), Path(tmp_path))
