@@ -26,7 +26,16 @@ from pathlib import Path
 
 from eval.metrics import char_f1, exact_match
 from rag.chunking import split_sentences
-from rag.reader import READER_DIR, ReaderParams, best_span, build_model, encode_pair, trainable_state
+from rag.reader import (
+    READER_DIR,
+    ReaderParams,
+    best_span,
+    build_model,
+    encode_pair,
+    lora_targets,
+    pad_batch,
+    trainable_state,
+)
 
 log = logging.getLogger(__name__)
 
@@ -131,18 +140,14 @@ def _tensors(tokenizer, batch: Sequence[Example], rp: ReaderParams):
         starts.append(s_tok)
         ends.append(e_tok)
         metas.append((offsets, first))
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), tokenizer.pad_token_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for k, r in enumerate(rows):
-        ids[k, : len(r)] = torch.tensor(r)
-        mask[k, : len(r)] = 1
+    ids, mask = pad_batch(rows, tokenizer.pad_token_id)
     return ids, mask, torch.tensor(starts), torch.tensor(ends), metas
 
 
 def evaluate(model, tokenizer, examples: list[Example], rp: ReaderParams) -> dict:
-    """Span EM/F1 on the held-out sentences that hold the answer, and the no-answer margin
-    on every held-out sentence (for choosing ``min_margin``)."""
+    """Span EM/F1 on the held-out sentences that hold the answer, and how many sentences
+    with and without the answer clear each no-answer margin (for choosing
+    ``ComposeParams.short_answer_margin``)."""
     import torch
 
     model.eval()
@@ -159,10 +164,10 @@ def evaluate(model, tokenizer, examples: list[Example], rp: ReaderParams) -> dic
                              "f1": char_f1(pred, ex.answers), "em": exact_match(pred, ex.answers)})
     model.train()
     pos = [r for r in rows if r["has"]]
+    neg = [r for r in rows if not r["has"]]
     curve = []
     for m in (-4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0):
         kept_pos = [r for r in pos if r["margin"] >= m]
-        neg = [r for r in rows if not r["has"]]
         curve.append({"min_margin": m, "answered_with_answer": len(kept_pos) / max(1, len(pos)),
                       "answered_without_answer": sum(r["margin"] >= m for r in neg) / max(1, len(neg)),
                       "f1_when_answered": sum(r["f1"] for r in kept_pos) / max(1, len(kept_pos))})
@@ -180,8 +185,6 @@ def train(drcd_files: Sequence[Path], base_dir: Path, out_dir: Path = READER_DIR
     from tqdm import tqdm
     from transformers import AutoTokenizer
 
-    import rag.reader as reader_mod
-
     p = p or TrainParams()
     rp = ReaderParams()
     torch.manual_seed(p.seed)
@@ -191,8 +194,7 @@ def train(drcd_files: Sequence[Path], base_dir: Path, out_dir: Path = READER_DIR
     if limit is not None:
         train_ex, held = train_ex[:limit], held[: max(8, limit // 4)]
     log.info("reader: %d training examples, %d held out", len(train_ex), len(held))
-    layers = "|".join(str(n) for n in p.lora_layers)
-    targets = reader_mod.LORA_TARGETS.replace(r"\d+", f"({layers})")
+    targets = lora_targets(p.lora_layers)
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
     model = build_model(base_dir, r=p.lora_r, alpha=p.lora_alpha, targets=targets)
     params = [q for q in model.parameters() if q.requires_grad]

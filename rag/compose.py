@@ -373,7 +373,8 @@ def with_conflict_note(question: str, ans: Answer, used: Sequence[tuple[Hit, Quo
 
 
 def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quote]],
-                      reader: SpanReader | None = None, margin: float = 0.0) -> Answer:
+                      reader: SpanReader | None = None,
+                      margin: float = ComposeParams.short_answer_margin) -> Answer:
     """Put the exact answering words first ("167个[1]。…"), cited to the sentence they come
     from. The reader (rag/reader.py) looks in every cited sentence and may find none; the
     rules (rag/span.py) look in the best one, for count/date/who/where questions. "How" and

@@ -26,8 +26,6 @@ from typing import Any, Protocol
 log = logging.getLogger(__name__)
 
 READER_DIR = Path(__file__).with_name("reader_model")
-# Which linear layers of each BERT layer get a LoRA pair: all of them (attention and feed-forward).
-LORA_TARGETS = r".*encoder\.layer\.\d+\.(attention\.self\.(query|key|value)|attention\.output\.dense|intermediate\.dense|output\.dense)"
 
 
 @dataclass(frozen=True)
@@ -62,6 +60,27 @@ class SpanReader(Protocol):
         ...
 
 
+def lora_targets(layers: Sequence[int] | None = None) -> str:
+    """The modules that get a LoRA pair: every linear layer (attention and feed-forward) of
+    the BERT layers named, or of all of them."""
+    which = r"\d+" if layers is None else "(" + "|".join(str(n) for n in layers) + ")"
+    return (rf".*encoder\.layer\.{which}\.(attention\.self\.(query|key|value)|attention\.output\.dense"
+            r"|intermediate\.dense|output\.dense)")
+
+
+def pad_batch(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[Any, Any]:
+    """Token rows as one padded id tensor and its attention mask."""
+    import torch
+
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for k, r in enumerate(rows):
+        ids[k, : len(r)] = torch.tensor(r)
+        mask[k, : len(r)] = 1
+    return ids, mask
+
+
 def encode_pair(tokenizer: Any, question: str, context: str, p: ReaderParams) -> tuple[list[int], list[tuple[int, int]], int]:
     """``<s> query: question </s> context </s>``: the ids, each id's character span in the
     context ((0, 0) outside it) and the index of the context's first token.
@@ -78,7 +97,7 @@ def encode_pair(tokenizer: Any, question: str, context: str, p: ReaderParams) ->
     return ids, offsets, first
 
 
-def build_model(base_dir: Path, *, r: int = 16, alpha: int = 32, targets: str = LORA_TARGETS,
+def build_model(base_dir: Path, *, r: int = 16, alpha: int = 32, targets: str | None = None,
                 dropout: float = 0.05) -> Any:
     """The e5 encoder with LoRA pairs on the linear layers ``targets`` names, plus a start/end head."""
     import torch
@@ -87,7 +106,7 @@ def build_model(base_dir: Path, *, r: int = 16, alpha: int = 32, targets: str = 
 
     encoder = AutoModel.from_pretrained(str(base_dir), add_pooling_layer=False)
     encoder = get_peft_model(encoder, LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout,
-                                                 target_modules=targets))
+                                                 target_modules=targets or lora_targets()))
 
     class Reader(torch.nn.Module):
         def __init__(self) -> None:
@@ -154,12 +173,7 @@ class E5SpanReader:
             return None
         torch = self._torch
         enc = [encode_pair(self.tokenizer, question, s, self.params) for s in sentences]
-        width = max(len(ids) for ids, _, _ in enc)
-        ids = torch.full((len(enc), width), self.tokenizer.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((len(enc), width), dtype=torch.long)
-        for k, (row, _, _) in enumerate(enc):
-            ids[k, : len(row)] = torch.tensor(row)
-            mask[k, : len(row)] = 1
+        ids, mask = pad_batch([row for row, _, _ in enc], self.tokenizer.pad_token_id)
         with self._lock, torch.inference_mode():
             start, end = self.model(ids, mask)
         best: Span | None = None
