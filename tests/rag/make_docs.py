@@ -82,6 +82,17 @@ def _save(document, path: Path) -> Path:
     return path
 
 
+def cjk_system_font() -> bool:
+    """Whether fontconfig knows a Chinese font. The PDFs here use the STSong-Light CID font,
+    which is not embedded: pdfium can only draw its glyphs with a system CJK font (Debian's
+    fonts-noto-cjk, which .ci/run installs); without one a rendered page is blank."""
+    import shutil
+    import subprocess
+
+    fc = shutil.which("fc-list")
+    return bool(fc and subprocess.run([fc, ":lang=zh"], capture_output=True, text=True).stdout.strip())
+
+
 def seed_scan(path: Path, *, dpi: int = 200, angle: float = 0.6, noise: float = 12.0, seed: int = 0) -> Path:
     """The three-column PDF as a scan: each page rendered to an image, turned a little,
     speckled with noise, and saved as an image-only PDF (no text layer)."""

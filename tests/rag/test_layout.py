@@ -10,7 +10,7 @@ from rag.ingest import IngestError, ingest_paths, parse_file
 from rag.pipeline import answer
 from rag.retrieve import HybridRetriever
 from tests.conftest import SEED_PAGE, store_of
-from tests.rag.make_docs import HEADER, seed_docx, seed_page_pdf
+from tests.rag.make_docs import HEADER, cjk_system_font, seed_docx, seed_page_pdf
 
 pytest.importorskip("reportlab")
 
@@ -106,6 +106,7 @@ def test_headlines_and_paragraphs_broken_by_columns_and_pages_are_joined(tmp_pat
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not cjk_system_font(), reason="no CJK system font to render the scan (Debian fonts-noto-cjk)")
 def test_a_scanned_page_is_read_by_ocr_into_the_same_six_articles(tmp_path, text_articles):
     """An image-only PDF (the page rendered, turned 0.6°, with noise): OCR with the models
     inside rapidocr-onnxruntime, then the same layout and article logic."""
