@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     first_article_bonus: float = Field(default=0.02, ge=0.0, le=1.0)
     gate_model: Path = PROJECT_ROOT / "rag" / "gate_model.json"
     # Short answers ("167个" before the cited sentence): "reader", the span reader trained on
-    # DRCD (rag/reader.py; loads the e5 encoder a second time, about 0.5 GB), or "rules"
+    # DRCD (rag/reader.py; a second copy of the e5 encoder, +229 MB; bench/reader.py), or "rules"
     # (rag/span.py; count/date/who/where questions only). Measured in eval/RESULTS.md,
     # "The span reader".
     short_answers: Literal["reader", "rules"] = "reader"

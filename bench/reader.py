@@ -1,0 +1,71 @@
+"""What the span reader costs: memory to load it, and time per answer against the rules.
+
+Both composers answer the same questions over the same seed index in one process,
+alternating question by question (the machine is noisy), after one warm-up pass so the
+sentence vectors are cached for both. Prints a table.
+
+    python bench/reader.py [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+QUESTIONS = ["首开集团建了多少个工会驿站", "长春市总工会设置了多少个竞赛项目", "密云区工匠学院的院长是谁",
+             "密云区工匠学院什么时候成立", "密云区工匠学院怎么运作", "首开集团工会获得了什么称号"]
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+
+    from rag.compose import ExtractiveComposer
+    from rag.pipeline import compose_params, load_engine, make_reader
+    from rag.settings import Settings
+
+    with tempfile.TemporaryDirectory() as d:
+        settings = Settings(index_dir=Path(d) / "index", short_answers="rules")
+        engine = load_engine(settings)
+        before = rss_mb()
+        t = time.perf_counter()
+        reader = make_reader(settings.model_copy(update={"short_answers": "reader"}))
+        load_s = time.perf_counter() - t
+        after = rss_mb()
+        params = compose_params(settings)
+        composers = {"rules": ExtractiveComposer(engine.embedder, params),
+                     "reader": ExtractiveComposer(engine.embedder, params, reader=reader)}
+        hits = {q: engine.retriever.search(q, settings.top_k) for q in QUESTIONS}
+        times: dict[str, list[float]] = {name: [] for name in composers}
+        for r in range(args.rounds + 1):
+            for q in QUESTIONS:
+                for name, c in composers.items():
+                    t = time.perf_counter()
+                    c.compose(q, hits[q])
+                    if r:  # round 0 warms the sentence-vector caches
+                        times[name].append(time.perf_counter() - t)
+        engine.close()
+    print(f"reader load: {load_s:.1f} s, resident memory {before:.0f} -> {after:.0f} MB "
+          f"(+{after - before:.0f} MB); peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB\n")
+    print("| short answers | answers | p50 ms | p90 ms |")
+    print("|---|---|---|---|")
+    for name, xs in times.items():
+        xs.sort()
+        print(f"| {name} | {len(xs)} | {statistics.median(xs) * 1000:.0f} | {xs[int(0.9 * (len(xs) - 1))] * 1000:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
