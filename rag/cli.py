@@ -536,9 +536,17 @@ def fusion_loso(tables: Annotated[list[Path], typer.Argument(help="tables to hol
 
 @app.command("fusion-fit")
 def fusion_fit(tables: Annotated[list[Path], typer.Argument(help="training tables (.npz), never reported sets")],
-               out: Annotated[Path, typer.Option()] = Path("rag/fusion_model.json")) -> None:
+               out: Annotated[Path, typer.Option()] = Path("rag/fusion_model.json"),
+               adaptive: Annotated[bool, typer.Option(help="fit the adaptive fusion's share, gain and clamp "
+                                                             "instead, and print them")] = False) -> None:
     """Fit the learned fusion on training tables and write the model the service loads."""
-    from eval.fusion import Table, fit
+    from eval.fusion import Table, fit, fit_adaptive
+
+    if adaptive:
+        p, mrr = fit_adaptive([Table.load(t) for t in tables])
+        typer.echo(f"mean MRR@10 {mrr:.4f} with dense_share={p.dense_share} gain={p.gain} "
+                   f"min_share={p.min_share} max_share={p.max_share} (rag/retrieve.py: FusionParams)")
+        return
 
     model = fit([Table.load(p) for p in tables])
     model.save(out)

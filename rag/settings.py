@@ -74,8 +74,8 @@ class Settings(BaseSettings):
     candidates: int = Field(default=50, ge=1, le=1000)
     # Query terms in more than this share of chunks are not scored (index/sqlite.py MAX_TERM_SHARE).
     max_term_share: float = Field(default=MAX_TERM_SHARE, gt=0.0, le=1.0)
-    dense_share: float = Field(default=0.7, ge=0.0, le=1.0)
-    fusion_gain: float = Field(default=1.0, ge=0.0, le=10.0)
+    dense_share: float = Field(default=0.5, ge=0.0, le=1.0)
+    fusion_gain: float = Field(default=0.5, ge=0.0, le=10.0)
     rrf_k: int = Field(default=60, ge=1)
 
     # Answering.

@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 
-from eval.fusion import GRID, Table, adaptive_score, fit, format_rows, loso, score
+from eval.fusion import GRID, Table, adaptive_score, fit, fit_adaptive, format_rows, loso, score
 from eval.sets import drcd_to_set, stress_set, underspecify
 from rag.retrieve import FEATURES
 
@@ -27,6 +27,23 @@ def test_fit_learns_a_share_the_features_predict():
     rows = loso([_table("x", 100, rng), _table("y", 100, rng)], [_table("t", 100, rng)])
     assert [r["set"] for r in rows] == ["x", "y"] and all(r["learned"] == 1.0 for r in rows)
     assert "| x | 100 |" in format_rows(rows)
+
+
+def test_the_adaptive_fit_finds_the_share_and_gain_the_training_sets_want():
+    """Queries want a dense share of 0.4 when neither list stands out, and more dense the more
+    the dense list's best hit stands out (confidence 0.4 -> share 0.6): base 0.4, gain 0.5."""
+    rng = np.random.default_rng(2)
+
+    def table(name, n):
+        x = np.zeros((n, len(FEATURES)))
+        conf = rng.choice([0.0, 0.4], n)
+        x[:, FEATURES.index("confidence")] = conf
+        want = 0.4 + 0.5 * conf
+        return Table(name, x, (np.abs(GRID[None, :] - want[:, None]) < 0.01) * 1.0)
+
+    p, mrr = fit_adaptive([table("a", 100), table("b", 100)])
+    assert (p.dense_share, p.gain, mrr) == (0.4, 0.5, 1.0)
+    assert adaptive_score(table("c", 50), p) == 1.0
 
 
 def test_tables_round_trip(tmp_path):

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from rag.embedding import HashingEmbedder
@@ -41,19 +43,23 @@ def test_adaptive_fusion_by_hand():
     lexical = [(b, 10.0), (c, 0.0)]  # z = +1, -1; a missing -> floor -1
     zd = 1.224744871391589
     conf = (zd - 1.0) / (zd + 1.0)
+    p = FusionParams(dense_share=0.7, gain=1.0, min_share=0.4, max_share=0.9)
     w = 0.7 + conf  # within [0.4, 0.9]
-    fused = dict((ch.id, s) for ch, s in adaptive_fuse(dense, lexical, FusionParams()))
+    fused = dict((ch.id, s) for ch, s in adaptive_fuse(dense, lexical, p))
     assert fused["a"] == pytest.approx(w * zd + (1 - w) * -1)
     assert fused["b"] == pytest.approx(w * 0 + (1 - w) * 1)
     assert fused["c"] == pytest.approx(w * -zd + (1 - w) * -1)
     # With the gain off, the share is the base share exactly.
-    fixed = dict((ch.id, s) for ch, s in adaptive_fuse(dense, lexical, FusionParams(gain=0.0)))
+    fixed = dict((ch.id, s) for ch, s in adaptive_fuse(dense, lexical, replace(p, gain=0.0)))
     assert fixed["b"] == pytest.approx(0.3)
     assert np.isclose(fixed["a"], 0.7 * zd - 0.3)
     # One empty list: the other is returned as it is.
     assert adaptive_fuse(dense, [], FusionParams()) == dense
     with pytest.raises(ValueError):
         FusionParams(dense_share=0.95)
+    # The default moves half as far from a base share of one half.
+    half = dict((ch.id, s) for ch, s in adaptive_fuse(dense, lexical, FusionParams()))
+    assert half["b"] == pytest.approx(1 - (0.5 + 0.5 * conf))
 
 
 def test_learned_fusion_reads_its_model_and_ranks(seed_articles, tmp_path):
