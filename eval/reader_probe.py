@@ -12,6 +12,7 @@ For every question the answer is composed as the product composes it; the reader
 and margins for each variant are stored per question, so weights and floors are compared
 offline (``summarise``) without reading again.
 
+    zhrag eval-set drcd-reader-heldout ../shared/train-data/drcd/DRCD_test.json results/sets/drcd-test-held
     python -m eval.reader_probe results/sets/drcd-test-held --distractors ../shared/eval-data/news-distractors \
         --n 477 --out results/probe-drcd-held.json
 """

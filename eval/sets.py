@@ -24,19 +24,26 @@ log = logging.getLogger(__name__)
 _STRIP_FLAGS = ("nr", "nrt", "ns", "nt", "nz")
 
 
-def drcd_to_set(drcd_json: Path, out: Path, *, simplify_questions: bool = True) -> tuple[int, int]:
+def drcd_to_set(drcd_json: Path, out: Path, *, simplify_questions: bool = True,
+                questions_from_last: int | None = None) -> tuple[int, int]:
     """Write ``corpus.jsonl`` (one article per paragraph) and ``queries.jsonl``; returns counts.
 
     ``simplify_questions=False`` keeps the questions in Traditional characters over the
     Simplified corpus: a training set where the lexical half is weak by construction (about
     a third of the characters differ) and the multilingual embedder is not, so a fusion
-    fitted on DRCD also sees queries on which dense retrieval should win."""
+    fitted on DRCD also sees queries on which dense retrieval should win.
+
+    ``questions_from_last=N`` keeps every paragraph in the corpus but only the questions of
+    the last N paragraphs: run on DRCD_test with the reader's ``holdout_paragraphs``, these
+    are the questions the span reader never trained on (eval/reader_probe.py tunes on them)."""
     import opencc
 
     t2s = opencc.OpenCC("t2s")
     data = json.loads(Path(drcd_json).read_text(encoding="utf-8"))["data"]
     out.mkdir(parents=True, exist_ok=True)
     n_docs = n_q = 0
+    n_paragraphs = sum(len(a["paragraphs"]) for a in data)
+    first_asked = 0 if questions_from_last is None else n_paragraphs - questions_from_last
     with (out / "corpus.jsonl").open("w", encoding="utf-8") as corpus, \
             (out / "queries.jsonl").open("w", encoding="utf-8") as queries:
         for article in data:
@@ -46,7 +53,7 @@ def drcd_to_set(drcd_json: Path, out: Path, *, simplify_questions: bool = True) 
                 corpus.write(json.dumps({"doc_id": doc_id, "title": title, "text": t2s.convert(p["context"])},
                                         ensure_ascii=False) + "\n")
                 n_docs += 1
-                for qa in p["qas"]:
+                for qa in (p["qas"] if n_docs > first_asked else []):
                     answers = list(dict.fromkeys(t2s.convert(a["text"]) for a in qa["answers"]))
                     question = t2s.convert(qa["question"]) if simplify_questions else qa["question"]
                     queries.write(json.dumps({"qid": qa["id"], "question": question,

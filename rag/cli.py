@@ -490,7 +490,9 @@ def eval_cmd(
 
 @app.command("eval-set")
 def eval_set(kind: Annotated[str, typer.Argument(help="drcd or drcd-traditional (from a DRCD json; the second "
-                                                     "keeps its questions in Traditional characters) or "
+                                                     "keeps its questions in Traditional characters), "
+                                                     "drcd-reader-heldout (a DRCD_test json: only the questions "
+                                                     "the span reader did not train on) or "
                                                      "stress (from a set folder)")],
              source: Path, out: Path) -> None:
     """Make an evaluation set: DRCD in the shared format, or under-specified questions of a set."""
@@ -499,10 +501,15 @@ def eval_set(kind: Annotated[str, typer.Argument(help="drcd or drcd-traditional 
     if kind in ("drcd", "drcd-traditional"):
         docs, n = drcd_to_set(source, out, simplify_questions=kind == "drcd")
         typer.echo(f"wrote {docs} paragraphs and {n} questions to {out}")
+    elif kind == "drcd-reader-heldout":
+        from eval.reader_train import TrainParams
+
+        docs, n = drcd_to_set(source, out, questions_from_last=TrainParams().holdout_paragraphs)
+        typer.echo(f"wrote {docs} paragraphs and {n} questions to {out}")
     elif kind == "stress":
         typer.echo(f"wrote {stress_set(source, out)} under-specified questions to {out}")
     else:
-        _fail("kind must be drcd, drcd-traditional or stress")
+        _fail("kind must be drcd, drcd-traditional, drcd-reader-heldout or stress")
 
 
 @app.command("fusion-collect")

@@ -72,6 +72,17 @@ def test_drcd_is_converted_to_simplified_with_its_answers(tmp_path):
         (tmp_path / "set" / "corpus.jsonl").read_text(encoding="utf-8")
 
 
+def test_the_readers_held_out_set_asks_only_of_the_last_paragraphs(tmp_path):
+    paragraphs = [{"id": f"1-{i}", "context": f"第{i}段的內容。",
+                   "qas": [{"id": f"1-{i}-1", "question": f"第{i}段講什麼？",
+                            "answers": [{"text": "內容", "answer_start": 3}]}]} for i in range(1, 5)]
+    src = tmp_path / "drcd.json"
+    src.write_text(json.dumps({"data": [{"title": "t", "paragraphs": paragraphs}]}, ensure_ascii=False), encoding="utf-8")
+    assert drcd_to_set(src, tmp_path / "held", questions_from_last=2) == (4, 2)
+    asked = [json.loads(line)["gold_doc_ids"] for line in (tmp_path / "held" / "queries.jsonl").read_text().splitlines()]
+    assert asked == [["drcd-1-3"], ["drcd-1-4"]]
+
+
 def test_stress_questions_lose_their_named_subject(tmp_path):
     assert underspecify("北京冬奥会开幕式总导演是谁") == "冬奥会开幕式总导演是谁"
     assert underspecify("他是谁") is None  # too little left
