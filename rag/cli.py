@@ -546,7 +546,9 @@ def fusion_fit(tables: Annotated[list[Path], typer.Argument(help="training table
                out: Annotated[Path, typer.Option()] = Path("rag/fusion_model.json"),
                adaptive: Annotated[bool, typer.Option(help="fit the adaptive fusion's share, gain and clamp "
                                                              "instead, and print them")] = False) -> None:
-    """Fit the learned fusion on training tables and write the model the service loads."""
+    """Fit the learned fusion on training tables and write the model the service loads; with
+    --adaptive, fit the default fusion's four numbers instead and print them (they live in
+    rag/retrieve.py: FusionParams, so a change is a reviewed commit, not a file swap)."""
     from eval.fusion import Table, fit, fit_adaptive
 
     if adaptive:
