@@ -10,22 +10,17 @@ sentence vectors are cached for both. Prints a table.
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from load import rss_mb  # bench/load.py and bench/store.py: this script runs with bench/ on its path
+from store import peak_rss_mb
+
 QUESTIONS = ["首开集团建了多少个工会驿站", "长春市总工会设置了多少个竞赛项目", "密云区工匠学院的院长是谁",
              "密云区工匠学院什么时候成立", "密云区工匠学院怎么运作", "首开集团工会获得了什么称号"]
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> None:
@@ -40,11 +35,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         settings = Settings(index_dir=Path(d) / "index", short_answers="rules")
         engine = load_engine(settings)
-        before = rss_mb()
+        before = rss_mb(os.getpid())
         t = time.perf_counter()
         reader = make_reader(settings.model_copy(update={"short_answers": "reader"}))
         load_s = time.perf_counter() - t
-        after = rss_mb()
+        after = rss_mb(os.getpid())
         params = compose_params(settings)
         composers = {"rules": ExtractiveComposer(engine.embedder, params),
                      "reader": ExtractiveComposer(engine.embedder, params, reader=reader)}
@@ -59,7 +54,7 @@ def main() -> None:
                         times[name].append(time.perf_counter() - t)
         engine.close()
     print(f"reader load: {load_s:.1f} s, resident memory {before:.0f} -> {after:.0f} MB "
-          f"(+{after - before:.0f} MB); peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB\n")
+          f"(+{after - before:.0f} MB); peak {peak_rss_mb():.0f} MB\n")
     print("| short answers | answers | p50 ms | p90 ms |")
     print("|---|---|---|---|")
     for name, xs in times.items():

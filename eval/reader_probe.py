@@ -33,7 +33,7 @@ import numpy as np
 from tqdm import tqdm
 
 from eval.data import load_corpus, load_queries
-from eval.metrics import dedupe, grouped_f1, mrr_at_k
+from eval.metrics import dedupe, grouped_f1, hit_at_k, mrr_at_k
 from rag.chunking import split_sentences
 from rag.compose import ExtractiveComposer
 from rag.embedding import CachedEmbedder
@@ -45,7 +45,6 @@ from rag.settings import Settings
 log = logging.getLogger(__name__)
 
 RERANK_K = 8  # fused passages the reader reads as a reranker
-RETRIEVE_K = 30
 
 
 def _read(reader: E5SpanReader, question: str, text: str) -> tuple[str, float]:
@@ -65,7 +64,9 @@ def probe(set_dir: Path, *, distractors: Path | None, n: int, settings: Settings
     queries = [q for q in load_queries(set_dir) if q.gold][:n]
     gold_docs = frozenset(d for q in queries for d in q.gold)
     articles = load_corpus(set_dir, distractors=distractors, must_keep=gold_docs, seed=13)
-    from eval.run import build_store
+    from eval.run import EvalConfig, build_store
+
+    cfg = EvalConfig(set_dir)  # retrieve and compose with the evaluation's own depths
 
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="zhrag-probe-") as d:
@@ -74,11 +75,11 @@ def probe(set_dir: Path, *, distractors: Path | None, n: int, settings: Settings
         retriever = HybridRetriever(store, emb, settings.fusion_params())
         for q in tqdm(queries, desc=f"probe {set_dir.name}", unit="q"):
             groups = q.answer_groups()
-            hits = retriever.search(q.question, RETRIEVE_K)
+            hits = retriever.search(q.question, cfg.retrieve_k)
             t = time.perf_counter()
             margins = [_read(whole, q.question, h.chunk.embedding_text())[1] for h in hits[:RERANK_K]]
             rerank_seconds = time.perf_counter() - t
-            ans = composer.compose(q.question, hits[:5])
+            ans = composer.compose(q.question, hits[:cfg.top_k])
             row: dict[str, Any] = {
                 "qid": q.qid, "gold": list(q.gold), "docs": [h.chunk.doc_id for h in hits],
                 "fused": [h.score for h in hits], "rerank_margins": margins, "rerank_seconds": rerank_seconds,
@@ -128,7 +129,7 @@ def summarise(rows: Sequence[dict[str, Any]], weights: Sequence[float] = (0.0, 0
     for w in weights:
         ranked = [_reranked(r, w) for r in rows]
         out[f"mrr@10 w={w}"] = float(np.mean([mrr_at_k(d, set(r["gold"]), 10) for d, r in zip(ranked, rows, strict=True)]))
-        out[f"hit@1 w={w}"] = float(np.mean([float(bool(d) and d[0] in r["gold"]) for d, r in zip(ranked, rows, strict=True)]))
+        out[f"hit@1 w={w}"] = float(np.mean([hit_at_k(d, set(r["gold"]), 1) for d, r in zip(ranked, rows, strict=True)]))
     scopes = {
         "composed (today)": lambda r: r["f1"],
         "cited sentences": lambda r: _best_f1(r, [s for s in r["sentences"] if s["cited"]]),
