@@ -42,7 +42,7 @@ from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MODES = ("dense", "bm25", "hybrid", "hybrid-rrf", "hybrid-learned")
+MODES = ("dense", "bm25", "hybrid", "hybrid-rrf", "hybrid-learned", "hybrid-rerank")
 
 
 def retriever_for(base: HybridRetriever, mode: str) -> HybridRetriever:
@@ -55,7 +55,20 @@ def retriever_for(base: HybridRetriever, mode: str) -> HybridRetriever:
 
         return base.with_mode("hybrid").with_params(
             method="learned", model=LearnedShare.load(Settings.model_fields["fusion_model"].default))
+    if mode == "hybrid-rerank":
+        from rag.e5_convert import ensure_model
+        from rag.rerank import RerankingRetriever, load_reranker
+
+        reranker = load_reranker(ensure_model(Settings().cache_dir / "models"))
+        if reranker is None:
+            raise ValueError("mode hybrid-rerank needs the trained reranker (rag/reranker_model)")
+        return RerankingRetriever(base.with_mode("hybrid"), reranker)  # type: ignore[return-value]
     return base.with_mode(mode)  # type: ignore[arg-type]
+
+
+def answering_retriever(base: HybridRetriever, settings: Settings) -> HybridRetriever:
+    """What answers are composed from: the fused ranking, reranked when ``ZHRAG_RERANK`` says so (as served)."""
+    return base if settings.rerank == "off" else retriever_for(base, "hybrid-rerank")
 
 
 @dataclass(frozen=True)
@@ -153,7 +166,7 @@ def score_refusal(articles, queries: Sequence[Query], emb: Embedder, composer: A
     params = chunk_params(settings)
     with tempfile.TemporaryDirectory(prefix="zhrag-eval-unanswerable-") as d:
         store = build_store(left, emb, params, Path(d), max_term_share=settings.max_term_share)
-        retriever = HybridRetriever(store, emb, settings.fusion_params())
+        retriever = answering_retriever(HybridRetriever(store, emb, settings.fusion_params()), settings)
         reasons: dict[str, int] = {}
         rows = []
         for q in tqdm(queries, desc="unanswerable", unit="q", leave=False):
@@ -241,7 +254,8 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
                    "fusion": settings.fusion, "answer_gate": settings.answer_gate,
                    "generator": settings.generator + (f" ({settings.local_model})" if settings.generator == "local"
                                                       else ""),
-                   "short_answers": settings.short_answers, "other_article_margin": settings.other_article_margin,
+                   "short_answers": settings.short_answers, "rerank": settings.rerank,
+                   "other_article_margin": settings.other_article_margin,
                    "candidates": settings.candidates, "max_term_share": settings.max_term_share,
                    "dense_share": settings.dense_share, "fusion_gain": settings.fusion_gain, "rrf_k": settings.rrf_k,
                    "retrieve_k": cfg.retrieve_k, "top_k": cfg.top_k, "sample": cfg.sample,
@@ -267,13 +281,14 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
     # One for every answer stage (one sentence cache): the extractive composer, or the
     # checked generator that ZHRAG_GENERATOR names (a local model is loaded once).
     composer = make_generator(settings, emb)
+    answering = answering_retriever(retriever, settings)
     if cfg.answers > 0:
-        answers, answer_rows = score_answers(retriever, composer, queries[: cfg.answers], cfg.top_k)
+        answers, answer_rows = score_answers(answering, composer, queries[: cfg.answers], cfg.top_k)
         answers["n"] = len(answer_rows)
         result["answers"], result["per_query"]["answers"] = answers, answer_rows
         stage_done()
     if unanswerable:
-        refused = [composer.compose(q.question, retriever.search(q.question, cfg.top_k)).refused
+        refused = [composer.compose(q.question, answering.search(q.question, cfg.top_k)).refused
                    for q in tqdm(unanswerable, desc="unanswerable in the set", unit="q", leave=False)]
         result["unanswerable_in_set"] = {"n": len(refused), "refusal_rate": sum(refused) / len(refused)}
         stage_done()

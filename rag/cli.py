@@ -459,7 +459,7 @@ def eval_cmd(
     answers: Annotated[int, typer.Option(min=0, help="compose and score answers for the first N queries")] = 200,
     unanswerable: Annotated[int, typer.Option(min=0, help="ask the first N queries again without their gold "
                                                           "articles and measure refusal")] = 0,
-    modes: Annotated[str, typer.Option(help="comma-separated: dense,bm25,hybrid,hybrid-rrf,hybrid-learned")] = "dense,bm25,hybrid,hybrid-rrf",
+    modes: Annotated[str, typer.Option(help="comma-separated: dense,bm25,hybrid,hybrid-rrf,hybrid-learned,hybrid-rerank")] = "dense,bm25,hybrid,hybrid-rrf",
     out: Annotated[Path | None, typer.Option(help="JSON result file (default results/<set>.json)")] = None,
     backend: Annotated[str, typer.Option(help="sqlite (the embedded store) or milvus-lite (the Milvus backend)")]
     = "sqlite",
@@ -582,6 +582,34 @@ def train_reader(drcd: Annotated[list[Path], typer.Argument(help="DRCD json file
     rec = train(drcd, ensure_model(s.cache_dir / "models"), out, replace(TrainParams(), epochs=epochs), limit=limit)
     typer.echo(f"wrote {out}: held-out EM {rec['held_out']['em']:.3f}, F1 {rec['held_out']['f1']:.3f} "
                f"({rec['data']['training_examples']} examples, {rec['seconds']} s)")
+
+
+@app.command("train-reranker")
+def train_reranker(drcd: Annotated[list[Path], typer.Argument(help="DRCD json files (training data only), e.g. "
+                                                              "../shared/train-data/drcd/DRCD_*.json")],
+                   epochs: Annotated[int, typer.Option(min=1)] = 1,
+                   questions: Annotated[int, typer.Option(min=0, help="training questions sampled (0: all)")] = 3000,
+                   layers: Annotated[int, typer.Option(min=1, max=12, help="e5 layers the reranker keeps")] = 4,
+                   out: Annotated[Path, typer.Option(help="where the adapter goes")] = Path("rag/reranker_model"),
+                   limit: Annotated[int | None, typer.Option(help="train on the first N groups only (a smoke run)")]
+                   = None) -> None:
+    """Train the cross-encoder reranker (a LoRA adapter over e5's lower layers) and write its weights and record."""
+    from dataclasses import replace
+
+    from eval.rerank_train import TrainParams, train
+    from rag.e5_convert import ensure_model
+    from rag.rerank import RerankParams
+
+    s = _settings()
+    for f in drcd:
+        if not f.is_file():
+            _fail(f"no such file: {f}")
+    rec = train(drcd, ensure_model(s.cache_dir / "models"), out, replace(TrainParams(), epochs=epochs, questions=questions),
+                RerankParams(layers=layers), limit=limit)
+    last = rec["history"][-1]
+    typer.echo(f"wrote {out}: held-out MRR@10 {rec['held_out_before']['mrr@10']:.3f} -> {last['mrr@10']:.3f}, "
+               f"hit@1 {rec['held_out_before']['hit@1']:.3f} -> {last['hit@1']:.3f} "
+               f"({rec['data']['training_groups']} groups, {rec['seconds']} s)")
 
 
 @app.command("gate-fit")

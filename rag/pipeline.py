@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from index import legacy
 from index.sqlite import DB_NAME, MAX_TERM_SHARE, SQLiteStore
-from index.staff import StaffStore
+from index.staff import Disabled, StaffStore
 from index.store import DEFAULT_COLLECTION, IndexMismatchError, IndexNotFoundError, Store
 from rag.chunking import ChunkParams
 from rag.compose import AnswerGate, AnswerGenerator, ComposeParams, ExtractiveComposer
@@ -25,6 +25,7 @@ from rag.embedding import Embedder, load_embedder, set_torch_threads
 from rag.indexing import Indexer, IndexReport
 from rag.lexical import analyzer
 from rag.reader import SpanReader
+from rag.rerank import RerankingRetriever
 from rag.retrieve import HybridRetriever, Mode, Retriever
 from rag.settings import Settings
 from rag.types import Answer, Article, Filters, Hit, clean_text
@@ -65,7 +66,7 @@ class Engine:
     settings: Settings
     embedder: Embedder
     store: Store
-    retriever: HybridRetriever
+    retriever: HybridRetriever | RerankingRetriever
     composer: AnswerGenerator
     indexer: Indexer
     staff: StaffStore
@@ -243,9 +244,22 @@ def load_engine(settings: Settings, *, build_if_missing: bool = True, progress: 
     store: Store = (open_milvus(settings, embedder, progress=progress) if settings.store else
                     open_store(settings, embedder, build_if_missing=build_if_missing, progress=progress))
     staff = StaffStore(settings.staff_path())
-    retriever = HybridRetriever(store, embedder, settings.fusion_params(), exclude=staff.disabled)
+    retriever = make_retriever(settings, store, embedder, exclude=staff.disabled)
     return Engine(settings, embedder, store, retriever, make_generator(settings, embedder),
                   Indexer(store, embedder, chunk_params(settings), reprints=settings.reprints), staff)
+
+
+def make_retriever(settings: Settings, store: Store, embedder: Embedder,
+                   exclude: Callable[[], Disabled] | None = None) -> HybridRetriever | RerankingRetriever:
+    """The fused retriever, with the trained reranker over it when ``settings.rerank`` asks."""
+    fused = HybridRetriever(store, embedder, settings.fusion_params(), exclude=exclude)
+    if settings.rerank == "off":
+        return fused
+    from rag.e5_convert import ensure_model
+    from rag.rerank import load_reranker
+
+    reranker = load_reranker(ensure_model(settings.cache_dir / "models"))
+    return fused if reranker is None else RerankingRetriever(fused, reranker)
 
 
 def compose_params(settings: Settings) -> ComposeParams:

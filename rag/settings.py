@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     # (rag/span.py; count/date/who/where questions only). Measured in eval/RESULTS.md,
     # "The span reader".
     short_answers: Literal["reader", "rules"] = "reader"
+    # Reranking: "off" (the fused ranking stands) or "e5" (a cross-encoder over e5's lower
+    # layers, trained on DRCD, rereads the fused top passages; rag/rerank.py). Measured in
+    # eval/RESULTS.md, "A trained reranker".
+    rerank: Literal["off", "e5"] = "off"
     max_question_chars: int = Field(default=MAX_QUESTION_CHARS, ge=10, le=MAX_QUESTION_CHARS)
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024, le=MAX_BODY_BYTES)
 
