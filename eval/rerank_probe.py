@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 MAX_TOP = 8
 TOPS = (3, 5, 8)
-PRIORS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0)
+PRIORS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0)
 
 
 def probe(set_dir: Path, *, distractors: Path | None, n: int | None, settings: Settings) -> list[dict[str, Any]]:
