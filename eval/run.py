@@ -45,13 +45,12 @@ log = logging.getLogger(__name__)
 MODES = ("dense", "bm25", "hybrid", "hybrid-rrf", "hybrid-learned", "hybrid-rerank")
 
 
-def retriever_for(base: HybridRetriever, mode: str) -> HybridRetriever:
+def retriever_for(base: HybridRetriever, mode: str, settings: Settings | None = None) -> HybridRetriever:
     """Eval modes: the three retrieval modes, plus hybrid with plain RRF for comparison."""
     if mode == "hybrid-rrf":
         return base.with_mode("hybrid").with_params(method="rrf", dense_share=0.5)
     if mode == "hybrid-learned":
         from rag.retrieve import LearnedShare
-        from rag.settings import Settings
 
         return base.with_mode("hybrid").with_params(
             method="learned", model=LearnedShare.load(Settings.model_fields["fusion_model"].default))
@@ -59,7 +58,7 @@ def retriever_for(base: HybridRetriever, mode: str) -> HybridRetriever:
         from rag.e5_convert import ensure_model
         from rag.rerank import RerankingRetriever, load_reranker
 
-        reranker = load_reranker(ensure_model(Settings().cache_dir / "models"))
+        reranker = load_reranker(ensure_model((settings or Settings()).cache_dir / "models"))
         if reranker is None:
             raise ValueError("mode hybrid-rerank needs the trained reranker (rag/reranker_model)")
         return RerankingRetriever(base.with_mode("hybrid"), reranker)  # type: ignore[return-value]
@@ -68,7 +67,7 @@ def retriever_for(base: HybridRetriever, mode: str) -> HybridRetriever:
 
 def answering_retriever(base: HybridRetriever, settings: Settings) -> HybridRetriever:
     """What answers are composed from: the fused ranking, reranked when ``ZHRAG_RERANK`` says so (as served)."""
-    return base if settings.rerank == "off" else retriever_for(base, "hybrid-rerank")
+    return base if settings.rerank == "off" else retriever_for(base, "hybrid-rerank", settings)
 
 
 @dataclass(frozen=True)
@@ -275,7 +274,7 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
     # Query vectors are cached too, so each mode after the first costs no embedding.
     for mode in cfg.modes:
         t = time.perf_counter()
-        scores, rows = score_retrieval(retriever_for(retriever, mode), queries, cfg.retrieve_k, mode)
+        scores, rows = score_retrieval(retriever_for(retriever, mode, settings), queries, cfg.retrieve_k, mode)
         scores["seconds_per_query"] = (time.perf_counter() - t) / max(1, len(queries))
         result["retrieval"][mode], result["per_query"]["retrieval"][mode] = scores, rows
         stage_done()

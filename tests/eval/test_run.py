@@ -46,6 +46,20 @@ def test_small_eval_with_the_hashing_embedder(tmp_path):
 
 
 @pytest.mark.slow
+def test_the_reranked_mode_is_scored_beside_hybrid_and_answers_use_it_when_settings_say(tmp_path, model_cache):
+    settings = hashing_settings(tmp_path, rerank="e5", cache_dir=model_cache)
+    cfg = EvalConfig(set_dir=DUREADER, sample=10, max_docs=50, answers=3, modes=("hybrid", "hybrid-rerank"))
+    result = run_eval(cfg, settings, embedder=HashingEmbedder(), use_cache=False)
+    for mode in ("hybrid", "hybrid-rerank"):
+        m = result["retrieval"][mode]
+        assert 0.0 <= m["hit@1"] <= m["hit@5"] <= 1.0 and len(result["per_query"]["retrieval"][mode]) == 10
+    # the reranker reorders only the top 5: what lies below stays, so hit@10 cannot move
+    assert result["retrieval"]["hybrid-rerank"]["recall@10"] == result["retrieval"]["hybrid"]["recall@10"]
+    assert result["config"]["rerank"] == "e5" and result["answers"]["n"] == 3
+    assert "| hybrid-rerank |" in format_table(result)
+
+
+@pytest.mark.slow
 def test_small_eval_with_the_real_model(tmp_path, e5):
     cfg = EvalConfig(set_dir=DUREADER, sample=30, max_docs=150, answers=10)
     result = run_eval(cfg, hashing_settings(tmp_path), embedder=e5, use_cache=False)
