@@ -100,6 +100,7 @@ class AnswerGate:
 log = logging.getLogger(__name__)
 
 REFUSAL = "抱歉，现有文章中没有找到能够回答这个问题的内容。"
+CONFLICT_NOTE = "（注意：各来源说法不一："
 
 
 def refusal(hits: Sequence[Hit], reason: str) -> Answer:
@@ -149,6 +150,9 @@ class ComposeParams:
     # answer, short-answer F1 is 0.817 at any threshold up to -3 and falls above it (0.808
     # at 0, 0.793 at 2): -3 is the strictest that loses nothing there (eval/RESULTS.md).
     short_answer_margin: float = -3.0
+    # With a short answer found, cite only its article's sentences (and other articles'
+    # sentences that hold the same words), unless the articles' figures conflict.
+    short_answer_article_only: bool = False
     # Sentences embedded per answer. Embedding them is nearly all of an answer's time (0.8 s
     # for ~40 sentences on one thread); a cheap lexical score picks the ones worth embedding.
     max_embedded: int = 10
@@ -347,11 +351,24 @@ class ExtractiveComposer:
             if any(_near_duplicate(c.quote.text, d.quote.text, self.params.duplicate_jaccard) for d in chosen):
                 continue
             chosen.append(c)
-        ans = build_answer([(c.hit, c.quote) for c in chosen], hits,
-                           order_by_rank={id(c.hit): c.hit_rank for c in chosen})
-        ans = with_conflict_note(question, ans, [(c.hit, c.quote) for c in chosen])
-        return with_short_answer(question, replace(ans, short=chosen[0].quote.text),
-                                 [(c.hit, c.quote) for c in chosen], self.reader, self.params.short_answer_margin)
+        used = [(c.hit, c.quote) for c in chosen]
+        ans = self._finish(question, used, hits)
+        if self.params.short_answer_article_only and ans.short_answer is not None \
+                and CONFLICT_NOTE not in ans.text:
+            # The short answer says which article answers: sentences of other articles
+            # that do not hold the same words only resembled the question.
+            doc = next(c.chunk.doc_id for c in ans.citations if c.n == ans.short_answer[1])
+            kept = [(h, q) for h, q in used if h.chunk.doc_id == doc or (ans.short or "") in q.text]
+            if len(kept) < len(used):
+                ans = self._finish(question, kept, hits)
+        return ans
+
+    def _finish(self, question: str, used: Sequence[tuple[Hit, Quote]], hits: Sequence[Hit]) -> Answer:
+        """Number and cite the chosen sentences, note conflicting figures, put the short answer first."""
+        ans = build_answer(used, hits, order_by_rank={id(h): i for i, h in enumerate(hits)})
+        ans = with_conflict_note(question, ans, used)
+        return with_short_answer(question, replace(ans, short=used[0][1].text), used, self.reader,
+                                 self.params.short_answer_margin)
 
 
 def with_conflict_note(question: str, ans: Answer, used: Sequence[tuple[Hit, Quote]]) -> Answer:
@@ -369,7 +386,7 @@ def with_conflict_note(question: str, ans: Answer, used: Sequence[tuple[Hit, Quo
     if len(said) < 2:
         return ans
     parts = "，".join(f"[{n}]为“{v}”" for v, n in sorted(values.values(), key=lambda x: x[1]))
-    return replace(ans, text=f"{ans.text}（注意：各来源说法不一：{parts}。）")
+    return replace(ans, text=f"{ans.text}{CONFLICT_NOTE}{parts}。）")
 
 
 def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quote]],

@@ -266,7 +266,8 @@ def compose_params(settings: Settings) -> ComposeParams:
     gate = AnswerGate.load(settings.gate_model) if settings.answer_gate == "learned" else None
     return ComposeParams(max_sentences=settings.max_answer_sentences, gate=gate,
                          other_article_margin=settings.other_article_margin,
-                         first_article_bonus=settings.first_article_bonus)
+                         first_article_bonus=settings.first_article_bonus,
+                         short_answer_article_only=settings.short_answer_article_only)
 
 
 def make_reader(settings: Settings) -> SpanReader | None:

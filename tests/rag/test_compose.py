@@ -113,3 +113,58 @@ def test_the_first_ranked_article_leads_when_a_look_alike_scores_as_well(hashing
             question, hits)
         assert not ans.refused and [c.chunk.doc_id for c in ans.citations] == ["answers"]
         assert ans.text.startswith("167个[1]。首开集团工会五年来建设了167个工会驿站")
+
+
+class _FirstMatchReader:
+    """Stands in for the trained span reader (the function under test is the composer's
+    choice of citations): finds ``word`` in the first sentence holding it."""
+
+    def __init__(self, word: str) -> None:
+        self.word = word
+
+    def read(self, question, sentences):
+        from rag.reader import Span
+
+        for k, s in enumerate(sentences):
+            if self.word in s:
+                i = s.index(self.word)
+                return Span(k, i, i + len(self.word), 5.0)
+        return None
+
+
+def _two_articles():
+    from rag.types import Chunk, Hit
+
+    a = "首开集团工会共建设167个工会驿站。工会驿站为职工提供休息场所。"
+    b = "东城区总工会建设工会驿站，服务户外劳动者。东城区工会驿站覆盖各街道。"
+    ca = Chunk(id="a#0", doc_id="a", title="首开集团工会", text=a, char_start=0, char_end=len(a))
+    cb = Chunk(id="b#0", doc_id="b", title="东城区总工会", text=b, char_start=0, char_end=len(b))
+    return [Hit(ca, 2.0, dense_score=0.9), Hit(cb, 1.0, dense_score=0.9)]
+
+
+@pytest.mark.parametrize("article_only", [False, True])
+def test_with_a_short_answer_only_its_article_is_cited_when_asked(hashing_engine, article_only):
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0,
+                           short_answer_article_only=article_only)
+    composer = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("167个"))
+    ans = composer.compose("首开集团建了多少个工会驿站", _two_articles())
+    assert ans.short == "167个" and ans.text.startswith("167个[1]")
+    docs = {c.chunk.doc_id for c in ans.citations}
+    assert docs == ({"a"} if article_only else {"a", "b"})
+    for c in ans.citations:  # whatever is kept is cited where it stands
+        for q in c.quotes:
+            assert c.chunk.text[q.start:q.end] == q.text and f"{q.text}[{c.n}]" in ans.text
+
+
+def test_conflicting_figures_keep_both_articles_even_when_citing_the_answers_article_only(hashing_engine):
+    from rag.types import Chunk, Hit
+
+    hits = _two_articles()
+    b = "据北京日报统计，首开已有160个驿站投入使用，覆盖全部项目。"
+    hits[1] = Hit(Chunk(id="b#0", doc_id="b", title="北京日报", text=b, char_start=0, char_end=len(b)), 1.0,
+                  dense_score=0.9)
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0,
+                           short_answer_article_only=True)
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("167个")).compose(
+        "首开集团建了多少个工会驿站", hits)
+    assert {c.chunk.doc_id for c in ans.citations} == {"a", "b"} and "各来源说法不一" in ans.text
