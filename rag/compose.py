@@ -151,8 +151,12 @@ class ComposeParams:
     # at 0, 0.793 at 2): -3 is the strictest that loses nothing there (eval/RESULTS.md).
     short_answer_margin: float = -3.0
     # With a short answer found, cite only its article's sentences (and other articles'
-    # sentences that hold the same words), unless the articles' figures conflict.
-    short_answer_article_only: bool = False
+    # sentences that hold the same words), unless the articles' figures conflict: the
+    # reader has said which article answers. On DRCD-dev (300 answers, training data)
+    # citation precision 0.928 -> 0.954 with EM, F1 and answer-contains-gold unchanged
+    # (eval/RESULTS.md, "Citing the short answer's article").
+    short_answer_article_only: bool = True
+    keep_other_answers: bool = False
     # Sentences embedded per answer. Embedding them is nearly all of an answer's time (0.8 s
     # for ~40 sentences on one thread); a cheap lexical score picks the ones worth embedding.
     max_embedded: int = 10
@@ -359,6 +363,8 @@ class ExtractiveComposer:
             # that do not hold the same words only resembled the question.
             doc = next(c.chunk.doc_id for c in ans.citations if c.n == ans.short_answer[1])
             kept = [(h, q) for h, q in used if h.chunk.doc_id == doc or (ans.short or "") in q.text]
+            if self.params.keep_other_answers and doc != hits[0].chunk.doc_id:
+                kept = used  # the reader and the fused ranking disagree on the article
             if len(kept) < len(used):
                 ans = self._finish(question, kept, hits)
         return ans

@@ -267,7 +267,8 @@ def compose_params(settings: Settings) -> ComposeParams:
     return ComposeParams(max_sentences=settings.max_answer_sentences, gate=gate,
                          other_article_margin=settings.other_article_margin,
                          first_article_bonus=settings.first_article_bonus,
-                         short_answer_article_only=settings.short_answer_article_only)
+                         short_answer_article_only=settings.short_answer_article_only,
+                         keep_other_answers=settings.keep_other_answers)
 
 
 def make_reader(settings: Settings) -> SpanReader | None:

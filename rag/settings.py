@@ -92,8 +92,10 @@ class Settings(BaseSettings):
     # Added to the sentences of the article retrieval ranked first (why and how chosen:
     # rag/compose.py ComposeParams.first_article_bonus).
     first_article_bonus: float = Field(default=0.02, ge=0.0, le=1.0)
-    # Cite only the short answer's article (rag/compose.py ComposeParams.short_answer_article_only).
-    short_answer_article_only: bool = False
+    # Cite only the short answer's article (why and how chosen: rag/compose.py
+    # ComposeParams.short_answer_article_only).
+    short_answer_article_only: bool = True
+    keep_other_answers: bool = False
     gate_model: Path = PROJECT_ROOT / "rag" / "gate_model.json"
     # Short answers ("167个" before the cited sentence): "reader", the span reader trained on
     # DRCD (rag/reader.py; a second copy of the e5 encoder, +229 MB; bench/reader.py), or "rules"

@@ -168,3 +168,13 @@ def test_conflicting_figures_keep_both_articles_even_when_citing_the_answers_art
     ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("167个")).compose(
         "首开集团建了多少个工会驿站", hits)
     assert {c.chunk.doc_id for c in ans.citations} == {"a", "b"} and "各来源说法不一" in ans.text
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_when_the_short_answer_comes_from_a_lower_ranked_article_the_others_may_stay(hashing_engine, keep):
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0,
+                           short_answer_article_only=True, keep_other_answers=keep)
+    composer = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("各街道"))
+    ans = composer.compose("东城区工会驿站覆盖哪里", _two_articles())
+    assert ans.short == "各街道"
+    assert {c.chunk.doc_id for c in ans.citations} == ({"a", "b"} if keep else {"b"})
