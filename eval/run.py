@@ -46,7 +46,8 @@ MODES = ("dense", "bm25", "hybrid", "hybrid-rrf", "hybrid-learned", "hybrid-rera
 
 
 def retriever_for(base: HybridRetriever, mode: str, settings: Settings | None = None) -> HybridRetriever:
-    """Eval modes: the three retrieval modes, plus hybrid with plain RRF for comparison."""
+    """Eval modes: the three retrieval modes, plus hybrid with plain RRF, the learned fusion and
+    the trained reranker for comparison."""
     if mode == "hybrid-rrf":
         return base.with_mode("hybrid").with_params(method="rrf", dense_share=0.5)
     if mode == "hybrid-learned":

@@ -156,6 +156,8 @@ class ComposeParams:
     # citation precision 0.928 -> 0.954 with EM, F1 and answer-contains-gold unchanged
     # (eval/RESULTS.md, "Citing the short answer's article").
     short_answer_article_only: bool = True
+    # ... except when the reader's article is not the one the fused ranking put first: then
+    # every article stays. Off: on DRCD it did not beat the plain rule (eval/RESULTS.md).
     keep_other_answers: bool = False
     # Sentences embedded per answer. Embedding them is nearly all of an answer's time (0.8 s
     # for ~40 sentences on one thread); a cheap lexical score picks the ones worth embedding.
@@ -356,7 +358,8 @@ class ExtractiveComposer:
                 continue
             chosen.append(c)
         used = [(c.hit, c.quote) for c in chosen]
-        ans = self._finish(question, used, hits)
+        rank = {id(c.hit): c.hit_rank for c in chosen}
+        ans = self._finish(question, used, hits, rank)
         if self.params.short_answer_article_only and ans.short_answer is not None \
                 and CONFLICT_NOTE not in ans.text:
             # The short answer says which article answers: sentences of other articles
@@ -366,12 +369,13 @@ class ExtractiveComposer:
             if self.params.keep_other_answers and doc != hits[0].chunk.doc_id:
                 kept = used  # the reader and the fused ranking disagree on the article
             if len(kept) < len(used):
-                ans = self._finish(question, kept, hits)
+                ans = self._finish(question, kept, hits, rank)
         return ans
 
-    def _finish(self, question: str, used: Sequence[tuple[Hit, Quote]], hits: Sequence[Hit]) -> Answer:
+    def _finish(self, question: str, used: Sequence[tuple[Hit, Quote]], hits: Sequence[Hit],
+                rank: dict[int, int]) -> Answer:
         """Number and cite the chosen sentences, note conflicting figures, put the short answer first."""
-        ans = build_answer(used, hits, order_by_rank={id(h): i for i, h in enumerate(hits)})
+        ans = build_answer(used, hits, order_by_rank=rank)
         ans = with_conflict_note(question, ans, used)
         return with_short_answer(question, replace(ans, short=used[0][1].text), used, self.reader,
                                  self.params.short_answer_margin)

@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     # Cite only the short answer's article (why and how chosen: rag/compose.py
     # ComposeParams.short_answer_article_only).
     short_answer_article_only: bool = True
-    keep_other_answers: bool = False
+    keep_other_answers: bool = False  # ComposeParams.keep_other_answers
     gate_model: Path = PROJECT_ROOT / "rag" / "gate_model.json"
     # Short answers ("167个" before the cited sentence): "reader", the span reader trained on
     # DRCD (rag/reader.py; a second copy of the e5 encoder, +229 MB; bench/reader.py), or "rules"
