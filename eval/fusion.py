@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +23,6 @@ from tqdm import tqdm
 from eval.data import load_corpus, load_queries
 from eval.metrics import dedupe, mrr_at_k
 from rag.embedding import CachedEmbedder, Embedder
-from rag.pipeline import chunk_params
 from rag.retrieve import FEATURES, FusionParams, LearnedShare, fusion_features, mix, zscores
 from rag.settings import Settings
 
@@ -54,14 +52,14 @@ class Table:
 
 def collect(set_dir: Path, emb: Embedder, settings: Settings, *, distractors: Path | None = None,
             sample: int | None = None, candidates: int = 50) -> Table:
-    from eval.run import build_store
+    from eval.run import temporary_retriever
 
     queries = load_queries(set_dir, sample=sample)
     gold = frozenset(d for q in queries for d in q.gold)
     articles = load_corpus(set_dir, distractors=distractors, must_keep=gold)
     xs, rows = [], []
-    with tempfile.TemporaryDirectory(prefix="zhrag-fusion-") as d:
-        store = build_store(articles, emb, chunk_params(settings), Path(d), max_term_share=settings.max_term_share)
+    with temporary_retriever(articles, emb, settings, "zhrag-fusion-") as retriever:
+        store = retriever.store  # both lists, unfused
         for q in tqdm(queries, desc=f"lists {set_dir.name}", unit="q", leave=False):
             qvec = emb.embed_queries([q.question])[0]
             with store.reading():
@@ -73,7 +71,6 @@ def collect(set_dir: Path, emb: Embedder, settings: Settings, *, distractors: Pa
             z = zscores(dense), zscores(lexical)
             rows.append([mrr_at_k(dedupe(c.doc_id for c, _ in mix(dense, lexical, float(w), z)), set(q.gold), 10)
                          for w in GRID])
-        store.close()
     if isinstance(emb, CachedEmbedder):
         emb.save()
     name = set_dir.name + ("+distractors" if distractors else "")

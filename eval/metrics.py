@@ -96,6 +96,21 @@ def citation_precision(cited_doc_ids: Sequence[str], gold: set[str]) -> float | 
     return sum(d in gold for d in cited_doc_ids) / len(cited_doc_ids)
 
 
+def supported_precision(cited: Sequence[tuple[str, str]], gold: set[str],
+                        groups: Sequence[Sequence[str]]) -> float | None:
+    """Share of citations ``(doc_id, quoted text)`` that come from a gold document or whose
+    quoted sentences hold the gold answer themselves.
+
+    Web sets repeat a fact across pages ("iPhone多少钱"): a quote from another page that
+    states the answer supports the answer as well as the gold page does, which
+    :func:`citation_precision` (gold documents only, the issue's measure) counts as wrong.
+    Reported beside it, never instead of it. The same rule decides in the refusal
+    evaluation that a question whose answer still stands elsewhere is not unanswerable."""
+    if not cited:
+        return None
+    return sum(d in gold or (bool(groups) and contains_all_groups(q, groups) > 0) for d, q in cited) / len(cited)
+
+
 def mean_scores(rows: Iterable[Mapping[str, float | None]]) -> dict[str, float]:
     """Per-key means, ignoring None (a metric undefined for that query)."""
     sums: dict[str, float] = {}

@@ -23,7 +23,6 @@ import argparse
 import copy
 import json
 import logging
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,9 +36,8 @@ from eval.metrics import dedupe, grouped_f1, hit_at_k, mrr_at_k
 from rag.chunking import split_sentences
 from rag.compose import ExtractiveComposer
 from rag.embedding import CachedEmbedder
-from rag.pipeline import chunk_params, compose_params, embedder_for, make_reader
+from rag.pipeline import compose_params, embedder_for, make_reader
 from rag.reader import E5SpanReader, ReaderParams
-from rag.retrieve import HybridRetriever
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,15 +62,12 @@ def probe(set_dir: Path, *, distractors: Path | None, n: int, settings: Settings
     queries = [q for q in load_queries(set_dir) if q.gold][:n]
     gold_docs = frozenset(d for q in queries for d in q.gold)
     articles = load_corpus(set_dir, distractors=distractors, must_keep=gold_docs, seed=13)
-    from eval.run import EvalConfig, build_store
+    from eval.run import EvalConfig, temporary_retriever
 
     cfg = EvalConfig(set_dir)  # retrieve and compose with the evaluation's own depths
 
     rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="zhrag-probe-") as d:
-        store = build_store(articles, emb, chunk_params(settings), Path(d), max_term_share=settings.max_term_share)
-        emb.save()
-        retriever = HybridRetriever(store, emb, settings.fusion_params())
+    with temporary_retriever(articles, emb, settings, "zhrag-probe-") as retriever:
         for q in tqdm(queries, desc=f"probe {set_dir.name}", unit="q"):
             groups = q.answer_groups()
             hits = retriever.search(q.question, cfg.retrieve_k)
@@ -105,7 +100,6 @@ def probe(set_dir: Path, *, distractors: Path | None, n: int, settings: Settings
                     row["passages"].append({"doc": c.doc_id, "margin": m, "f1": grouped_f1(span, groups)})
                 row["cited_docs"] = [c.chunk.doc_id for c in ans.citations]
             rows.append(row)
-        store.close()
     return rows
 
 

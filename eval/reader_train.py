@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from eval.metrics import char_f1, exact_match
+from eval.training import Optimiser, save_adapter
 from rag.chunking import split_sentences
 from rag.reader import (
     READER_DIR,
@@ -34,7 +35,6 @@ from rag.reader import (
     encode_pair,
     lora_targets,
     pad_batch,
-    trainable_state,
 )
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,6 @@ def train(drcd_files: Sequence[Path], base_dir: Path, out_dir: Path = READER_DIR
     """Fit the adapter and head, write ``adapter.safetensors`` and ``reader.json`` (the
     parameters, the data, the held-out scores, the time taken); returns the record."""
     import torch
-    from safetensors.torch import save_file
     from tqdm import tqdm
     from transformers import AutoTokenizer
 
@@ -197,10 +196,8 @@ def train(drcd_files: Sequence[Path], base_dir: Path, out_dir: Path = READER_DIR
     targets = lora_targets(p.lora_layers)
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
     model = build_model(base_dir, r=p.lora_r, alpha=p.lora_alpha, targets=targets)
-    params = [q for q in model.parameters() if q.requires_grad]
-    opt = torch.optim.AdamW(params, lr=p.lr, weight_decay=0.01)
     steps = p.epochs * ((len(train_ex) + p.batch_size - 1) // p.batch_size)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / (0.06 * steps)) * max(0.0, 1 - s / steps))
+    optimiser = Optimiser(model, p.lr, steps)
     loss_fn = torch.nn.CrossEntropyLoss()
     model.train()
     history = []
@@ -213,22 +210,15 @@ def train(drcd_files: Sequence[Path], base_dir: Path, out_dir: Path = READER_DIR
             start, end = model(ids, mask)
             start = start.masked_fill(mask == 0, -1e4)
             end = end.masked_fill(mask == 0, -1e4)
-            loss = (loss_fn(start, s_gold) + loss_fn(end, e_gold)) / 2
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            total += float(loss.detach())
+            loss = optimiser.step((loss_fn(start, s_gold) + loss_fn(end, e_gold)) / 2)
+            total += loss
             bar.update(1)
-            bar.set_postfix(loss=f"{float(loss):.3f}")
+            bar.set_postfix(loss=f"{loss:.3f}")
         scores = evaluate(model, tokenizer, held, rp)
         history.append({"epoch": epoch + 1, "loss": round(total / len(batches), 4), "held_out_em": scores["em"],
                         "held_out_f1": scores["f1"]})
         log.info("reader epoch %d: %s", epoch + 1, history[-1])
     bar.close()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    save_file(trainable_state(model), str(out_dir / "adapter.safetensors"))
     record = {
         "base_model": base_dir.name, "lora": {"r": p.lora_r, "alpha": p.lora_alpha, "targets": targets}, "params": asdict(rp), "train": asdict(p),
         "data": {"files": [Path(f).name for f in drcd_files], "training_examples": len(train_ex),
@@ -236,5 +226,5 @@ def train(drcd_files: Sequence[Path], base_dir: Path, out_dir: Path = READER_DIR
         "history": history, "held_out": scores, "seconds": round(time.time() - t0),
         "command": "zhrag train-reader",
     }
-    (out_dir / "reader.json").write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    save_adapter(model, out_dir, "reader.json", record)
     return record

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,9 +27,8 @@ from tqdm import tqdm
 from eval.data import load_corpus, load_queries
 from eval.metrics import dedupe, hit_at_k, mrr_at_k
 from rag.embedding import CachedEmbedder
-from rag.pipeline import chunk_params, embedder_for
+from rag.pipeline import embedder_for
 from rag.rerank import load_reranker, reorder
-from rag.retrieve import HybridRetriever
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,7 +39,7 @@ PRIORS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0)
 
 
 def probe(set_dir: Path, *, distractors: Path | None, n: int | None, settings: Settings) -> list[dict[str, Any]]:
-    from eval.run import EvalConfig, build_store
+    from eval.run import EvalConfig, temporary_retriever
     from rag.e5_convert import ensure_model
 
     emb = CachedEmbedder(embedder_for(settings), settings.cache_dir / "embeddings")
@@ -52,10 +50,7 @@ def probe(set_dir: Path, *, distractors: Path | None, n: int | None, settings: S
     articles = load_corpus(set_dir, distractors=distractors, must_keep=frozenset(d for q in queries for d in q.gold))
     cfg = EvalConfig(set_dir)
     rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="zhrag-rerank-") as d:
-        store = build_store(articles, emb, chunk_params(settings), Path(d), max_term_share=settings.max_term_share)
-        emb.save()
-        retriever = HybridRetriever(store, emb, settings.fusion_params())
+    with temporary_retriever(articles, emb, settings, "zhrag-rerank-") as retriever:
         for q in tqdm(queries, desc=f"rerank {set_dir.name}", unit="q"):
             hits = retriever.search(q.question, cfg.retrieve_k)
             t = time.perf_counter()
@@ -63,7 +58,6 @@ def probe(set_dir: Path, *, distractors: Path | None, n: int | None, settings: S
             rows.append({"qid": q.qid, "gold": sorted(q.gold), "docs": [h.chunk.doc_id for h in hits],
                          "fused": [h.score for h in hits], "logits": logits,
                          "seconds": time.perf_counter() - t})
-        store.close()
     return rows
 
 

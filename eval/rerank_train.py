@@ -27,9 +27,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from eval.metrics import mrr_at_k
+from eval.training import Optimiser, save_adapter
 from rag.chunking import ChunkParams, chunk_text
 from rag.lexical import tokenize
-from rag.rerank import RERANKER_DIR, RerankParams, build_model, encode_batch
+from rag.rerank import RERANKER_DIR, RerankParams, build_model, encode_pairs
 
 log = logging.getLogger(__name__)
 
@@ -138,16 +139,15 @@ def drcd_groups(paths: Sequence[Path], p: TrainParams, chunking: ChunkParams | N
 
 
 def evaluate(model, tokenizer, groups: Sequence[Group], rp: RerankParams) -> dict:
-    """MRR@10 and hit@1 of the answering chunk when the reranker orders each held-out group,
-    against BM25's order (the answering chunk placed where BM25 put it is not known here,
-    so BM25's row is the chance a look-alike list leads: the gold chunk ranked last)."""
+    """MRR@10 and hit@1 of the answering chunk when the reranker orders each held-out group
+    (the chunk and its BM25 look-alikes)."""
     import torch
 
     model.eval()
     mrr = hit = 0.0
     with torch.inference_mode():
         for g in groups:
-            ids, mask = encode_batch(tokenizer, g.question, list(g.passages), rp)
+            ids, mask = encode_pairs(tokenizer, [(g.question, text) for text in g.passages], rp)
             s = model(ids, mask).tolist()
             ranking = sorted(range(len(s)), key=lambda i: -s[i])
             mrr += mrr_at_k([str(i) for i in ranking], {"0"}, 10)
@@ -161,11 +161,8 @@ def train(drcd_files: Sequence[Path], base_dir: Path, out_dir: Path = RERANKER_D
           rp: RerankParams | None = None, *, limit: int | None = None) -> dict:
     """Fit the adapter and head, write ``adapter.safetensors`` and ``reranker.json``."""
     import torch
-    from safetensors.torch import save_file
     from tqdm import tqdm
     from transformers import AutoTokenizer
-
-    from rag.reader import trainable_state
 
     p = p or TrainParams()
     rp = rp or RerankParams()
@@ -180,11 +177,9 @@ def train(drcd_files: Sequence[Path], base_dir: Path, out_dir: Path = RERANKER_D
     log.info("reranker: %d training groups, %d held out", len(groups), len(held))
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
     model = build_model(base_dir, layers=rp.layers, r=p.lora_r, alpha=p.lora_alpha)
-    params = [q for q in model.parameters() if q.requires_grad]
-    opt = torch.optim.AdamW(params, lr=p.lr, weight_decay=0.01)
     per_epoch = (len(groups) + p.groups_per_batch - 1) // p.groups_per_batch
     steps = p.epochs * per_epoch
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / (0.06 * steps)) * max(0.0, 1 - s / steps))
+    optimiser = Optimiser(model, p.lr, steps)
     before = evaluate(model, tokenizer, held, rp)
     log.info("reranker before training: %s", before)
     model.train()
@@ -197,31 +192,16 @@ def train(drcd_files: Sequence[Path], base_dir: Path, out_dir: Path = RERANKER_D
         total = 0.0
         for b in range(per_epoch):
             batch = order[b * p.groups_per_batch:(b + 1) * p.groups_per_batch]
-            rows, mask_rows = [], []
-            for g in batch:
-                ids, mask = encode_batch(tokenizer, g.question, list(g.passages), rp)
-                rows.append(ids)
-                mask_rows.append(mask)
-            width = max(r.shape[1] for r in rows)
-            ids = torch.cat([torch.nn.functional.pad(r, (0, width - r.shape[1]), value=tokenizer.pad_token_id)
-                             for r in rows])
-            mask = torch.cat([torch.nn.functional.pad(m, (0, width - m.shape[1])) for m in mask_rows])
+            ids, mask = encode_pairs(tokenizer, [(g.question, text) for g in batch for text in g.passages], rp)
             logits = model(ids, mask).view(len(batch), size)
-            loss = torch.nn.functional.cross_entropy(logits, torch.zeros(len(batch), dtype=torch.long))
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            total += float(loss.detach())
+            loss = optimiser.step(torch.nn.functional.cross_entropy(logits, torch.zeros(len(batch), dtype=torch.long)))
+            total += loss
             bar.update(1)
-            bar.set_postfix(loss=f"{float(loss):.3f}")
+            bar.set_postfix(loss=f"{loss:.3f}")
         scores = evaluate(model, tokenizer, held, rp)
         history.append({"epoch": epoch + 1, "loss": round(total / max(1, per_epoch), 4), **scores})
         log.info("reranker epoch %d: %s", epoch + 1, history[-1])
     bar.close()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    save_file(trainable_state(model), str(out_dir / "adapter.safetensors"))
     record = {
         "base_model": base_dir.name, "lora": {"r": p.lora_r, "alpha": p.lora_alpha}, "params": asdict(rp),
         "train": asdict(p),
@@ -230,5 +210,5 @@ def train(drcd_files: Sequence[Path], base_dir: Path, out_dir: Path = RERANKER_D
         "held_out_before": before, "history": history, "seconds": round(time.time() - t0),
         "command": "zhrag train-reranker",
     }
-    (out_dir / "reranker.json").write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    save_adapter(model, out_dir, "reranker.json", record)
     return record

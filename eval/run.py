@@ -11,8 +11,10 @@ import json
 import logging
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from eval.metrics import (
     grouped_f1,
     mean_scores,
     retrieval_scores,
+    supported_precision,
 )
 from index.sqlite import MAX_TERM_SHARE
 from index.store import Store
@@ -37,6 +40,7 @@ from rag.indexing import Indexer
 from rag.lexical import analyzer
 from rag.pipeline import build_store as build_new_store
 from rag.pipeline import chunk_params, embedder_for, make_generator
+from rag.rerank import Reranker
 from rag.retrieve import HybridRetriever
 from rag.settings import Settings
 
@@ -56,14 +60,23 @@ def retriever_for(base: HybridRetriever, mode: str, settings: Settings | None = 
         return base.with_mode("hybrid").with_params(
             method="learned", model=LearnedShare.load(Settings.model_fields["fusion_model"].default))
     if mode == "hybrid-rerank":
-        from rag.e5_convert import ensure_model
-        from rag.rerank import RerankingRetriever, load_reranker
+        from rag.rerank import RerankingRetriever
 
-        reranker = load_reranker(ensure_model((settings or Settings()).cache_dir / "models"))
+        reranker = _trained_reranker((settings or Settings()).cache_dir / "models")
         if reranker is None:
             raise ValueError("mode hybrid-rerank needs the trained reranker (rag/reranker_model)")
         return RerankingRetriever(base.with_mode("hybrid"), reranker)  # type: ignore[return-value]
     return base.with_mode(mode)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1)
+def _trained_reranker(models_dir: Path) -> Reranker | None:
+    """Loaded once per process: the reranked mode, the answers and the refusal runs of one
+    evaluation share it."""
+    from rag.e5_convert import ensure_model
+    from rag.rerank import load_reranker
+
+    return load_reranker(ensure_model(models_dir))
 
 
 def answering_retriever(base: HybridRetriever, settings: Settings) -> HybridRetriever:
@@ -115,6 +128,18 @@ def build_store(articles, embedder: Embedder, params: ChunkParams, directory: Pa
     return build_new_store(directory, embedder, params, fill=fill, max_term_share=max_term_share)
 
 
+@contextmanager
+def temporary_retriever(articles, emb: Embedder, settings: Settings, prefix: str) -> Iterator[HybridRetriever]:
+    """The fused retriever over a fresh store of ``articles`` in a temporary folder (removed
+    afterwards): how the evaluation and its probes search a corpus."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as d:
+        store = build_store(articles, emb, chunk_params(settings), Path(d), max_term_share=settings.max_term_share)
+        try:
+            yield HybridRetriever(store, emb, settings.fusion_params())
+        finally:
+            store.close()
+
+
 def score_retrieval(retriever: HybridRetriever, queries: Sequence[Query], k: int, desc: str) -> tuple[dict, list]:
     rows = []
     for q in tqdm(queries, desc=desc, unit="q", leave=False):
@@ -132,6 +157,7 @@ def score_answers(retriever: HybridRetriever, composer: AnswerGenerator, queries
         ans = composer.compose(q.question, hits)
         seconds = time.perf_counter() - t
         cited = [c.chunk.doc_id for c in ans.citations]
+        quoted = [(c.chunk.doc_id, "".join(x.text for x in c.quotes) or c.chunk.text) for c in ans.citations]
         scored = bool(q.answers)  # a confirmed feedback query may name its articles but no answer text
         rows.append({
             "qid": q.qid,
@@ -140,13 +166,17 @@ def score_answers(retriever: HybridRetriever, composer: AnswerGenerator, queries
             "answer_contains_gold": (contains_all_groups(ans.text, q.answer_groups()) if not ans.refused else 0.0)
             if scored else None,
             "citation_precision": citation_precision(cited, set(q.gold)),
+            "supported_citation_precision": supported_precision(quoted, set(q.gold), q.answer_groups())
+            if scored else None,
             "refused": float(ans.refused),
             "seconds": seconds,  # composing only, retrieval excluded
             "short": ans.short,
             "span_margin": ans.span_margin,
             "gate": gate_features(q.question, ans.hits),
+            "cited": [{"doc_id": d, "gold": d in q.gold, "quote": text} for d, text in quoted],
         })
-    means: dict[str, Any] = dict(mean_scores({k: v for k, v in r.items() if k not in ("qid", "short", "gate", "span_margin")}
+    means: dict[str, Any] = dict(mean_scores({k: v for k, v in r.items()
+                                              if k not in ("qid", "short", "gate", "span_margin", "cited")}
                                              for r in rows))
     paths = getattr(composer, "paths", None)
     if paths:  # a checked generator: how often the model's own sentences were the answer
@@ -164,10 +194,8 @@ def score_refusal(articles, queries: Sequence[Query], emb: Embedder, composer: A
     gold = {d for q in queries for d in q.gold}
     left = [a for a in articles if a.doc_id not in gold]
     still = 0
-    params = chunk_params(settings)
-    with tempfile.TemporaryDirectory(prefix="zhrag-eval-unanswerable-") as d:
-        store = build_store(left, emb, params, Path(d), max_term_share=settings.max_term_share)
-        retriever = answering_retriever(HybridRetriever(store, emb, settings.fusion_params()), settings)
+    with temporary_retriever(left, emb, settings, "zhrag-eval-unanswerable-") as fused:
+        retriever = answering_retriever(fused, settings)
         reasons: dict[str, int] = {}
         rows = []
         for q in tqdm(queries, desc="unanswerable", unit="q", leave=False):
@@ -180,7 +208,6 @@ def score_refusal(articles, queries: Sequence[Query], emb: Embedder, composer: A
             reasons[key] = reasons.get(key, 0) + 1
             rows.append({"qid": q.qid, "refused": float(ans.refused), "span_margin": ans.span_margin,
                          "gate": gate_features(q.question, ans.hits)})
-        store.close()
     n = max(1, len(rows))
     return {"n": len(rows), "refusal_rate": 1 - reasons.get("answered", 0) / n, "reasons": reasons,
             "left_out_answer_elsewhere": still, "per_query": rows}
@@ -323,12 +350,12 @@ def format_table(result: dict[str, Any]) -> str:
     a = result.get("answers")
     if a:
         gen = result.get("config", {}).get("generator", "extractive")
-        lines += ["", "| answers (hybrid) | n | EM | F1 | answer contains gold | citation precision | refused "
-                      "| s/answer |",
-                  "|---|---|---|---|---|---|---|---|",
+        lines += ["", "| answers (hybrid) | n | EM | F1 | answer contains gold | citation precision "
+                      "| citations holding the answer or gold | refused | s/answer |",
+                  "|---|---|---|---|---|---|---|---|---|",
                   f"| {gen} | {a['n']} | {a.get('em', 0):.3f} | {a.get('f1', 0):.3f} | "
                   f"{a.get('answer_contains_gold', 0):.3f} | {a.get('citation_precision', 0):.3f} | "
-                  f"{a.get('refused', 0):.3f} | {a.get('seconds', 0):.2f} |"]
+                  f"{a.get('supported_citation_precision', 0):.3f} | {a.get('refused', 0):.3f} | {a.get('seconds', 0):.2f} |"]
         if a.get("paths"):
             lines.append("answers from: " + ", ".join(f"{k} {v}" for k, v in sorted(a["paths"].items())))
     u = result.get("unanswerable_in_set")

@@ -562,9 +562,22 @@ def fusion_fit(tables: Annotated[list[Path], typer.Argument(help="training table
     typer.echo(f"wrote {out}: weights {', '.join(f'{w:.3f}' for w in model.weights)}")
 
 
+DrcdFiles = Annotated[list[Path], typer.Argument(help="DRCD json files (training data only), e.g. "
+                                                     "../shared/train-data/drcd/DRCD_*.json")]
+
+
+def _training_base(drcd: list[Path]) -> Path:
+    """What both trainers start from: every DRCD file there, and the converted e5 folder."""
+    from rag.e5_convert import ensure_model
+
+    for f in drcd:
+        if not f.is_file():
+            _fail(f"no such file: {f}")
+    return ensure_model(_settings().cache_dir / "models")
+
+
 @app.command("train-reader")
-def train_reader(drcd: Annotated[list[Path], typer.Argument(help="DRCD json files (training data only), e.g. "
-                                                          "../shared/train-data/drcd/DRCD_*.json")],
+def train_reader(drcd: DrcdFiles,
                  epochs: Annotated[int, typer.Option(min=1)] = 2,
                  out: Annotated[Path, typer.Option(help="where the adapter goes")] = Path("rag/reader_model"),
                  limit: Annotated[int | None, typer.Option(help="train on the first N examples only (a smoke run)")]
@@ -573,20 +586,14 @@ def train_reader(drcd: Annotated[list[Path], typer.Argument(help="DRCD json file
     from dataclasses import replace
 
     from eval.reader_train import TrainParams, train
-    from rag.e5_convert import ensure_model
 
-    s = _settings()
-    for f in drcd:
-        if not f.is_file():
-            _fail(f"no such file: {f}")
-    rec = train(drcd, ensure_model(s.cache_dir / "models"), out, replace(TrainParams(), epochs=epochs), limit=limit)
+    rec = train(drcd, _training_base(drcd), out, replace(TrainParams(), epochs=epochs), limit=limit)
     typer.echo(f"wrote {out}: held-out EM {rec['held_out']['em']:.3f}, F1 {rec['held_out']['f1']:.3f} "
                f"({rec['data']['training_examples']} examples, {rec['seconds']} s)")
 
 
 @app.command("train-reranker")
-def train_reranker(drcd: Annotated[list[Path], typer.Argument(help="DRCD json files (training data only), e.g. "
-                                                              "../shared/train-data/drcd/DRCD_*.json")],
+def train_reranker(drcd: DrcdFiles,
                    epochs: Annotated[int, typer.Option(min=1)] = 1,
                    questions: Annotated[int, typer.Option(min=0, help="training questions sampled (0: all)")] = 3000,
                    layers: Annotated[int, typer.Option(min=1, max=12, help="e5 layers the reranker keeps")] = 4,
@@ -597,14 +604,9 @@ def train_reranker(drcd: Annotated[list[Path], typer.Argument(help="DRCD json fi
     from dataclasses import replace
 
     from eval.rerank_train import TrainParams, train
-    from rag.e5_convert import ensure_model
     from rag.rerank import RerankParams
 
-    s = _settings()
-    for f in drcd:
-        if not f.is_file():
-            _fail(f"no such file: {f}")
-    rec = train(drcd, ensure_model(s.cache_dir / "models"), out, replace(TrainParams(), epochs=epochs, questions=questions),
+    rec = train(drcd, _training_base(drcd), out, replace(TrainParams(), epochs=epochs, questions=questions),
                 RerankParams(layers=layers), limit=limit)
     last = rec["history"][-1]
     typer.echo(f"wrote {out}: held-out MRR@10 {rec['held_out_before']['mrr@10']:.3f} -> {last['mrr@10']:.3f}, "

@@ -27,7 +27,7 @@ from rag.chunking import split_sentences
 from rag.embedding import Embedder
 from rag.lexical import bigram_set, content_words, term_coverage
 from rag.question import mentions, names_entities, question_entities, question_focus
-from rag.reader import SpanReader
+from rag.reader import Span, SpanReader
 from rag.sentences import (
     announces,
     asks_about_plans,
@@ -364,21 +364,29 @@ class ExtractiveComposer:
                 and CONFLICT_NOTE not in ans.text:
             # The short answer says which article answers: sentences of other articles
             # that do not hold the same words only resembled the question.
-            doc = next(c.chunk.doc_id for c in ans.citations if c.n == ans.short_answer[1])
-            kept = [(h, q) for h, q in used if h.chunk.doc_id == doc or (ans.short or "") in q.text]
-            if self.params.keep_other_answers and doc != hits[0].chunk.doc_id:
+            span, n = ans.short_answer
+            cited = next(c.chunk for c in ans.citations if c.n == n)
+            kept = [(h, q) for h, q in used if h.chunk.doc_id == cited.doc_id or span.text in q.text]
+            if self.params.keep_other_answers and cited.doc_id != hits[0].chunk.doc_id:
                 kept = used  # the reader and the fused ranking disagree on the article
             if len(kept) < len(used):
-                ans = self._finish(question, kept, hits, rank)
+                # The reader's span, where it now stands: the sentences are not read again.
+                read = None
+                if self.reader is not None and ans.span_margin is not None:
+                    k = next(i for i, (h, q) in enumerate(kept)
+                             if h.chunk.id == cited.id and q.start <= span.start and span.end <= q.end)
+                    start = kept[k][1].start
+                    read = Span(k, span.start - start, span.end - start, ans.span_margin)
+                ans = self._finish(question, kept, hits, rank, read)
         return ans
 
     def _finish(self, question: str, used: Sequence[tuple[Hit, Quote]], hits: Sequence[Hit],
-                rank: dict[int, int]) -> Answer:
+                rank: dict[int, int], read: Span | None = None) -> Answer:
         """Number and cite the chosen sentences, note conflicting figures, put the short answer first."""
         ans = build_answer(used, hits, order_by_rank=rank)
         ans = with_conflict_note(question, ans, used)
         return with_short_answer(question, replace(ans, short=used[0][1].text), used, self.reader,
-                                 self.params.short_answer_margin)
+                                 self.params.short_answer_margin, read=read)
 
 
 def with_conflict_note(question: str, ans: Answer, used: Sequence[tuple[Hit, Quote]]) -> Answer:
@@ -401,15 +409,16 @@ def with_conflict_note(question: str, ans: Answer, used: Sequence[tuple[Hit, Quo
 
 def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quote]],
                       reader: SpanReader | None = None,
-                      margin: float = ComposeParams.short_answer_margin) -> Answer:
+                      margin: float = ComposeParams.short_answer_margin, *, read: Span | None = None) -> Answer:
     """Put the exact answering words first ("167个[1]。…"), cited to the sentence they come
     from. The reader (rag/reader.py) looks in every cited sentence and may find none; the
     rules (rag/span.py) look in the best one, for count/date/who/where questions. "How" and
-    "why" questions keep the sentences alone."""
+    "why" questions keep the sentences alone. ``read``: the reader's span in ``used``, when
+    it has already read these sentences."""
     if not used or asks_for_explanation(question):
         return ans
     if reader is not None:
-        got = reader.read(question, [q.text for _, q in used])
+        got = read if read is not None else reader.read(question, [q.text for _, q in used])
         if got is None:
             return ans
         ans = replace(ans, span_margin=got.margin)

@@ -128,6 +128,16 @@ def trainable_state(model: Any) -> dict[str, Any]:
             if "lora_" in k or k.startswith("head.")}
 
 
+def load_trainable(model: Any, weights_dir: Path) -> None:
+    """Load ``adapter.safetensors`` (what :func:`trainable_state` saved) into ``model``;
+    weights that do not fit it (a LoRA pair or the head missing, a name it lacks) are refused."""
+    from safetensors.torch import load_file
+
+    missing = model.load_state_dict(load_file(str(weights_dir / "adapter.safetensors")), strict=False)
+    if missing.unexpected_keys or any("lora_" in k or k.startswith("head.") for k in missing.missing_keys):
+        raise ValueError(f"weights in {weights_dir} do not fit the model: {missing}")
+
+
 def best_span(start: Any, end: Any, offsets: Sequence[tuple[int, int]], first: int,
               max_answer_tokens: int) -> tuple[int, int, float] | None:
     """The context span with the highest start + end logit, minus the no-answer score
@@ -154,16 +164,13 @@ class E5SpanReader:
 
     def __init__(self, base_dir: Path, weights_dir: Path = READER_DIR, params: ReaderParams | None = None) -> None:
         import torch
-        from safetensors.torch import load_file
         from transformers import AutoTokenizer
 
         record = json.loads((weights_dir / "reader.json").read_text(encoding="utf-8"))
         self.params = params or ReaderParams(**record.get("params", {}))
         self.tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
         self.model = build_model(base_dir, **record["lora"])
-        missing = self.model.load_state_dict(load_file(str(weights_dir / "adapter.safetensors")), strict=False)
-        if missing.unexpected_keys or any("lora_" in k or k.startswith("head.") for k in missing.missing_keys):
-            raise ValueError(f"reader weights in {weights_dir} do not fit the model: {missing}")
+        load_trainable(self.model, weights_dir)
         self.model.eval()
         self._torch = torch
         self._lock = threading.Lock()

@@ -14,6 +14,7 @@ from eval.metrics import (
     ndcg_at_k,
     normalize_answer,
     recall_at_k,
+    supported_precision,
 )
 
 
@@ -47,4 +48,14 @@ def test_answer_normalisation_and_scores():
 def test_citation_precision_and_means():
     assert citation_precision(["g", "x", "g"], {"g"}) == pytest.approx(2 / 3)
     assert citation_precision([], {"g"}) is None
+
+
+def test_supported_precision_counts_quotes_that_state_the_answer():
+    cited = [("g", "无关的句子。"), ("x", "爬行垫XPE材质的好。"), ("y", "爬行垫有很多种。")]
+    # the gold page counts whatever it quotes; another page only when its quote holds the answer
+    assert supported_precision(cited, {"g"}, [["XPE"]]) == pytest.approx(2 / 3)
+    assert citation_precision([d for d, _ in cited], {"g"}) == pytest.approx(1 / 3)
+    # grouped answers: every group must be in the quote
+    assert supported_precision([("x", "2018年在北京")], set(), [["2018年"], ["上海"]]) == 0.0
+    assert supported_precision([], {"g"}, [["XPE"]]) is None
     assert mean_scores([{"a": 1.0, "b": None}, {"a": 0.0, "b": 0.5}]) == {"a": 0.5, "b": 0.5}

@@ -121,10 +121,12 @@ class _FirstMatchReader:
 
     def __init__(self, word: str) -> None:
         self.word = word
+        self.calls = 0
 
     def read(self, question, sentences):
         from rag.reader import Span
 
+        self.calls += 1
         for k, s in enumerate(sentences):
             if self.word in s:
                 i = s.index(self.word)
@@ -146,9 +148,14 @@ def _two_articles():
 def test_with_a_short_answer_only_its_article_is_cited_when_asked(hashing_engine, article_only):
     params = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0,
                            short_answer_article_only=article_only)
-    composer = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("167个"))
+    reader = _FirstMatchReader("167个")
+    composer = ExtractiveComposer(hashing_engine.embedder, params, reader=reader)
     ans = composer.compose("首开集团建了多少个工会驿站", _two_articles())
     assert ans.short == "167个" and ans.text.startswith("167个[1]")
+    assert reader.calls == 1  # dropping the other article does not read the sentences again
+    span, n = ans.short_answer
+    cited = next(c for c in ans.citations if c.n == n)
+    assert any(q.start <= span.start and span.end <= q.end for q in cited.quotes)
     docs = {c.chunk.doc_id for c in ans.citations}
     assert docs == ({"a"} if article_only else {"a", "b"})
     for c in ans.citations:  # whatever is kept is cited where it stands
