@@ -156,8 +156,8 @@ def score_answers(retriever: HybridRetriever, composer: AnswerGenerator, queries
         t = time.perf_counter()
         ans = composer.compose(q.question, hits)
         seconds = time.perf_counter() - t
-        cited = [c.chunk.doc_id for c in ans.citations]
         quoted = [(c.chunk.doc_id, "".join(x.text for x in c.quotes) or c.chunk.text) for c in ans.citations]
+        gold = set(q.gold)
         scored = bool(q.answers)  # a confirmed feedback query may name its articles but no answer text
         rows.append({
             "qid": q.qid,
@@ -165,15 +165,15 @@ def score_answers(retriever: HybridRetriever, composer: AnswerGenerator, queries
             "f1": (grouped_f1(ans.short, q.answer_groups()) if not ans.refused else 0.0) if scored else None,
             "answer_contains_gold": (contains_all_groups(ans.text, q.answer_groups()) if not ans.refused else 0.0)
             if scored else None,
-            "citation_precision": citation_precision(cited, set(q.gold)),
-            "supported_citation_precision": supported_precision(quoted, set(q.gold), q.answer_groups())
+            "citation_precision": citation_precision([d for d, _ in quoted], gold),
+            "supported_citation_precision": supported_precision(quoted, gold, q.answer_groups())
             if scored else None,
             "refused": float(ans.refused),
             "seconds": seconds,  # composing only, retrieval excluded
             "short": ans.short,
             "span_margin": ans.span_margin,
             "gate": gate_features(q.question, ans.hits),
-            "cited": [{"doc_id": d, "gold": d in q.gold, "quote": text} for d, text in quoted],
+            "cited": [{"doc_id": d, "gold": d in gold, "quote": text} for d, text in quoted],
         })
     means: dict[str, Any] = dict(mean_scores({k: v for k, v in r.items()
                                               if k not in ("qid", "short", "gate", "span_margin", "cited")}

@@ -48,6 +48,7 @@ def test_answer_normalisation_and_scores():
 def test_citation_precision_and_means():
     assert citation_precision(["g", "x", "g"], {"g"}) == pytest.approx(2 / 3)
     assert citation_precision([], {"g"}) is None
+    assert mean_scores([{"a": 1.0, "b": None}, {"a": 0.0, "b": 0.5}]) == {"a": 0.5, "b": 0.5}
 
 
 def test_supported_precision_counts_quotes_that_state_the_answer():
@@ -58,4 +59,3 @@ def test_supported_precision_counts_quotes_that_state_the_answer():
     # grouped answers: every group must be in the quote
     assert supported_precision([("x", "2018年在北京")], set(), [["2018年"], ["上海"]]) == 0.0
     assert supported_precision([], {"g"}, [["XPE"]]) is None
-    assert mean_scores([{"a": 1.0, "b": None}, {"a": 0.0, "b": 0.5}]) == {"a": 0.5, "b": 0.5}
