@@ -34,10 +34,11 @@ import numpy as np
 from tqdm import tqdm
 
 from eval.data import Query, load_corpus, load_queries
-from eval.metrics import dedupe, hit_at_k, mrr_at_k
+from eval.metrics import dedupe, mean_scores, retrieval_scores
+from index.dense import ROW_FIELDS, DenseIndex
 from rag.chunking import ChunkParams, chunk_article, split_sentences
 from rag.embedding import CachedEmbedder, Embedder, SentenceTransformerEmbedder
-from rag.pipeline import embedder_for
+from rag.pipeline import chunk_params, embedder_for
 from rag.retrieve import adaptive_fuse
 from rag.settings import Settings
 from rag.types import Article, Chunk
@@ -82,29 +83,21 @@ PRODUCT = "title + chunk 300 (product)"
 QUERY_PREFIXES = {"query: (product)": "query: ", "passage: ": "passage: ", "none": ""}
 
 
-def _scores(ranked_docs: Sequence[str], gold: set[str]) -> dict[str, float]:
-    return {"hit@1": hit_at_k(ranked_docs, gold, 1), "hit@5": hit_at_k(ranked_docs, gold, 5),
-            "mrr@10": mrr_at_k(ranked_docs, gold, 10)}
-
-
-def _mean(rows: Sequence[dict[str, float]]) -> dict[str, float]:
-    return {k: round(float(np.mean([r[k] for r in rows])), 4) for k in rows[0]} if rows else {}
+def _means(queries: Sequence[Query], rankings: Sequence[Sequence[tuple[Chunk, float]]]) -> dict[str, float]:
+    """The evaluation's retrieval scores, by article, averaged over the questions."""
+    return mean_scores(retrieval_scores(dedupe(c.doc_id for c, _ in ranking), set(q.gold))
+                       for q, ranking in zip(queries, rankings, strict=True))
 
 
 def _dense_lists(qvecs: np.ndarray, pvecs: np.ndarray, chunks: Sequence[Chunk]) -> list[list[tuple[Chunk, float]]]:
-    sims = qvecs @ pvecs.T
-    out = []
-    for row in sims:
-        top = np.argpartition(-row, min(CANDIDATES, len(row) - 1))[:CANDIDATES]
-        top = top[np.argsort(-row[top], kind="stable")]
-        out.append([(chunks[i], float(row[i])) for i in top])
-    return out
+    """Each question's candidates by the store's own exact search over this variant's vectors."""
+    index = DenseIndex(pvecs.shape[1])
+    index.add(range(len(chunks)), pvecs, {f: [0] * len(chunks) for f in ROW_FIELDS})
+    return [[(chunks[i], s) for i, s in index.search(q, CANDIDATES)] for q in qvecs]
 
 
 def _encode_queries(emb: CachedEmbedder, questions: Sequence[str], prefix: str) -> np.ndarray:
     """Queries under another prefix, straight from the model (a few hundred: no cache needed)."""
-    if prefix == "query: ":
-        return emb.embed_queries(questions)
     inner = emb.inner
     assert isinstance(inner, SentenceTransformerEmbedder)
     vecs = inner.model.encode([prefix + q for q in questions], batch_size=inner.batch_size,
@@ -131,12 +124,15 @@ def probe(set_dir: Path, *, distractors: Path | None, n_distractors: int | None,
     with temporary_retriever(articles, emb, settings, "zhrag-embed-probe-") as retriever:
         emb.save()
         lexical = [retriever.store.search_lexical(q, CANDIDATES) for q in tqdm(questions, desc="BM25", leave=False)]
-        bm25 = _mean([_scores(dedupe(c.doc_id for c, _ in lex), set(q.gold)) for q, lex in zip(queries, lexical, strict=True)])
-        result["bm25"] = bm25
+        result["bm25"] = _means(queries, lexical)
         # The product's own search, to show the probe's fusion of the product variant is the same ranking.
-        result["hybrid_product"] = _mean([_scores(dedupe(h.chunk.doc_id for h in retriever.search(q.question, 10)),
-                                                  set(q.gold)) for q in tqdm(queries, desc="hybrid", leave=False)])
+        result["hybrid_product"] = _means(queries, [[(h.chunk, h.score) for h in retriever.search(q, 10)]
+                                                    for q in tqdm(questions, desc="hybrid", leave=False)])
         params = retriever.params
+        qvecs = emb.embed_queries(questions)
+
+        def fused(dense: Sequence[list[tuple[Chunk, float]]]) -> dict[str, float]:
+            return _means(queries, [adaptive_fuse(d, lex, params) for d, lex in zip(dense, lexical, strict=True)])
         product_vecs: np.ndarray | None = None
         product_chunks: list[Chunk] = []
         for name in variants:
@@ -144,24 +140,19 @@ def probe(set_dir: Path, *, distractors: Path | None, n_distractors: int | None,
             chunks = [c for a in articles for c in chunk_article(a, ChunkParams(size, overlap))]
             pvecs = emb.embed_documents([text_of(c, leads[c.doc_id]) for c in chunks], progress=True)
             emb.save()
-            dense = _dense_lists(emb.embed_queries(questions), pvecs, chunks)
-            row: dict[str, Any] = {"chunks": len(chunks), "dense": _mean(
-                [_scores(dedupe(c.doc_id for c, _ in d), set(q.gold)) for q, d in zip(queries, dense, strict=True)])}
-            if (size, overlap) == (300, 60):  # the store's chunks: the product's fusion applies
-                row["hybrid"] = _mean([_scores(dedupe(c.doc_id for c, _ in adaptive_fuse(d, lex, params)), set(q.gold))
-                                       for q, d, lex in zip(queries, dense, lexical, strict=True)])
+            dense = _dense_lists(qvecs, pvecs, chunks)
+            row: dict[str, Any] = {"chunks": len(chunks), "dense": _means(queries, dense)}
+            if ChunkParams(size, overlap) == chunk_params(settings):  # the store's chunks: BM25's list fuses
+                row["hybrid"] = fused(dense)
             if name == PRODUCT:
                 product_vecs, product_chunks = pvecs, chunks
             result["passages"][name] = row
             log.info("%s: %s", name, row)
         if product_vecs is not None and isinstance(emb.inner, SentenceTransformerEmbedder):
             for name, prefix in QUERY_PREFIXES.items():
-                dense = _dense_lists(_encode_queries(emb, questions, prefix), product_vecs, product_chunks)
-                result["query_prefix"][name] = {
-                    "dense": _mean([_scores(dedupe(c.doc_id for c, _ in d), set(q.gold))
-                                    for q, d in zip(queries, dense, strict=True)]),
-                    "hybrid": _mean([_scores(dedupe(c.doc_id for c, _ in adaptive_fuse(d, lex, params)), set(q.gold))
-                                     for q, d, lex in zip(queries, dense, lexical, strict=True)])}
+                vecs = qvecs if prefix == "query: " else _encode_queries(emb, questions, prefix)
+                dense = _dense_lists(vecs, product_vecs, product_chunks)
+                result["query_prefix"][name] = {"dense": _means(queries, dense), "hybrid": fused(dense)}
     emb.save()
     return result
 
@@ -171,14 +162,12 @@ def format_table(result: dict[str, Any]) -> str:
              f"({result['distractors']} distractors); BM25 MRR@10 {result['bm25']['mrr@10']:.3f}; "
              f"the product's hybrid search MRR@10 {result['hybrid_product']['mrr@10']:.3f}",
              "| variant | chunks | dense hit@1 | dense hit@5 | dense MRR@10 | hybrid MRR@10 |", "|---|---|---|---|---|---|"]
-    for name, row in result["passages"].items():
+    rows = [(name, row["chunks"], row) for name, row in result["passages"].items()]
+    rows += [(f"query prefix {name}", "", row) for name, row in result["query_prefix"].items()]
+    for name, chunks, row in rows:
         d, h = row["dense"], row.get("hybrid")
-        lines.append(f"| {name} | {row['chunks']} | {d['hit@1']:.3f} | {d['hit@5']:.3f} | {d['mrr@10']:.3f} | "
-                     f"{h['mrr@10']:.3f} |" if h else f"| {name} | {row['chunks']} | {d['hit@1']:.3f} | "
-                     f"{d['hit@5']:.3f} | {d['mrr@10']:.3f} | – |")
-    for name, row in result["query_prefix"].items():
-        d, h = row["dense"], row["hybrid"]
-        lines.append(f"| query prefix {name} | | {d['hit@1']:.3f} | {d['hit@5']:.3f} | {d['mrr@10']:.3f} | {h['mrr@10']:.3f} |")
+        hybrid = f"{h['mrr@10']:.3f}" if h else "–"
+        lines.append(f"| {name} | {chunks} | {d['hit@1']:.3f} | {d['hit@5']:.3f} | {d['mrr@10']:.3f} | {hybrid} |")
     return "\n".join(lines)
 
 
