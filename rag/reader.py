@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,8 +106,12 @@ def build_model(base_dir: Path, *, r: int = 16, alpha: int = 32, targets: str | 
     from transformers import AutoModel
 
     encoder = AutoModel.from_pretrained(str(base_dir), add_pooling_layer=False)
-    encoder = get_peft_model(encoder, LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout,
-                                                 target_modules=targets or lora_targets()))
+    with warnings.catch_warnings():
+        # peft asks transformers 5 for ``is_gradient_checkpointing``, deprecated there; the
+        # warning is about peft's code, not ours, and would be printed on every `zhrag ask`.
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        encoder = get_peft_model(encoder, LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout,
+                                                     target_modules=targets or lora_targets()))
 
     class Reader(torch.nn.Module):
         def __init__(self) -> None:
