@@ -268,7 +268,8 @@ def compose_params(settings: Settings) -> ComposeParams:
                          other_article_margin=settings.other_article_margin,
                          first_article_bonus=settings.first_article_bonus,
                          short_answer_article_only=settings.short_answer_article_only,
-                         keep_other_answers=settings.keep_other_answers)
+                         keep_other_answers=settings.keep_other_answers,
+                         other_article_shares_word=settings.other_article_shares_word)
 
 
 def make_reader(settings: Settings) -> SpanReader | None:

@@ -185,3 +185,26 @@ def test_when_the_short_answer_comes_from_a_lower_ranked_article_the_others_may_
     ans = composer.compose("东城区工会驿站覆盖哪里", _two_articles())
     assert ans.short == "各街道"
     assert {c.chunk.doc_id for c in ans.citations} == ({"a", "b"} if keep else {"b"})
+
+
+@pytest.mark.parametrize("shares_word", [False, True])
+def test_another_articles_sentence_sharing_no_word_with_the_question_is_not_cited(hashing_engine, shares_word):
+    """The DuReader case: "造影多少钱" answered from the clinic's page, with a film's box office
+    beside it only because the embedder found the two alike."""
+    from rag.types import Chunk, Hit
+
+    a = "做造影的时间选择在月经干净后3到7天内进行。造影的费用因地区和医院的差异会有不同，在150-600元之间。"
+    b = "《金刚：骷髅岛》在中国首映当天获得2250万美元票房，创今年进口片第二高开画成绩。"
+    c = "不同医院的造影价钱也是不一样的，价钱包含术前的检查费用。"
+    other = c if shares_word else b
+    hits = [Hit(Chunk(id="a#0", doc_id="a", title="", text=a, char_start=0, char_end=len(a)), 2.0, dense_score=0.9),
+            Hit(Chunk(id="o#0", doc_id="o", title="", text=other, char_start=0, char_end=len(other)), 1.0,
+                dense_score=0.9)]
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0,
+                           short_answer_article_only=False, first_article_bonus=0.5)
+    for rule in (True, False):
+        ans = ExtractiveComposer(hashing_engine.embedder, replace(params, other_article_shares_word=rule)).compose(
+            "造影多少钱", hits)
+        assert not ans.refused and "150-600元" in ans.text
+        docs = {x.chunk.doc_id for x in ans.citations}
+        assert docs == ({"a", "o"} if shares_word or not rule else {"a"})
