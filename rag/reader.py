@@ -98,20 +98,28 @@ def encode_pair(tokenizer: Any, question: str, context: str, p: ReaderParams) ->
     return ids, offsets, first
 
 
+def with_lora(encoder: Any, *, r: int, alpha: int, dropout: float, targets: str) -> Any:
+    """``encoder`` wrapped by peft with LoRA pairs on the linear layers ``targets`` names.
+
+    peft asks transformers 5 for ``is_gradient_checkpointing``, deprecated there; the warning
+    is about peft's code, not ours, and would be printed on every `zhrag ask`, so it is
+    silenced here, for the reader and the reranker alike."""
+    from peft import LoraConfig, get_peft_model
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        return get_peft_model(encoder, LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout,
+                                                  target_modules=targets))
+
+
 def build_model(base_dir: Path, *, r: int = 16, alpha: int = 32, targets: str | None = None,
                 dropout: float = 0.05) -> Any:
     """The e5 encoder with LoRA pairs on the linear layers ``targets`` names, plus a start/end head."""
     import torch
-    from peft import LoraConfig, get_peft_model
     from transformers import AutoModel
 
     encoder = AutoModel.from_pretrained(str(base_dir), add_pooling_layer=False)
-    with warnings.catch_warnings():
-        # peft asks transformers 5 for ``is_gradient_checkpointing``, deprecated there; the
-        # warning is about peft's code, not ours, and would be printed on every `zhrag ask`.
-        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
-        encoder = get_peft_model(encoder, LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout,
-                                                     target_modules=targets or lora_targets()))
+    encoder = with_lora(encoder, r=r, alpha=alpha, dropout=dropout, targets=targets or lora_targets())
 
     class Reader(torch.nn.Module):
         def __init__(self) -> None:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from rag.reader import ReaderParams, encode_pair, load_trainable, lora_targets, pad_batch
+from rag.reader import ReaderParams, encode_pair, load_trainable, lora_targets, pad_batch, with_lora
 from rag.types import Filters, Hit
 
 if TYPE_CHECKING:
@@ -68,14 +68,12 @@ def build_model(base_dir: Path, *, layers: int, r: int = 16, alpha: int = 32, dr
     """e5's first ``layers`` layers with LoRA pairs on all their linear layers, and a
     relevance head on the ``<s>`` token."""
     import torch
-    from peft import LoraConfig, get_peft_model
     from transformers import AutoModel
 
     encoder = AutoModel.from_pretrained(str(base_dir), add_pooling_layer=False)
     encoder.encoder.layer = encoder.encoder.layer[:layers]
     encoder.config.num_hidden_layers = layers
-    encoder = get_peft_model(encoder, LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout,
-                                                 target_modules=lora_targets(range(layers))))
+    encoder = with_lora(encoder, r=r, alpha=alpha, dropout=dropout, targets=lora_targets(range(layers)))
 
     class CrossEncoder(torch.nn.Module):
         def __init__(self) -> None:
