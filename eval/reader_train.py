@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from eval.metrics import char_f1, exact_match
@@ -33,9 +34,11 @@ from rag.reader import (
     best_span,
     build_model,
     encode_pair,
+    load_trainable,
     lora_targets,
     pad_batch,
 )
+from rag.span import question_kind
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +64,42 @@ class TrainParams:
     negative_share: float = 1 / 3
     neighbour_share: float = 0.25
     holdout_paragraphs: int = 150
+    # Share of questions read in the form of a web search query (``keyword_form``): DRCD's
+    # questions all carry a question word, a third of a search box's do not ("小米6防水等级").
+    keyword_share: float = 0.0
     seed: int = 0
 
 
-def _paragraph_examples(context: str, qas: list[dict], t2s, rng: random.Random, p: TrainParams) -> list[Example]:
+# A question word with the copula before it and, after 几/多少, the measure word it takes.
+_KEYWORD_DROP = re.compile(
+    r"[在是为]?(?:什么(?:样的|时候|地方)?|哪(?:一|几)?[个家种部所位些年天里儿座本首件项支国省市州]?|谁|何(?:时|地|处|人|种)?"
+    r"|(?:几|多少)[个位名次项家条座所岁年月日号天种倍]?)时?")
+_KIND_WORD = {"date": "时间", "place": "地点", "count": "数量"}
+
+
+def keyword_form(question: str) -> str:
+    """The question as a search-box query: its question word (and the copula before it)
+    dropped and the kind of answer named at the end ("柏林围墙在哪一年时倒塌？" →
+    "柏林围墙倒塌时间", "《论自由》的作者是谁?" → "《论自由》的作者"); the question
+    itself when nothing is left to drop or too little would remain."""
+    q = re.sub(r"[呢吗啊]*[？?。！!\s]*$", "", question)
+    kw = re.sub(r"(?:的|是|为|了)+$", "", _KEYWORD_DROP.sub("", q))
+    if kw == q or len(kw) < 3:
+        return question
+    return kw + _KIND_WORD.get(question_kind(question) or "", "")
+
+
+def _paragraph_examples(context: str, qas: list[dict], t2s, rng: random.Random, p: TrainParams,
+                        keyword_rng: random.Random | None = None) -> list[Example]:
+    """A paragraph's examples; with ``keyword_rng``, a ``keyword_share`` of its questions in
+    keyword form, drawn from that generator so that ``rng``'s draws (neighbours, negatives,
+    and the held-out examples after the training ones) stay what they are without it."""
     sents = split_sentences(context)
     out: list[Example] = []
     for qa in qas:
         question = t2s.convert(qa["question"])
+        if keyword_rng is not None and keyword_rng.random() < p.keyword_share:
+            question = keyword_form(question)
         answers = tuple(dict.fromkeys(t2s.convert(a["text"]) for a in qa["answers"]))
         first = qa["answers"][0]
         text = answers[0]
@@ -100,6 +131,7 @@ def drcd_examples(paths: Sequence[Path], p: TrainParams) -> tuple[list[Example],
 
     t2s = opencc.OpenCC("t2s")
     rng = random.Random(p.seed)
+    keyword_rng = random.Random(p.seed + 1) if p.keyword_share else None  # training questions only
     paragraphs = []
     for path in paths:
         for article in json.loads(Path(path).read_text(encoding="utf-8"))["data"]:
@@ -112,8 +144,35 @@ def drcd_examples(paths: Sequence[Path], p: TrainParams) -> tuple[list[Example],
         context = t2s.convert(raw)
         qas = [{**qa, "answers": [{**a, "_raw_prefix": raw[: a["answer_start"]]} for a in qa["answers"]]}
                for qa in para["qas"]]
-        (train if n < cut else held).extend(_paragraph_examples(context, qas, t2s, rng, p))
+        if n < cut:
+            train.extend(_paragraph_examples(context, qas, t2s, rng, p, keyword_rng))
+        else:
+            held.extend(_paragraph_examples(context, qas, t2s, rng, p))
     return train, held
+
+
+def as_keywords(examples: Sequence[Example]) -> list[Example]:
+    """The same examples with their questions in ``keyword_form``: how a reader trained on
+    DRCD's full questions fares on search-box queries is measured on these."""
+    return [replace(ex, question=keyword_form(ex.question)) for ex in examples]
+
+
+def score_adapter(drcd_files: Sequence[Path], base_dir: Path, weights_dir: Path,
+                  p: TrainParams | None = None) -> dict:
+    """Held-out EM/F1 of the adapter in ``weights_dir``, on DRCD's questions as written and
+    in keyword form, so adapters trained with other parameters are compared on the same
+    held-out examples."""
+    from transformers import AutoTokenizer
+
+    p = p or TrainParams()
+    rp = ReaderParams()
+    _, held = drcd_examples(drcd_files, p)
+    model = build_model(base_dir, r=p.lora_r, alpha=p.lora_alpha, targets=lora_targets(p.lora_layers))
+    load_trainable(model, weights_dir)
+    tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
+    return {form: {k: scores[k] for k in ("with_answer", "em", "f1")}
+            for form, scores in (("as_written", evaluate(model, tokenizer, held, rp)),
+                                 ("keyword_form", evaluate(model, tokenizer, as_keywords(held), rp)))}
 
 
 def _batches(examples: list[Example], size: int, rng: random.Random) -> list[list[Example]]:
@@ -219,12 +278,15 @@ def train(drcd_files: Sequence[Path], base_dir: Path, out_dir: Path = READER_DIR
                         "held_out_f1": scores["f1"]})
         log.info("reader epoch %d: %s", epoch + 1, history[-1])
     bar.close()
+    keyword = evaluate(model, tokenizer, as_keywords(held), rp)
     record = {
+        "held_out_keyword_form": {k: keyword[k] for k in ("examples", "with_answer", "em", "f1")},
         "base_model": base_dir.name, "lora": {"r": p.lora_r, "alpha": p.lora_alpha, "targets": targets}, "params": asdict(rp), "train": asdict(p),
         "data": {"files": [Path(f).name for f in drcd_files], "training_examples": len(train_ex),
                  "held_out_examples": len(held)},
         "history": history, "held_out": scores, "seconds": round(time.time() - t0),
-        "command": "zhrag train-reader",
+        "command": " ".join(["zhrag train-reader", *(Path(f).name for f in drcd_files), f"--epochs {p.epochs}",
+                             *([f"--keyword-share {p.keyword_share:g}"] if p.keyword_share else [])]),
     }
     save_adapter(model, out_dir, "reader.json", record)
     return record

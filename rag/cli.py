@@ -579,6 +579,8 @@ def _training_base(drcd: list[Path]) -> Path:
 @app.command("train-reader")
 def train_reader(drcd: DrcdFiles,
                  epochs: Annotated[int, typer.Option(min=1)] = 2,
+                 keyword_share: Annotated[float, typer.Option(min=0.0, max=1.0, help=(
+                     "share of questions read as search-box queries (question word dropped)"))] = 0.0,
                  out: Annotated[Path, typer.Option(help="where the adapter goes")] = Path("rag/reader_model"),
                  limit: Annotated[int | None, typer.Option(help="train on the first N examples only (a smoke run)")]
                  = None) -> None:
@@ -587,9 +589,22 @@ def train_reader(drcd: DrcdFiles,
 
     from eval.reader_train import TrainParams, train
 
-    rec = train(drcd, _training_base(drcd), out, replace(TrainParams(), epochs=epochs), limit=limit)
+    rec = train(drcd, _training_base(drcd), out, replace(TrainParams(), epochs=epochs, keyword_share=keyword_share),
+                limit=limit)
     typer.echo(f"wrote {out}: held-out EM {rec['held_out']['em']:.3f}, F1 {rec['held_out']['f1']:.3f} "
                f"({rec['data']['training_examples']} examples, {rec['seconds']} s)")
+
+
+@app.command("score-reader")
+def score_reader(drcd: DrcdFiles,
+                 weights: Annotated[Path, typer.Option(help="the adapter's folder")] = Path("rag/reader_model")) -> None:
+    """Held-out EM/F1 of a trained reader, on DRCD's questions as written and as search-box queries."""
+    from eval.reader_train import score_adapter
+
+    if not (weights / "adapter.safetensors").is_file():
+        _fail(f"no adapter.safetensors in {weights}")
+    for form, s in score_adapter(drcd, _training_base(drcd), weights).items():
+        typer.echo(f"{form}: EM {s['em']:.3f}, F1 {s['f1']:.3f} ({s['with_answer']} held-out sentences with the answer)")
 
 
 @app.command("train-reranker")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.reader_train import TrainParams, _paragraph_examples
+from eval.reader_train import TrainParams, _paragraph_examples, keyword_form
 from rag.compose import build_answer, with_short_answer
 from rag.reader import READER_DIR, Span, best_span
 from rag.types import Chunk, Hit, Quote
@@ -40,6 +40,31 @@ def test_an_answer_across_a_sentence_end_gives_no_example():
     raw = "第一句到此。第二句開始"
     qas = [{"question": "哪裡？", "answers": [{"text": "此。第二", "answer_start": 4, "_raw_prefix": raw[:4]}]}]
     assert _paragraph_examples(raw, qas, t2s, random.Random(0), TrainParams(negative_share=0.0)) == []
+
+
+def test_keyword_form_drops_the_question_word_and_names_the_kind_of_answer():
+    assert keyword_form("柏林围墙在哪一年时倒塌？") == "柏林围墙倒塌时间"
+    assert keyword_form("《论自由》的作者是谁?") == "《论自由》的作者"
+    assert keyword_form("首开集团建了多少个工会驿站") == "首开集团建了工会驿站数量"
+    assert keyword_form("军海医院在哪里？") == "军海医院地点"
+    # nothing to drop, or too little left: the question as written
+    assert keyword_form("中华民国政府为甚么退守台湾?") == "中华民国政府为甚么退守台湾?"
+    assert keyword_form("是谁?") == "是谁?"
+
+
+def test_keyword_share_rewrites_questions_but_not_their_answers():
+    import opencc
+
+    t2s = opencc.OpenCC("t2s")
+    raw = "柏林圍牆於1989年倒塌。東西德隨後統一。"
+    start = raw.index("1989年")
+    qas = [{"question": "柏林圍牆在哪一年時倒塌？",
+            "answers": [{"text": "1989年", "answer_start": start, "_raw_prefix": raw[:start]}]}]
+    context = t2s.convert(raw)
+    for share, question in ((0.0, "柏林围墙在哪一年时倒塌？"), (1.0, "柏林围墙倒塌时间")):
+        p = TrainParams(keyword_share=share, negative_share=0.0, neighbour_share=0.0)
+        (ex,) = _paragraph_examples(context, qas, t2s, random.Random(0), p, random.Random(1))
+        assert ex.question == question and ex.context[slice(*ex.answer)] == "1989年"
 
 
 def test_decoding_takes_the_best_span_in_the_context_and_its_margin_over_no_answer():
