@@ -580,7 +580,7 @@ def _training_base(drcd: list[Path]) -> Path:
 def train_reader(drcd: DrcdFiles,
                  epochs: Annotated[int, typer.Option(min=1)] = 2,
                  keyword_share: Annotated[float, typer.Option(min=0.0, max=1.0, help=(
-                     "share of questions read as search-box queries (question word dropped)"))] = 0.0,
+                     "share of questions read as search-box queries (question word dropped)"))] = 0.3,
                  out: Annotated[Path, typer.Option(help="where the adapter goes")] = Path("rag/reader_model"),
                  limit: Annotated[int | None, typer.Option(help="train on the first N examples only (a smoke run)")]
                  = None) -> None:
