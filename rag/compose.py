@@ -36,7 +36,7 @@ from rag.sentences import (
     is_directive,
     is_question_shaped,
 )
-from rag.span import asks_for_explanation, question_kind, short_answer
+from rag.span import asks_for_explanation, question_kind, short_answer, with_unit
 from rag.types import Answer, Citation, Hit, Quote
 
 # What the learned answerability gate reads, all from the retrieved passages: the best two
@@ -435,7 +435,8 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
         ans = replace(ans, span_margin=got.margin)
         if got.margin < margin:
             return ans
-        (hit, quote), s, e = used[got.sentence], got.start, got.end
+        (hit, quote), s = used[got.sentence], got.start
+        e = with_unit(question, quote.text, s, got.end)
     else:
         (hit, quote), rule = used[0], short_answer(question, used[0][1].text)
         if rule is None:

@@ -163,3 +163,17 @@ def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
                 min(abs((c[0] + c[1]) / 2 - a) for a in anchors))
 
     return min(cands, key=rank)
+
+
+_UNIT_AFTER = re.compile(r"(?:多|余)?[万亿千百]?(?:多|余)?" + _UNIT)
+
+
+def with_unit(question: str, sentence: str, start: int, end: int) -> int:
+    """Where a count's short answer should end: a bare number the reader picked gets the unit
+    written right after it ("167" → "167个"), since "多少个工会驿站" wants "167个"; the reader
+    stops before the unit when the question names it. Any other span keeps its end."""
+    if question_kind(question) != "count" or not re.search(r"[\d一二三四五六七八九十百千万两零〇]$", sentence[start:end]):
+        return end
+    m = _UNIT_AFTER.match(sentence, end)
+    return m.end() if m else end
+

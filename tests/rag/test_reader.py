@@ -112,6 +112,19 @@ def test_the_readers_span_leads_the_answer_cited_to_its_own_sentence():
     assert cited.chunk.doc_id == "b" and cited.chunk.text[span.start:span.end] == "50个"
 
 
+def test_a_bare_number_the_reader_picks_for_a_count_gets_the_unit_written_after_it():
+    used = _used()
+    ans = build_answer(used, [h for h, _ in used])
+    got = with_short_answer("首开集团建了多少个工会驿站", ans, used, _Reader(Span(sentence=0, start=7, end=10, margin=2.0)))
+    span, n = got.short_answer
+    assert got.short == "167个" and got.text.startswith(f"167个[{n}]。")
+    assert next(c for c in got.citations if c.n == n).chunk.text[span.start:span.end] == "167个"
+    # not a count question, or not a bare number: the reader's span as it is
+    for question, (start, end), short in (("首开集团建了什么", (7, 10), "167"), ("首开集团建了多少个工会驿站", (4, 11), "共建设167个")):
+        got = with_short_answer(question, ans, used, _Reader(Span(0, start, end, 2.0)))
+        assert got.short == short
+
+
 def test_no_short_answer_when_the_reader_finds_none_or_the_question_asks_how():
     used = _used()
     ans = build_answer(used, [h for h, _ in used])
