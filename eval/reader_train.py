@@ -284,11 +284,12 @@ def train(drcd_files: Sequence[Path], base_dir: Path, out_dir: Path = READER_DIR
     bar.close()
     keyword = evaluate(model, tokenizer, as_keywords(held), rp)
     record = {
-        "held_out_keyword_form": {k: keyword[k] for k in ("examples", "with_answer", "em", "f1")},
         "base_model": base_dir.name, "lora": {"r": p.lora_r, "alpha": p.lora_alpha, "targets": targets}, "params": asdict(rp), "train": asdict(p),
         "data": {"files": [Path(f).name for f in drcd_files], "training_examples": len(train_ex),
                  "held_out_examples": len(held)},
-        "history": history, "held_out": scores, "seconds": round(time.time() - t0),
+        "history": history, "held_out": scores,
+        "held_out_keyword_form": {k: keyword[k] for k in ("examples", "with_answer", "em", "f1")},
+        "seconds": round(time.time() - t0),
         "command": " ".join(["zhrag train-reader", *(Path(f).name for f in drcd_files), f"--epochs {p.epochs}",
                              *([f"--keyword-share {p.keyword_share:g}"] if p.keyword_share else [])]),
     }

@@ -26,8 +26,11 @@ from rag.lexical import content_words
 _UNIT = (r"(?:个月|小时|分钟|秒钟|公里/小时|平方公里|平方米|公里|公尺|千米|厘米|毫米|米|公斤|千克|公吨|吨|克|摄氏度|度|"
          r"万人次|人次|万人|亿人|KB|MB|GB|TB|km|kg|"
          r"[个名位家项次人元年月日天周条座所岁%％届场件部种只辆架艘颗枚倍户层台首集章卷册期号席票分亩秒])")
-_NUMBER = re.compile(r"(?:大约|约|近|超过|逾|共|仅)?(?:\d[\d,.]*|[一二三四五六七八九十百千万两零〇几]+)(?:多|余)?[万亿千百]?"
-                     r"(?:多|余)?" + _UNIT + r"?(?:多|余)?")
+_NUMERALS = "一二三四五六七八九十百千万两零〇"
+# What may follow a number's digits: "多"/"余", a magnitude, "多"/"余" again ("3万余"), then the unit.
+_MAGNITUDE = r"(?:多|余)?[万亿千百]?(?:多|余)?"
+_NUMBER = re.compile(r"(?:大约|约|近|超过|逾|共|仅)?(?:\d[\d,.]*|[" + _NUMERALS + "几]+)" + _MAGNITUDE
+                     + _UNIT + r"?(?:多|余)?")
 _DATE = re.compile(r"(?:公元前?|西元)?\d{1,4}年(?:\d{1,2}月)?(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日|\d{1,2}月|\d{2,4}年代"
                    r"|[一二三四五六七八九十]+世纪(?:[一二三四五六七八九十]+十年代)?(?:初|中|末)?")
 _TRANSLITERATED = re.compile(r"[\u4e00-\u9fff]+(?:[·・．][\u4e00-\u9fff]+)+")
@@ -165,15 +168,14 @@ def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
     return min(cands, key=rank)
 
 
-_UNIT_AFTER = re.compile(r"(?:多|余)?[万亿千百]?(?:多|余)?" + _UNIT)
+_UNIT_AFTER = re.compile(_MAGNITUDE + _UNIT)
 
 
 def with_unit(question: str, sentence: str, start: int, end: int) -> int:
     """Where a count's short answer should end: a bare number the reader picked gets the unit
     written right after it ("167" → "167个"), since "多少个工会驿站" wants "167个"; the reader
     stops before the unit when the question names it. Any other span keeps its end."""
-    if question_kind(question) != "count" or not re.search(r"[\d一二三四五六七八九十百千万两零〇]$", sentence[start:end]):
+    if question_kind(question) != "count" or not re.search(r"[\d" + _NUMERALS + "]$", sentence[start:end]):
         return end
     m = _UNIT_AFTER.match(sentence, end)
     return m.end() if m else end
-

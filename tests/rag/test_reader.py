@@ -15,14 +15,19 @@ from rag.reader import READER_DIR, Span, best_span
 from rag.types import Chunk, Hit, Quote
 
 
+def _qas(question: str, raw: str, answer: str) -> list[dict]:
+    """One DRCD question on ``raw`` as drcd_examples hands it on: its answer's start and the
+    raw text before it."""
+    start = raw.index(answer)
+    return [{"question": question, "answers": [{"text": answer, "answer_start": start, "_raw_prefix": raw[:start]}]}]
+
+
 def test_training_examples_find_the_answer_again_after_conversion_to_simplified():
     import opencc
 
     t2s = opencc.OpenCC("t2s")
     raw = "在歐洲，梵語的學術研究，由德國學者陸特和漢斯雷頓開創。後來威廉·瓊斯發現印歐語系。"
-    start = raw.index("陸特和漢斯雷頓")
-    qas = [{"question": "誰開創了歐洲對梵語的學術研究？",
-            "answers": [{"text": "陸特和漢斯雷頓", "answer_start": start, "_raw_prefix": raw[:start]}]}]
+    qas = _qas("誰開創了歐洲對梵語的學術研究？", raw, "陸特和漢斯雷頓")
     p = TrainParams(negative_share=1.0, neighbour_share=0.0)
     got = _paragraph_examples(t2s.convert(raw), qas, t2s, random.Random(0), p)
     pos = [x for x in got if x.answer is not None]
@@ -38,7 +43,7 @@ def test_an_answer_across_a_sentence_end_gives_no_example():
 
     t2s = opencc.OpenCC("t2s")
     raw = "第一句到此。第二句開始"
-    qas = [{"question": "哪裡？", "answers": [{"text": "此。第二", "answer_start": 4, "_raw_prefix": raw[:4]}]}]
+    qas = _qas("哪裡？", raw, "此。第二")
     assert _paragraph_examples(raw, qas, t2s, random.Random(0), TrainParams(negative_share=0.0)) == []
 
 
@@ -57,9 +62,7 @@ def test_keyword_share_rewrites_questions_but_not_their_answers():
 
     t2s = opencc.OpenCC("t2s")
     raw = "柏林圍牆於1989年倒塌。東西德隨後統一。"
-    start = raw.index("1989年")
-    qas = [{"question": "柏林圍牆在哪一年時倒塌？",
-            "answers": [{"text": "1989年", "answer_start": start, "_raw_prefix": raw[:start]}]}]
+    qas = _qas("柏林圍牆在哪一年時倒塌？", raw, "1989年")
     context = t2s.convert(raw)
     for share, question in ((0.0, "柏林围墙在哪一年时倒塌？"), (1.0, "柏林围墙倒塌时间")):
         p = TrainParams(keyword_share=share, negative_share=0.0, neighbour_share=0.0)
