@@ -21,13 +21,13 @@ from __future__ import annotations
 import json
 import logging
 import random
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from eval.metrics import char_f1, exact_match
+from eval.sets import keyword_form
 from eval.training import Optimiser, save_adapter
 from rag.chunking import split_sentences
 from rag.reader import (
@@ -40,7 +40,6 @@ from rag.reader import (
     lora_targets,
     pad_batch,
 )
-from rag.span import question_kind
 
 log = logging.getLogger(__name__)
 
@@ -72,25 +71,6 @@ class TrainParams:
     # 0.533 -> 0.716 for 0.817 -> 0.801 as written (eval/RESULTS.md, "Search-box questions").
     keyword_share: float = 0.3
     seed: int = 0
-
-
-# A question word with the copula before it and, after 几/多少, the measure word it takes.
-_KEYWORD_DROP = re.compile(
-    r"[在是为]?(?:什么(?:样的|时候|地方)?|哪(?:一|几)?[个家种部所位些年天里儿座本首件项支国省市州]?|谁|何(?:时|地|处|人|种)?"
-    r"|(?:几|多少)[个位名次项家条座所岁年月日号天种倍]?)时?")
-_KIND_WORD = {"date": "时间", "place": "地点", "count": "数量"}
-
-
-def keyword_form(question: str) -> str:
-    """The question as a search-box query: its question word (and the copula before it)
-    dropped and the kind of answer named at the end ("柏林围墙在哪一年时倒塌？" →
-    "柏林围墙倒塌时间", "《论自由》的作者是谁?" → "《论自由》的作者"); the question
-    itself when nothing is left to drop or too little would remain."""
-    q = re.sub(r"[呢吗啊]*[？?。！!\s]*$", "", question)
-    kw = re.sub(r"(?:的|是|为|了)+$", "", _KEYWORD_DROP.sub("", q))
-    if kw == q or len(kw) < 3:
-        return question
-    return kw + _KIND_WORD.get(question_kind(question) or "", "")
 
 
 def _paragraph_examples(context: str, qas: list[dict], t2s, rng: random.Random, p: TrainParams,

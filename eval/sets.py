@@ -4,24 +4,35 @@ committed): DRCD in the shared format, and "stress" sets of under-specified ques
     zhrag eval-set drcd ../shared/train-data/drcd/DRCD_dev.json results/sets/drcd-dev
     zhrag eval-set stress ../shared/eval-data/cmrc2018-dev results/sets/cmrc-stress
     zhrag eval-set drcd-traditional ../shared/train-data/drcd/DRCD_dev.json results/sets/drcd-dev-trad
+    zhrag eval-set keyword results/sets/drcd-dev results/sets/drcd-dev-kw
 
 DRCD is Traditional Chinese: context, question and answers are converted to Simplified
 together (OpenCC ``t2s``). A stress question is the original with its named places,
 organisations and people removed (or, lacking those, its leading noun phrase): the short,
 under-specified questions reading-comprehension sets are full of ("有多少人参与爆炸袭击"),
-where the embedder is weak and exact words matter.
+where the embedder is weak and exact words matter. A keyword question is the original
+without its question word, as typed into a search box ("柏林围墙倒塌时间").
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+
+from rag.span import question_kind
 
 log = logging.getLogger(__name__)
 
 _STRIP_FLAGS = ("nr", "nrt", "ns", "nt", "nz")
+# A question word with the copula before it and, after 几/多少, the measure word it takes.
+_KEYWORD_DROP = re.compile(
+    r"[在是为]?(?:什么(?:样的|时候|地方)?|哪(?:一|几)?[个家种部所位些年天里儿座本首件项支国省市州]?|谁|何(?:时|地|处|人|种)?"
+    r"|(?:几|多少)[个位名次项家条座所岁年月日号天种倍]?)时?")
+_KIND_WORD = {"date": "时间", "place": "地点", "count": "数量"}
 
 
 def drcd_to_set(drcd_json: Path, out: Path, *, simplify_questions: bool = True,
@@ -79,8 +90,36 @@ def underspecify(question: str) -> str | None:
     return out if len(core) >= 4 and out != question else None
 
 
+def keyword_form(question: str) -> str:
+    """The question as a search-box query: its question word (and the copula before it)
+    dropped and the kind of answer named at the end ("柏林围墙在哪一年时倒塌？" →
+    "柏林围墙倒塌时间", "《论自由》的作者是谁?" → "《论自由》的作者"); the question
+    itself when nothing is left to drop or too little would remain."""
+    q = re.sub(r"[呢吗啊]*[？?。！!\s]*$", "", question)
+    kw = re.sub(r"(?:的|是|为|了)+$", "", _KEYWORD_DROP.sub("", q))
+    if kw == q or len(kw) < 3:
+        return question
+    return kw + _KIND_WORD.get(question_kind(question) or "", "")
+
+
+def _keyword_or_none(question: str) -> str | None:
+    kw = keyword_form(question)
+    return None if kw == question else kw
+
+
 def stress_set(source: Path, out: Path) -> int:
     """Under-specified versions of a set's questions over the same corpus; returns the count."""
+    return _rewritten_set(source, out, underspecify, "stress")
+
+
+def keyword_set(source: Path, out: Path) -> int:
+    """A set's questions typed as into a search box (``keyword_form``: "小米6防水等级"-like,
+    the form a third of DuReader's web queries take) over the same corpus; questions with
+    no question word to drop are left out. Returns the count."""
+    return _rewritten_set(source, out, _keyword_or_none, "kw")
+
+
+def _rewritten_set(source: Path, out: Path, rewrite: Callable[[str], str | None], tag: str) -> int:
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(Path(source) / "corpus.jsonl", out / "corpus.jsonl")
     n = 0
@@ -90,10 +129,10 @@ def stress_set(source: Path, out: Path) -> int:
             if not line.strip():
                 continue
             rec = json.loads(line)
-            q = underspecify(rec["question"])
+            q = rewrite(rec["question"])
             if q is None:
                 continue
-            o.write(json.dumps({**rec, "qid": f"{rec['qid']}-stress", "question": q, "original": rec["question"]},
+            o.write(json.dumps({**rec, "qid": f"{rec['qid']}-{tag}", "question": q, "original": rec["question"]},
                                ensure_ascii=False) + "\n")
             n += 1
     return n

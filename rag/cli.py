@@ -493,10 +493,11 @@ def eval_set(kind: Annotated[str, typer.Argument(help="drcd or drcd-traditional 
                                                      "keeps its questions in Traditional characters), "
                                                      "drcd-reader-heldout (a DRCD_test json: only the questions "
                                                      "the span reader did not train on) or "
-                                                     "stress (from a set folder)")],
+                                                     "stress or keyword (from a set folder: its "
+                                                     "questions under-specified, or as search-box queries)")],
              source: Path, out: Path) -> None:
     """Make an evaluation set: DRCD in the shared format, or under-specified questions of a set."""
-    from eval.sets import drcd_to_set, stress_set
+    from eval.sets import drcd_to_set, keyword_set, stress_set
 
     if kind in ("drcd", "drcd-traditional"):
         docs, n = drcd_to_set(source, out, simplify_questions=kind == "drcd")
@@ -508,8 +509,10 @@ def eval_set(kind: Annotated[str, typer.Argument(help="drcd or drcd-traditional 
         typer.echo(f"wrote {docs} paragraphs and {n} questions to {out}")
     elif kind == "stress":
         typer.echo(f"wrote {stress_set(source, out)} under-specified questions to {out}")
+    elif kind == "keyword":
+        typer.echo(f"wrote {keyword_set(source, out)} search-box questions to {out}")
     else:
-        _fail("kind must be drcd, drcd-traditional, drcd-reader-heldout or stress")
+        _fail("kind must be drcd, drcd-traditional, drcd-reader-heldout, stress or keyword")
 
 
 @app.command("fusion-collect")

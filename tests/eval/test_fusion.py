@@ -3,7 +3,7 @@ import json
 import numpy as np
 
 from eval.fusion import GRID, Table, adaptive_score, fit, fit_adaptive, format_rows, loso, score
-from eval.sets import drcd_to_set, stress_set, underspecify
+from eval.sets import drcd_to_set, keyword_set, stress_set, underspecify
 from rag.retrieve import FEATURES
 
 
@@ -95,3 +95,17 @@ def test_stress_questions_lose_their_named_subject(tmp_path):
     assert stress_set(src, tmp_path / "out") == 1
     q = json.loads((tmp_path / "out" / "queries.jsonl").read_text(encoding="utf-8"))
     assert "长春" not in q["question"] and q["original"] == "长春市总工会设置了多少个竞赛项目"
+
+
+def test_a_keyword_set_keeps_the_questions_with_a_question_word_to_drop_and_the_corpus(tmp_path):
+    src = tmp_path / "s"
+    src.mkdir()
+    (src / "corpus.jsonl").write_text('{"doc_id": "d", "text": "正文"}\n', encoding="utf-8")
+    rows = [{"qid": "1", "question": "长春市总工会设置了多少个竞赛项目", "answers": ["145个"], "gold_doc_ids": ["d"]},
+            {"qid": "2", "question": "小米6防水等级", "answers": ["IP67"], "gold_doc_ids": ["d"]}]
+    (src / "queries.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
+                                       encoding="utf-8")
+    assert keyword_set(src, tmp_path / "out") == 1
+    q = json.loads((tmp_path / "out" / "queries.jsonl").read_text(encoding="utf-8"))
+    assert q == {**rows[0], "qid": "1-kw", "question": "长春市总工会设置了竞赛项目数量", "original": rows[0]["question"]}
+    assert (tmp_path / "out" / "corpus.jsonl").read_text(encoding="utf-8") == (src / "corpus.jsonl").read_text(encoding="utf-8")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from eval.reader_train import TrainParams, _paragraph_examples, keyword_form
+from eval.reader_train import TrainParams, _paragraph_examples
+from eval.sets import keyword_form
 from rag.compose import build_answer, with_short_answer
 from rag.reader import READER_DIR, Span, best_span
 from rag.types import Chunk, Hit, Quote
