@@ -16,7 +16,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
@@ -37,7 +37,7 @@ from rag.sentences import (
     is_question_shaped,
 )
 from rag.span import asks_for_explanation, question_kind, short_answer, with_unit
-from rag.types import Answer, Citation, Hit, Quote
+from rag.types import Answer, Chunk, Citation, Hit, Quote
 
 # What the learned answerability gate reads, all from the retrieved passages: the best two
 # cosines and their gap, how many of the question's content words (and of its long ones)
@@ -166,6 +166,10 @@ class ComposeParams:
     # DuReader it drops the gold page's sentence as often as a look-alike's when the wrong
     # article leads (eval/RESULTS.md, "Other articles' sentences that share no word").
     other_article_shares_word: bool = False
+    # On: a count's or a date's short answer is supported only by sentences that hold a
+    # number (a date) of their own, or the short answer's words; the others only repeat
+    # the question's words. (eval/RESULTS.md, "Sentences that hold the kind of answer asked".)
+    typed_support: bool = False
     # Sentences embedded per answer. Embedding them is nearly all of an answer's time (0.8 s
     # for ~40 sentences on one thread); a cheap lexical score picks the ones worth embedding.
     max_embedded: int = 10
@@ -371,25 +375,42 @@ class ExtractiveComposer:
         used = [(c.hit, c.quote) for c in chosen]
         rank = {id(c.hit): c.hit_rank for c in chosen}
         ans = self._finish(question, used, hits, rank)
-        if self.params.short_answer_article_only and ans.short_answer is not None \
-                and CONFLICT_NOTE not in ans.text:
+        if ans.short_answer is None:
+            return ans
+        span, n = ans.short_answer
+        if self.params.short_answer_article_only and CONFLICT_NOTE not in ans.text \
+                and not (self.params.keep_other_answers and _cited(ans, n).doc_id != hits[0].chunk.doc_id):
             # The short answer says which article answers: sentences of other articles
-            # that do not hold the same words only resembled the question.
-            span, n = ans.short_answer
-            cited = next(c.chunk for c in ans.citations if c.n == n)
-            kept = [(h, q) for h, q in used if h.chunk.doc_id == cited.doc_id or span.text in q.text]
-            if self.params.keep_other_answers and cited.doc_id != hits[0].chunk.doc_id:
-                kept = used  # the reader and the fused ranking disagree on the article
-            if len(kept) < len(used):
-                # The reader's span, where it now stands: the sentences are not read again.
-                read = None
-                if self.reader is not None and ans.span_margin is not None:
-                    k = next(i for i, (h, q) in enumerate(kept)
-                             if h.chunk.id == cited.id and q.start <= span.start and span.end <= q.end)
-                    start = kept[k][1].start
-                    read = Span(k, span.start - start, span.end - start, ans.span_margin)
-                ans = self._finish(question, kept, hits, rank, read)
+            # that do not hold the same words only resembled the question. (With
+            # keep_other_answers, every article stays when the reader and the fused
+            # ranking disagree on the article.)
+            doc = _cited(ans, n).doc_id
+            ans, used = self._narrow(question, ans, used, hits, rank,
+                                     lambda h, q: h.chunk.doc_id == doc or span.text in q.text)
+        if self.params.typed_support and question_kind(question) in ("count", "date"):
+            # A count or a date found: a sentence that holds no number (no date) beside it
+            # only repeats the question's words ("…积极开展工会驿站建设" after "167个").
+            ans, used = self._narrow(question, ans, used, hits, rank,
+                                     lambda h, q: span.text in q.text or short_answer(question, q.text) is not None)
         return ans
+
+    def _narrow(self, question: str, ans: Answer, used: list[tuple[Hit, Quote]], hits: Sequence[Hit],
+                rank: dict[int, int], keep: Callable[[Hit, Quote], bool]) -> tuple[Answer, list[tuple[Hit, Quote]]]:
+        """The answer again from the sentences ``keep`` accepts (the short answer's own always
+        does), its short answer where it now stands: the sentences are not read again."""
+        kept = [(h, q) for h, q in used if keep(h, q)]
+        if len(kept) == len(used):
+            return ans, used
+        assert ans.short_answer is not None
+        span, n = ans.short_answer
+        cited = _cited(ans, n)
+        read = None
+        if self.reader is not None and ans.span_margin is not None:
+            k = next(i for i, (h, q) in enumerate(kept)
+                     if h.chunk.id == cited.id and q.start <= span.start and span.end <= q.end)
+            start = kept[k][1].start
+            read = Span(k, span.start - start, span.end - start, ans.span_margin)
+        return self._finish(question, kept, hits, rank, read), kept
 
     def _finish(self, question: str, used: Sequence[tuple[Hit, Quote]], hits: Sequence[Hit],
                 rank: dict[int, int], read: Span | None = None) -> Answer:
@@ -398,6 +419,10 @@ class ExtractiveComposer:
         ans = with_conflict_note(question, ans, used)
         return with_short_answer(question, replace(ans, short=used[0][1].text), used, self.reader,
                                  self.params.short_answer_margin, read=read)
+
+
+def _cited(ans: Answer, n: int) -> Chunk:
+    return next(c.chunk for c in ans.citations if c.n == n)
 
 
 def with_conflict_note(question: str, ans: Answer, used: Sequence[tuple[Hit, Quote]]) -> Answer:

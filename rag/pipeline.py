@@ -269,7 +269,8 @@ def compose_params(settings: Settings) -> ComposeParams:
                          first_article_bonus=settings.first_article_bonus,
                          short_answer_article_only=settings.short_answer_article_only,
                          keep_other_answers=settings.keep_other_answers,
-                         other_article_shares_word=settings.other_article_shares_word)
+                         other_article_shares_word=settings.other_article_shares_word,
+                         typed_support=settings.typed_support)
 
 
 def make_reader(settings: Settings) -> SpanReader | None:

@@ -208,3 +208,34 @@ def test_another_articles_sentence_sharing_no_word_with_the_question_is_not_cite
         assert not ans.refused and "150-600元" in ans.text
         docs = {x.chunk.doc_id for x in ans.citations}
         assert docs == ({"a", "o"} if shares_word or not rule else {"a"})
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_a_counts_short_answer_keeps_only_sentences_holding_a_number_when_asked(hashing_engine, typed):
+    """The seed page's case: "167个" first, then "…积极开展工会驿站建设" beside it only
+    repeated the question's words."""
+    from rag.types import Chunk, Hit
+
+    a = ("首开集团工会相关负责人介绍，集团工会积极开展工会驿站建设。5年来，首开集团工会共建设14个市级职工之家，"
+         "167个工会驿站。该负责人介绍，集团工会建好、用好、管好工会驿站。")
+    hits = [Hit(Chunk(id="a#0", doc_id="a", title="首开集团工会", text=a, char_start=0, char_end=len(a)), 2.0,
+                dense_score=0.9)]
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0, sentence_margin=1.0, typed_support=typed)
+    reader = _FirstMatchReader("167个")
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=reader).compose("首开集团建了多少个工会驿站", hits)
+    assert ans.short == "167个" and reader.calls == 1
+    quoted = [q.text for c in ans.citations for q in c.quotes]
+    assert "5年来，首开集团工会共建设14个市级职工之家，167个工会驿站。" in quoted
+    assert ("首开集团工会相关负责人介绍，集团工会积极开展工会驿站建设。" in quoted) is not typed
+    assert len(quoted) == (1 if typed else 3)
+    span, n = ans.short_answer
+    assert a[span.start:span.end] == "167个" and ans.text.startswith("167个[1]。")
+    if typed:
+        assert ans.text == "167个[1]。5年来，首开集团工会共建设14个市级职工之家，167个工会驿站。[1]"
+    for c in ans.citations:
+        for q in c.quotes:
+            assert a[q.start:q.end] == q.text and f"{q.text}[{c.n}]" in ans.text
+    # a "what" question keeps its sentences whatever the setting
+    what = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("工会驿站")).compose(
+        "首开集团工会开展了什么建设", hits)
+    assert len([q for c in what.citations for q in c.quotes]) == 3
