@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     short_answer_article_only: bool = True
     keep_other_answers: bool = False  # ComposeParams.keep_other_answers
     other_article_shares_word: bool = False  # ComposeParams.other_article_shares_word (measured, off)
-    typed_support: bool = False  # ComposeParams.typed_support
+    typed_support: bool = True  # ComposeParams.typed_support
     gate_model: Path = PROJECT_ROOT / "rag" / "gate_model.json"
     # Short answers ("167个" before the cited sentence): "reader", the span reader trained on
     # DRCD (rag/reader.py; a second copy of the e5 encoder, +229 MB; bench/reader.py), or "rules"

@@ -147,7 +147,7 @@ def _two_articles():
 @pytest.mark.parametrize("article_only", [False, True])
 def test_with_a_short_answer_only_its_article_is_cited_when_asked(hashing_engine, article_only):
     params = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0,
-                           short_answer_article_only=article_only)
+                           short_answer_article_only=article_only, typed_support=False)
     reader = _FirstMatchReader("167个")
     composer = ExtractiveComposer(hashing_engine.embedder, params, reader=reader)
     ans = composer.compose("首开集团建了多少个工会驿站", _two_articles())
@@ -201,7 +201,7 @@ def test_another_articles_sentence_sharing_no_word_with_the_question_is_not_cite
             Hit(Chunk(id="o#0", doc_id="o", title="", text=other, char_start=0, char_end=len(other)), 1.0,
                 dense_score=0.9)]
     params = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0,
-                           short_answer_article_only=False, first_article_bonus=0.5)
+                           short_answer_article_only=False, first_article_bonus=0.5, typed_support=False)
     for rule in (True, False):
         ans = ExtractiveComposer(hashing_engine.embedder, replace(params, other_article_shares_word=rule)).compose(
             "造影多少钱", hits)

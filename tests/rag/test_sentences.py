@@ -4,7 +4,7 @@ from rag.compose import ComposeParams, ExtractiveComposer
 from rag.embedding import HashingEmbedder
 from rag.pipeline import answer
 from rag.retrieve import HybridRetriever
-from rag.sentences import asks_for_contact, is_directive
+from rag.sentences import asks_for_contact, has_type, is_directive
 from rag.types import Article
 from tests.conftest import store_of
 
@@ -73,3 +73,14 @@ def test_question_shape(sentence, shaped):
     from rag.sentences import is_question_shaped
 
     assert is_question_shaped(sentence) == shaped
+
+
+@pytest.mark.parametrize("sentence,kind,holds", [
+    ("5年来，首开集团工会共建设167个工会驿站。", "count", True),
+    ("自然流产后一般建议半年后再备孕。", "count", True),
+    ("集团工会积极开展工会驿站建设。", "count", False),
+    ("华沙证券交易所于 1991 年 4 月恢复运营。", "date", True),
+    ("交易所恢复运营后发展迅速。", "date", False),
+])
+def test_a_sentence_holds_the_kind_of_answer_asked_or_not(sentence, kind, holds):
+    assert has_type(sentence, kind) is holds
