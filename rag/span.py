@@ -51,8 +51,10 @@ _SURNAMES = frozenset("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林
 
 
 def asks_for_explanation(question: str) -> bool:
-    """"How does X work", "why": questions whose answer is sentences, not a few words."""
-    return bool(re.search(r"怎么(?!样的)|怎样|如何|为什么|为何|何以|什么原因|原因是|哪些措施|做法|介绍一下|讲讲|说说", question))
+    """"How does X work", "why", "what are X's plans": questions whose answer is sentences,
+    not a few words ("东城区总工会2025年有什么打算" is not answered "全区中心工作")."""
+    return bool(re.search(r"怎么(?!样的)|怎样|如何|为什么|为何|何以|什么原因|原因是|哪些措施|做法|介绍一下|讲讲|说说"
+                          r"|(?:什么|哪些|有何)打算", question))
 
 
 def question_kind(question: str) -> str | None:
@@ -173,9 +175,10 @@ _UNIT_AFTER = re.compile(_MAGNITUDE + _UNIT)
 
 def with_unit(question: str, sentence: str, start: int, end: int) -> int:
     """Where a count's short answer should end: a bare number the reader picked gets the unit
-    written right after it ("167" → "167个"), since "多少个工会驿站" wants "167个"; the reader
-    stops before the unit when the question names it. Any other span keeps its end."""
-    if question_kind(question) != "count" or not re.search(r"[\d" + _NUMERALS + "]$", sentence[start:end]):
+    written right after it ("167" → "167个", "10余" → "10余场"), since "多少个工会驿站" wants
+    "167个"; the reader stops before the unit when the question names it. Any other span
+    keeps its end."""
+    if question_kind(question) != "count" or not re.search(r"[\d" + _NUMERALS + "](?:多|余)?$", sentence[start:end]):
         return end
     m = _UNIT_AFTER.match(sentence, end)
     return m.end() if m else end

@@ -13,6 +13,7 @@ from eval.reader_train import TrainParams, _paragraph_examples
 from eval.sets import keyword_form
 from rag.compose import build_answer, with_short_answer
 from rag.reader import READER_DIR, Span, best_span
+from rag.span import with_unit
 from rag.types import Chunk, Hit, Quote
 
 
@@ -127,6 +128,10 @@ def test_a_bare_number_the_reader_picks_for_a_count_gets_the_unit_written_after_
     for question, (start, end), short in (("首开集团建了什么", (7, 10), "167"), ("首开集团建了多少个工会驿站", (4, 11), "共建设167个")):
         got = with_short_answer(question, ans, used, _Reader(Span(0, start, end, 2.0)))
         assert got.short == short
+    # "about ten" keeps its 余 and gains the unit after it
+    sentence = "开展技能竞赛10余场，参赛职工2万余人次。"
+    assert sentence[6:with_unit("密云区开展了多少场技能竞赛", sentence, 6, 9)] == "10余场"
+    assert sentence[15:with_unit("参赛职工有多少", sentence, 15, 18)] == "2万余人次"
 
 
 def test_no_short_answer_when_the_reader_finds_none_or_the_question_asks_how():

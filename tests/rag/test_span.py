@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.span import question_kind, short_answer
+from rag.span import asks_for_explanation, question_kind, short_answer
 
 SEED = "5年来，首开集团工会共建设14个市级职工之家，167个工会驿站，并荣获“全国模范职工之家”称号。"
 
@@ -29,6 +29,13 @@ def test_the_answering_words_are_found(question, sentence, want):
 ])
 def test_no_short_answer_where_the_sentence_does_not_give_one(question, sentence):
     assert short_answer(question, sentence) is None
+
+
+def test_questions_whose_answer_is_sentences():
+    for q in ("密云区工匠学院怎么运作", "东城区总工会2025年有什么打算", "为什么成立工匠学院", "有哪些打算"):
+        assert asks_for_explanation(q), q
+    for q in ("首开集团建了多少个工会驿站", "密云区工匠学院的院长是谁", "南北战争期间联邦政府订出什么计划"):
+        assert not asks_for_explanation(q), q
 
 
 def test_question_kinds():
