@@ -170,7 +170,7 @@ class ComposeParams:
     # (a date) of their own, or the short answer's words: the others only repeat the
     # question's words ("…积极开展工会驿站建设" after "167个"). On since the twelfth session:
     # on DRCD (training; 777 answers) EM, F1, answer-contains-gold and citation precision are
-    # unchanged, 16 answers lose such a sentence (eval/RESULTS.md, "Sentences that hold the
+    # unchanged, 12 answers lose such a sentence (eval/RESULTS.md, "Sentences that hold the
     # kind of answer asked").
     typed_support: bool = True
     # Sentences embedded per answer. Embedding them is nearly all of an answer's time (0.8 s
