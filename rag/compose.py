@@ -36,7 +36,7 @@ from rag.sentences import (
     is_directive,
     is_question_shaped,
 )
-from rag.span import asks_for_explanation, question_kind, short_answer, with_unit
+from rag.span import asks_for_explanation, holds_count, question_kind, short_answer, with_unit
 from rag.types import Answer, Chunk, Citation, Hit, Quote
 
 # What the learned answerability gate reads, all from the retrieved passages: the best two
@@ -467,6 +467,8 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
             return ans
         (hit, quote), s = used[got.sentence], got.start
         e = with_unit(question, quote.text, s, got.end)
+        if not holds_count(question, quote.text[s:e]):
+            return ans  # "经费支出多少" is not answered "加大经费支持力度"
     else:
         (hit, quote), rule = used[0], short_answer(question, used[0][1].text)
         if rule is None:

@@ -59,7 +59,8 @@ def asks_for_explanation(question: str) -> bool:
 
 def question_kind(question: str) -> str | None:
     """count, date, person or place; None for anything else (what, why, how...)."""
-    if re.search(r"多少|几[个位名次项家条座所岁%年天种倍]|几$|多[大长高远久重]", question):
+    # "哪几个部分" asks which, not how many; "多伦多大学" is no "多大".
+    if re.search(r"多少|(?<!哪)几[个位名次项家条座所岁%年天种倍]|几$|多[大长高远久重](?!学)", question):
         return "count"
     if re.search(r"何时|什么时候|哪[一]?年|哪天|几月|几号|哪一天|什么时间|何年|年份|哪个年代|哪个世纪", question):
         return "date"
@@ -171,6 +172,13 @@ def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
 
 
 _UNIT_AFTER = re.compile(_MAGNITUDE + _UNIT)
+
+
+def holds_count(question: str, span: str) -> bool:
+    """Whether a span can answer the question as a count: any span for other questions; for
+    "how many", one with a numeral in it (the reader sometimes picks the words near where a
+    figure would stand when the passage gives none)."""
+    return question_kind(question) != "count" or bool(re.search(r"[\d０-９" + _NUMERALS + "几半]", span))
 
 
 def with_unit(question: str, sentence: str, start: int, end: int) -> int:

@@ -185,3 +185,14 @@ def test_weights_that_do_not_fit_the_model_are_refused(tmp_path, model_cache):
     (tmp_path / "reader.json").write_text((READER_DIR / "reader.json").read_text(encoding="utf-8"), encoding="utf-8")
     with pytest.raises(ValueError, match="do not fit"):
         E5SpanReader(ensure_model(model_cache / "models"), Path(tmp_path))
+
+
+def test_a_how_many_question_gets_no_short_answer_without_a_numeral_in_it():
+    used = _used()
+    ans = build_answer(used, [h for h, _ in used])
+    # "工会驿站" (sentence 0, 11..15) holds no figure: the answer is the cited sentences alone
+    got = with_short_answer("首开集团建了多少个工会驿站", ans, used, _Reader(Span(sentence=0, start=11, end=15, margin=4.0)))
+    assert got.short_answer is None and got.text == ans.text and got.span_margin == 4.0
+    # the same words answer a question that is not a count
+    got = with_short_answer("首开集团建了什么", ans, used, _Reader(Span(sentence=0, start=11, end=15, margin=4.0)))
+    assert got.short == "工会驿站"

@@ -41,6 +41,9 @@ def test_questions_whose_answer_is_sentences():
 def test_question_kinds():
     assert [question_kind(q) for q in ("有多少人参与", "哪一年成立", "谁是主席", "在哪里举行", "为什么")] == \
         ["count", "date", "person", "place", None]
+    assert question_kind("余杭站南侧广场包括哪几个部分？") is None  # which, not how many
+    assert question_kind("多伦多大学的主要校区是哪个校区?") is None
+    assert question_kind("嘉兴南站有几条线？") == question_kind("范冰冰多高") == "count"
 
 
 @pytest.mark.slow
