@@ -21,3 +21,22 @@ def test_chain_of_followups_keeps_the_first_subject():
     # A new, self-contained question starts afresh.
     assert standalone_question(history, "东城区总工会2025年有什么打算") == "东城区总工会2025年有什么打算"
     assert standalone_question([], "那它呢？") == "那它呢？"
+
+
+def test_x_ne_asks_the_earlier_question_again_about_x():
+    history = [Turn("user", "首开集团建了多少个工会驿站"), Turn("assistant", "167个[1]。……[1]")]
+    assert is_followup("密云区呢") and is_followup("那市级职工之家呢？")
+    # a body or place takes the place of the earlier question's own
+    assert standalone_question(history, "密云区呢") == "密云区建了多少个工会驿站"
+    assert standalone_question(history, "东城区总工会呢？") == "东城区总工会建了多少个工会驿站"
+    # anything else takes the place of what the question word asked for
+    assert standalone_question(history, "那市级职工之家呢？") == "首开集团建了多少个市级职工之家"
+    # a chain: the second "X呢" rewrites the first one's rewritten question
+    chain = [*history, Turn("user", "密云区呢"), Turn("assistant", "……[1]")]
+    assert standalone_question(chain, "那东城区呢") == "东城区建了多少个工会驿站"
+    # a pronoun, or nothing to put X in place of: the two questions are searched together
+    assert standalone_question(history, "那它呢？") == "首开集团建了多少个工会驿站 那它呢？"
+    how = [Turn("user", "密云区工匠学院怎么运作"), Turn("assistant", "……[1]")]
+    assert standalone_question(how, "那导师呢") == "密云区工匠学院怎么运作 那导师呢"
+    # a question of its own is left alone
+    assert standalone_question(history, "长春呢？设置了多少个竞赛项目") == "长春呢？设置了多少个竞赛项目"
