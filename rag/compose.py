@@ -390,13 +390,13 @@ class ExtractiveComposer:
             doc = _cited(ans, n).doc_id
             ans, used = self._narrow(question, ans, used, hits, rank,
                                      lambda h, q: h.chunk.doc_id == doc or span.text in q.text)
-        if self.params.typed_support and question_kind(question) in ("count", "date"):
+        kind = question_kind(question)
+        if self.params.typed_support and kind in ("count", "date"):
             # A count or a date found: a sentence that holds no number (no date) beside it
             # only repeats the question's words ("…积极开展工会驿站建设" after "167个").
             # has_type is the same test that gives such sentences their type_bonus.
-            kind = question_kind(question) or ""
             ans, used = self._narrow(question, ans, used, hits, rank,
-                                     lambda h, q: span.text in q.text or has_type(q.text, kind))
+                                     lambda h, q: span.text in q.text or has_type(q.text, kind or ""))
         return ans
 
     def _narrow(self, question: str, ans: Answer, used: list[tuple[Hit, Quote]], hits: Sequence[Hit],
