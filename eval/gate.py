@@ -2,7 +2,7 @@
 
 An evaluation run with ``--answers N --unanswerable N`` keeps, for every question, the
 features an answerability gate can read from the retrieved passages alone
-(``rag.compose.gate_features``), once with the gold article in the index (should answer)
+(``rag.compose.gate_features``, and the reader's margin on the composed answer), once with the gold article in the index (should answer)
 and once without it (should refuse). Here a logistic model is fitted on the *training*
 runs (DRCD, never a reported set), its threshold is chosen there as the strictest one
 that keeps false refusals at or under a budget, and held-out runs are judged with it.
@@ -15,36 +15,52 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from rag.compose import GATE_FEATURES, AnswerGate, ComposeParams
+from rag.compose import PASSAGE_FEATURES, READ_FEATURES, AnswerGate, ComposeParams, read_features
 
 FALSE_REFUSAL_BUDGET = 0.05
 
 
-def rows(result_path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rows(result_path: Path, features: Sequence[str] = PASSAGE_FEATURES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features, labels (1 = the gold article is indexed) and the refusals a learned gate keeps:
-    the cosine floor and the composer's other reasons."""
+    the cosine floor and the composer's other reasons.
+
+    The reader's features (:data:`READ_FEATURES`) need a run in which every question was
+    read: one with ``ZHRAG_ANSWER_GATE=off`` (another gate's refusals were never read)."""
     r = json.loads(Path(result_path).read_text(encoding="utf-8"))
     pq = r["per_query"]
     items = [(q, 1) for q in pq.get("answers", [])] + [(q, 0) for q in pq.get("unanswerable", [])]
     if not items or "gate" not in items[0][0]:
         raise ValueError(f"{result_path} has no gate features: run zhrag eval with --answers and --unanswerable")
-    x = np.array([[q["gate"][f] for f in GATE_FEATURES] for q, _ in items], dtype=np.float64)
+    gate_mode = r.get("config", {}).get("answer_gate")
+    if set(READ_FEATURES) & set(features) and gate_mode != "off":
+        raise ValueError(f"{result_path} was run with the {gate_mode} gate, whose refusals were never read: "
+                         "run zhrag eval with ZHRAG_ANSWER_GATE=off")
+    x = np.array([[(q["gate"] | read_features(q.get("span_margin")))[f] for f in features] for q, _ in items],
+                 dtype=np.float64)
     y = np.array([label for _, label in items], dtype=np.float64)
     refused = np.array([bool(q["refused"]) for q, _ in items])
-    # The run's composer used the rule gate; a refusal the rule made is not one the learned
-    # gate would make, so only the other refusals (nothing names the question's focus) stay.
-    # The rule is read back from the features it uses (rag/compose.py: is_answerable).
     p = ComposeParams()
-    cos, cov = x[:, GATE_FEATURES.index("cos1")], x[:, GATE_FEATURES.index("cov_top")]
+    cos = np.array([q["gate"]["cos1"] for q, _ in items])
+    if gate_mode == "off" or all("reason" in q for q, _ in items):
+        # The gate's own refusals ("not_relevant" above the cosine floor) are the ones a new
+        # gate replaces; the others (nothing names the question's focus...) stay.
+        gated = np.array([q.get("reason") == "not_relevant" for q, _ in items])
+        return x, y, (refused & ~gated) | (cos < p.refuse_below)
+    # A run with the rule gate: a refusal the rule made is not one the learned gate would
+    # make, so only the other refusals stay. The rule is read back from the features it uses
+    # (rag/compose.py: is_answerable).
+    cov = np.array([q["gate"]["cov_top"] for q, _ in items])
     by_rule = (cos < p.refuse_below) | ((cos < p.confident_above) & (cov < p.min_term_coverage))
     return x, y, (refused & ~by_rule) | (cos < p.refuse_below)
 
 
-def fit(x: np.ndarray, y: np.ndarray, *, l2: float = 1e-2, steps: int = 3000, lr: float = 0.5) -> AnswerGate:
+def fit(x: np.ndarray, y: np.ndarray, features: Sequence[str] = PASSAGE_FEATURES, *, l2: float = 1e-2,
+        steps: int = 3000, lr: float = 0.5) -> AnswerGate:
     """Logistic regression on standardised features, by plain gradient descent (a few
     hundred rows, ten features: no library needed)."""
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
@@ -55,7 +71,7 @@ def fit(x: np.ndarray, y: np.ndarray, *, l2: float = 1e-2, steps: int = 3000, lr
         g = p - y
         w -= lr * (z.T @ g / len(y) + l2 * w)
         b -= lr * float(g.mean())
-    return AnswerGate(tuple(mean), tuple(std), tuple(w), b, 0.0)
+    return AnswerGate(tuple(mean), tuple(std), tuple(w), b, 0.0, tuple(features))
 
 
 def rates(gate: AnswerGate, x: np.ndarray, y: np.ndarray, refused: np.ndarray, t: float) -> dict[str, float]:
@@ -73,10 +89,10 @@ def choose_threshold(gate: AnswerGate, x: np.ndarray, y: np.ndarray, refused: np
     for t in np.linspace(0.0, 0.99, 100):
         if rates(gate, x, y, refused, float(t))["false_refusals"] <= budget:
             best = float(t)
-    return AnswerGate(gate.mean, gate.std, gate.weights, gate.bias, round(best, 2))
+    return replace(gate, threshold=round(best, 2))
 
 
 def curve(gate: AnswerGate, result_path: Path,
           thresholds: Sequence[float] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)) -> list[dict[str, float]]:
-    x, y, refused = rows(result_path)
+    x, y, refused = rows(result_path, gate.features)
     return [rates(gate, x, y, refused, t) for t in sorted({*thresholds, gate.threshold})]

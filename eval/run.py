@@ -169,6 +169,7 @@ def score_answers(retriever: HybridRetriever, composer: AnswerGenerator, queries
             "supported_citation_precision": supported_precision(quoted, gold, q.answer_groups())
             if scored else None,
             "refused": float(ans.refused),
+            "reason": ans.refusal_reason,
             "seconds": seconds,  # composing only, retrieval excluded
             "short": ans.short,
             "span_margin": ans.span_margin,
@@ -176,7 +177,7 @@ def score_answers(retriever: HybridRetriever, composer: AnswerGenerator, queries
             "cited": [{"doc_id": d, "gold": d in gold, "quote": text} for d, text in quoted],
         })
     means: dict[str, Any] = dict(mean_scores({k: v for k, v in r.items()
-                                              if k not in ("qid", "short", "gate", "span_margin", "cited")}
+                                              if k not in ("qid", "short", "reason", "gate", "span_margin", "cited")}
                                              for r in rows))
     paths = getattr(composer, "paths", None)
     if paths:  # a checked generator: how often the model's own sentences were the answer
@@ -206,7 +207,8 @@ def score_refusal(articles, queries: Sequence[Query], emb: Embedder, composer: A
             ans = composer.compose(q.question, hits)
             key = ans.refusal_reason or "answered"
             reasons[key] = reasons.get(key, 0) + 1
-            rows.append({"qid": q.qid, "refused": float(ans.refused), "span_margin": ans.span_margin,
+            rows.append({"qid": q.qid, "refused": float(ans.refused), "reason": ans.refusal_reason,
+                         "span_margin": ans.span_margin,
                          "gate": gate_features(q.question, ans.hits)})
     n = max(1, len(rows))
     return {"n": len(rows), "refusal_rate": 1 - reasons.get("answered", 0) / n, "reasons": reasons,
@@ -285,7 +287,7 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
                    "short_answers": settings.short_answers, "rerank": settings.rerank,
                    "other_article_margin": settings.other_article_margin,
                    "other_article_shares_word": settings.other_article_shares_word,
-                   "typed_support": settings.typed_support,
+                   "typed_support": settings.typed_support, "count_focus": settings.count_focus,
                    "candidates": settings.candidates, "max_term_share": settings.max_term_share,
                    "dense_share": settings.dense_share, "fusion_gain": settings.fusion_gain, "rrf_k": settings.rrf_k,
                    "retrieve_k": cfg.retrieve_k, "top_k": cfg.top_k, "sample": cfg.sample,

@@ -637,15 +637,22 @@ def gate_fit(results: Annotated[list[Path], typer.Argument(help="zhrag eval resu
                                                                 "run with --answers and --unanswerable")],
              out: Annotated[Path, typer.Option()] = Path("rag/gate_model.json"),
              budget: Annotated[float, typer.Option(min=0.0, max=0.5, help="false refusals allowed on the "
-                                                                          "training rows")] = 0.05) -> None:
+                                                                          "training rows")] = 0.05,
+             reads: Annotated[bool, typer.Option(help="also read the answer: the span reader's margin "
+                                                      "(needs runs with ZHRAG_ANSWER_GATE=off)")] = True) -> None:
     """Fit the learned answerability gate and choose its threshold on training runs only."""
     import numpy as np
 
     from eval.gate import choose_threshold, fit, rates, rows
+    from rag.compose import GATE_FEATURES, PASSAGE_FEATURES
 
-    parts = [rows(p) for p in results]
+    features = GATE_FEATURES if reads else PASSAGE_FEATURES
+    try:
+        parts = [rows(p, features) for p in results]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     x, y, refused = (np.concatenate([p[i] for p in parts]) for i in range(3))
-    gate = choose_threshold(fit(x, y), x, y, refused, budget)
+    gate = choose_threshold(fit(x, y, features), x, y, refused, budget)
     r = rates(gate, x, y, refused, gate.threshold)
     gate.save(out, fitted_on=[p.name for p in results], rows=int(len(y)), false_refusal_budget=budget)
     typer.echo(f"wrote {out}: threshold {gate.threshold:.2f}; on the training rows false refusals "

@@ -136,9 +136,18 @@ class CheckedGenerator:
         before writing anything, the fallback composer answers (small models often reply
         with a bare "[1]")."""
         hits = list(hits)
-        if not is_answerable(question, hits, self.params):
+        if not is_answerable(question, hits, self.params, reader=self.fallback is not None):
             yield refusal(hits, "not_relevant" if hits else "no_passages")
             return
+        gate = self.params.gate
+        if gate is not None and gate.reads and self.fallback is not None:
+            # A gate that reads judges a composed answer: the extractive one, whose refusal
+            # (not_relevant, or nothing names what a who/where question asks) stands. Without
+            # a fallback the passages alone decided above.
+            first = self.fallback.compose(question, hits)
+            if first.refused:
+                yield first
+                return
         checked: list[CheckedSentence] = []
         sent = ""
         buffer = ""

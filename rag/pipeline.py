@@ -264,13 +264,15 @@ def make_retriever(settings: Settings, store: Store, embedder: Embedder,
 
 def compose_params(settings: Settings) -> ComposeParams:
     gate = AnswerGate.load(settings.gate_model) if settings.answer_gate == "learned" else None
-    return ComposeParams(max_sentences=settings.max_answer_sentences, gate=gate,
+    # "off": the rule with no word-coverage floor, so only the cosine floor refuses.
+    coverage = 0.0 if settings.answer_gate == "off" else ComposeParams.min_term_coverage
+    return ComposeParams(max_sentences=settings.max_answer_sentences, gate=gate, min_term_coverage=coverage,
                          other_article_margin=settings.other_article_margin,
                          first_article_bonus=settings.first_article_bonus,
                          short_answer_article_only=settings.short_answer_article_only,
                          keep_other_answers=settings.keep_other_answers,
                          other_article_shares_word=settings.other_article_shares_word,
-                         typed_support=settings.typed_support)
+                         typed_support=settings.typed_support, count_focus=settings.count_focus)
 
 
 def make_reader(settings: Settings) -> SpanReader | None:

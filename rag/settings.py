@@ -81,11 +81,13 @@ class Settings(BaseSettings):
     # Answering.
     max_answer_sentences: int = Field(default=4, ge=1, le=20)
     # When to refuse: "learned" (a logistic gate over what the passages hold of the
-    # question, fitted on DRCD only, rag/gate_model.json) or "rule" (a cosine band plus the
-    # share of the question's words the passages hold). Learned refuses 53-88% of
-    # unanswerable questions against 31-53% for the rule, at most 5% false refusals
-    # (eval/RESULTS.md, "Refusal, measured").
-    answer_gate: Literal["rule", "learned"] = "learned"
+    # question and the span reader's margin on the composed answer, fitted on DRCD only,
+    # rag/gate_model.json) or "rule" (a cosine band plus the share of the question's words
+    # the passages hold). Learned refuses 55-91% of unanswerable questions against 31-53%
+    # for the rule, at most 5% false refusals (eval/RESULTS.md, "Refusal, measured", and
+    # "A gate that reads the answer"). "off" keeps only the cosine floor: it lets
+    # every question be composed, which is how a gate's training rows are collected.
+    answer_gate: Literal["rule", "learned", "off"] = "learned"
     # A sentence from another article than the leading one is cited only when its score
     # comes within this of the best (rag/compose.py ComposeParams.other_article_margin).
     other_article_margin: float = Field(default=0.015, ge=0.0, le=1.0)
@@ -98,6 +100,7 @@ class Settings(BaseSettings):
     keep_other_answers: bool = False  # ComposeParams.keep_other_answers
     other_article_shares_word: bool = False  # ComposeParams.other_article_shares_word (measured, off)
     typed_support: bool = True  # ComposeParams.typed_support
+    count_focus: bool = False  # ComposeParams.count_focus
     gate_model: Path = PROJECT_ROOT / "rag" / "gate_model.json"
     # Short answers ("167个" before the cited sentence): "reader", the span reader trained on
     # DRCD (rag/reader.py; a second copy of the e5 encoder, +229 MB; bench/reader.py), or "rules"

@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from eval.gate import FALSE_REFUSAL_BUDGET, choose_threshold, fit, rates
-from rag.compose import GATE_FEATURES, AnswerGate, ComposeParams, gate_features, is_answerable
+from rag.compose import (
+    GATE_FEATURES,
+    PASSAGE_FEATURES,
+    REFUSAL,
+    AnswerGate,
+    ComposeParams,
+    gate_features,
+    is_answerable,
+)
 from rag.types import Chunk, Hit
 
 
@@ -42,9 +50,9 @@ def test_the_composer_refuses_what_the_gate_scores_low(seed_articles):
     close = [hit(a.text[:300], 0.87)]
     far = [hit("天气晴朗，气温回升，市民出门踏青赏花，公园游客明显增加。" * 3, 0.87)]
     f_close, f_far = gate_features(q, close), gate_features(q, far)
-    assert f_close["cov_best"] > f_far["cov_best"] and set(f_close) == set(GATE_FEATURES)
-    weights = tuple(1.0 if k == "cov_best" else 0.0 for k in GATE_FEATURES)
-    gate = AnswerGate(tuple(0.0 for _ in GATE_FEATURES), tuple(1.0 for _ in GATE_FEATURES), weights, -0.3, 0.5)
+    assert f_close["cov_best"] > f_far["cov_best"] and set(f_close) == set(PASSAGE_FEATURES)
+    weights = tuple(1.0 if k == "cov_best" else 0.0 for k in PASSAGE_FEATURES)
+    gate = AnswerGate(tuple(0.0 for _ in PASSAGE_FEATURES), tuple(1.0 for _ in PASSAGE_FEATURES), weights, -0.3, 0.5)
     p = ComposeParams(gate=gate)
     assert is_answerable(q, close, p) and not is_answerable(q, far, p)
     assert not is_answerable(q, [hit(a.text[:300], 0.70)], p), "the cosine floor still holds"
@@ -55,3 +63,85 @@ def test_a_gate_fitted_on_other_features_is_refused(tmp_path):
                                      '"threshold": 0.5}')
     with pytest.raises(ValueError, match="fit it again"):
         AnswerGate.load(tmp_path / "g.json")
+
+
+class _MarginReader:
+    """Stands in for the trained span reader (the function under test is the gate): finds
+    ``word`` where it stands and reports ``margin`` for it."""
+
+    def __init__(self, word: str, margin: float) -> None:
+        self.word, self.margin = word, margin
+
+    def read(self, question, sentences):
+        from rag.reader import Span
+
+        for k, s in enumerate(sentences):
+            if self.word in s:
+                return Span(k, s.index(self.word), s.index(self.word) + len(self.word), self.margin)
+        return Span(0, 0, 1, -self.margin)
+
+
+def _reading_gate(threshold: float = 0.5) -> AnswerGate:
+    """Weights only on the reader's margin: answer when it is over 0."""
+    weights = tuple(1.0 if k == "read_margin" else 0.0 for k in GATE_FEATURES)
+    return AnswerGate(tuple(0.0 for _ in GATE_FEATURES), tuple(1.0 for _ in GATE_FEATURES), weights, 0.0,
+                      threshold, GATE_FEATURES)
+
+
+def test_a_gate_that_reads_refuses_passages_that_hold_no_answer_and_is_saved_with_its_features(tmp_path,
+                                                                                             hashing_engine):
+    from rag.compose import ExtractiveComposer
+
+    gate = _reading_gate()
+    assert gate.reads and not AnswerGate((0.0,) * 10, (1.0,) * 10, (0.0,) * 10, 0.0, 0.5).reads
+    gate.save(tmp_path / "g.json")
+    assert AnswerGate.load(tmp_path / "g.json") == gate
+    text = "首开集团工会共建设167个工会驿站。工会驿站为职工提供休息场所。"
+    hits = [Hit(Chunk("a#0", "a", "首开集团工会", text, 0, len(text)), 1.0, 0.9, 5.0)]
+    p = ComposeParams(gate=gate)
+    assert is_answerable("首开集团建了多少个工会驿站", hits, p), "before reading only the cosine floor applies"
+    found = ExtractiveComposer(hashing_engine.embedder, p, reader=_MarginReader("167个", 6.0)).compose(
+        "首开集团建了多少个工会驿站", hits)
+    assert not found.refused and found.short == "167个" and found.span_margin == 6.0
+    # The same passage read for a question it shares words with but does not answer.
+    missed = ExtractiveComposer(hashing_engine.embedder, p, reader=_MarginReader("年", 6.0)).compose(
+        "首开集团的工会驿站是哪一年建成的", hits)
+    assert missed.refused and missed.refusal_reason == "not_relevant" and missed.span_margin == -6.0
+    assert not missed.citations and missed.text == REFUSAL
+
+
+def test_reading_features_come_only_from_runs_where_every_question_was_read(tmp_path):
+    import json
+
+    from eval.gate import rows
+
+    row = {"refused": 0.0, "reason": None, "span_margin": 2.5, "gate": dict.fromkeys(PASSAGE_FEATURES, 0.9)}
+    un = {"refused": 1.0, "reason": "not_relevant", "span_margin": None, "gate": dict.fromkeys(PASSAGE_FEATURES, 0.9)}
+    for mode in ("off", "learned"):
+        (tmp_path / f"{mode}.json").write_text(json.dumps({"config": {"answer_gate": mode},
+                                                           "per_query": {"answers": [row], "unanswerable": [un]}}))
+    x, y, refused = rows(tmp_path / "off.json", GATE_FEATURES)
+    assert x[:, GATE_FEATURES.index("read_margin")].tolist() == [2.5, 0.0]
+    assert x[:, GATE_FEATURES.index("not_read")].tolist() == [0.0, 1.0]
+    assert y.tolist() == [1.0, 0.0] and refused.tolist() == [False, False], "the old gate's refusal is not kept"
+    assert rows(tmp_path / "learned.json")[0].shape == (2, len(PASSAGE_FEATURES))
+    with pytest.raises(ValueError, match="ZHRAG_ANSWER_GATE=off"):
+        rows(tmp_path / "learned.json", GATE_FEATURES)
+
+
+def test_without_a_reader_a_gate_that_reads_lets_the_passages_decide(seed_articles, hashing_engine):
+    """ZHRAG_SHORT_ANSWERS=rules: the reader's features count as their training mean."""
+    from rag.compose import ExtractiveComposer
+
+    a = seed_articles[0]
+    q = "首开集团在建设职工服务阵地方面做了哪些工作"
+    close = [hit(a.text[:300], 0.87)]
+    far = [hit("天气晴朗，气温回升，市民出门踏青赏花，公园游客明显增加。" * 3, 0.87)]
+    weights = tuple({"cov_best": 1.0, "read_margin": 5.0, "not_read": -5.0}.get(k, 0.0) for k in GATE_FEATURES)
+    mean = tuple({"read_margin": 4.0, "not_read": 0.1}.get(k, 0.0) for k in GATE_FEATURES)
+    gate = AnswerGate(mean, tuple(1.0 for _ in GATE_FEATURES), weights, -0.3, 0.5, GATE_FEATURES)
+    p = ComposeParams(gate=gate)
+    assert is_answerable(q, close, p, reader=False) and not is_answerable(q, far, p, reader=False)
+    composer = ExtractiveComposer(hashing_engine.embedder, p)  # no reader
+    assert not composer.compose(q, close).refused
+    assert composer.compose(q, far).refusal_reason == "not_relevant"

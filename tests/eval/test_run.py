@@ -20,7 +20,9 @@ def test_sampling_is_seeded():
 
 def test_small_eval_with_the_hashing_embedder(tmp_path):
     cfg = EvalConfig(set_dir=DUREADER, sample=12, max_docs=60, answers=5, unanswerable=6)
-    result = run_eval(cfg, hashing_settings(tmp_path), embedder=HashingEmbedder(), use_cache=False)
+    # The gate off (the cosine floor only): every question is composed, as a gate's training run is.
+    result = run_eval(cfg, hashing_settings(tmp_path, answer_gate="off"), embedder=HashingEmbedder(), use_cache=False)
+    assert result["config"]["answer_gate"] == "off"
     assert result["counts"]["queries"] == 12 and result["counts"]["articles"] == 60
     for mode in ("dense", "bm25", "hybrid"):
         m = result["retrieval"][mode]

@@ -153,3 +153,29 @@ def test_a_streamed_reply_is_checked_sentence_by_sentence():
     assert "".join(texts) == final.text and not final.refused
     assert "evil" not in final.text and "下雪" not in final.text
     assert [c.chunk.doc_id for c in final.citations] == ["d0", "d1"]
+
+
+def test_a_gate_that_reads_refuses_before_the_model_is_asked():
+    """A gate whose features include the span reader's margin judges the extractive answer
+    first: passages that hold no answer are refused without a call to the model."""
+    from rag.compose import GATE_FEATURES, AnswerGate
+    from rag.reader import Span
+
+    class Reader:
+        def __init__(self, margin):
+            self.margin = margin
+
+        def read(self, question, sentences):
+            return Span(0, 0, 2, self.margin)
+
+    gate = AnswerGate((0.0,) * len(GATE_FEATURES), (1.0,) * len(GATE_FEATURES),
+                      tuple(1.0 if k == "read_margin" else 0.0 for k in GATE_FEATURES), 0.0, 0.5, GATE_FEATURES)
+    params = ComposeParams(gate=gate)
+    seen: list = []
+    with LiveServer(_upstream("长春市总工会设置竞赛项目145个[2]。", seen)) as up:
+        for margin, asked in ((-5.0, False), (5.0, True)):
+            fallback = ExtractiveComposer(_FixedEmbedder(), params, reader=Reader(margin))
+            gen = CheckedGenerator(OpenAIChatBackend(up.url + "/v1", "m"), fallback=fallback, params=params)
+            ans = gen.compose("长春市总工会设置了多少个竞赛项目", HITS)
+            assert bool(seen) == asked and ans.refused == (not asked)
+    assert ans.text.startswith("长春市总工会设置竞赛项目145个。[1]")
