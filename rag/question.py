@@ -27,6 +27,9 @@ _NAME_TAILS = {"名字", "人", "时候", "时间", "地方", "日子"}
 class QuestionFocus:
     words: tuple[str, ...]  # the focus, as one or more adjacent words (joined they form the phrase)
     kind: str  # "who", "where", "when", "count", "what"
+    # A count asked with its classifier (多少个工会驿站, 几位妻子): the noun is what is counted,
+    # not the kind of a quantity (多少时间, 多少比例, 多少钱), which answers seldom repeat.
+    classified: bool = False
 
     @property
     def phrase(self) -> str:
@@ -62,16 +65,22 @@ def question_focus(question: str) -> QuestionFocus | None:
                     w, "when" if w in ("何时", "几时", "什么时候") or nxt in ("时候", "时间", "日子") else
                     "where" if nxt == "地方" else "who")
                 return QuestionFocus(tuple(nouns), kind)
+        prev = words[i - 1][0] if i else ""
+        # 哪几路 asks which, 第多少代 an ordinal: neither counts.
+        if prev.endswith(("哪", "第")):
+            continue
         if w in _COUNTS or (w[:1] == "几" or w[:2] == "多少") and words[i][1] == "m":
             j = i + 1
-            if w in _COUNTS and j < len(words) and words[j][1] in ("q", "m"):  # the classifier: 个, 名, 项
+            # The classifier (个, 名, 项) follows, or jieba has fused it in: 几个, 多少位.
+            classified = w not in _COUNTS or (j < len(words) and words[j][1] in ("q", "m"))
+            if w in _COUNTS and classified:
                 j += 1
             nouns = []
             while j < len(words) and _is_noun(words[j][1]) and len(nouns) < 2:
                 nouns.append(words[j][0])
                 j += 1
             if nouns:
-                return QuestionFocus(tuple(nouns), "count")
+                return QuestionFocus(tuple(nouns), "count", classified)
     return None
 
 

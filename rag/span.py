@@ -190,3 +190,89 @@ def with_unit(question: str, sentence: str, start: int, end: int) -> int:
         return end
     m = _UNIT_AFTER.match(sentence, end)
     return m.end() if m else end
+
+
+def asks_for_several(question: str) -> bool:
+    """"哪些站点", "哪几类恐龙", "哪两个公司": the answer is every item of a list."""
+    return bool(re.search(r"哪些|哪几|哪[两二三四五]", question))
+
+
+_OPEN, _CLOSE = "《“「（(【", "》”」）)】"
+# A list's items are joined by 、 (and the last one often by 和, 及, 以及, 与 or 还有).
+_LIST_MARK = "、"
+_LAST_JOIN = re.compile(r"(?:以及|还有|和|及|与)")
+_CLAUSE_END = "，。；：！？,;:!?\n"
+_LONGEST_ITEM = 24
+
+
+def closed(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """The span with its brackets and quotes closed ("《朱学论集" → "《朱学论集》"), when the
+    closing mark stands right where the reader stopped or one opened before the span does."""
+    text = sentence[start:end]
+    for o, c in zip(_OPEN, _CLOSE, strict=True):
+        if text.count(o) > text.count(c) and sentence[end:end + 1] == c:
+            end += 1
+        elif text.count(c) > text.count(o) and start > 0 and sentence[start - 1] == o:
+            start -= 1
+    return start, end
+
+
+def _item_end(sentence: str, at: int) -> int | None:
+    """Where the list item starting at ``at`` ends (its brackets kept whole), or None when it
+    runs on too long to be an item."""
+    depth, i = 0, at
+    while i < len(sentence) and i - at <= _LONGEST_ITEM:
+        ch = sentence[i]
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        elif depth == 0 and (ch in _CLAUSE_END or ch == _LIST_MARK or sentence.startswith("等", i)
+                             or _LAST_JOIN.match(sentence, i)):
+            return i if i > at else None
+        i += 1
+    return i if i == len(sentence) and i > at else None
+
+
+def _before_verb(sentence: str, start: int, end: int | None) -> int | None:
+    """The last item of a list (after 和, 与, 以及) ends where the clause's verb begins:
+    "光荣和ω-force合作开发" lists 光荣 and ω-force."""
+    if end is None:
+        return None
+    import jieba.posseg as pseg
+
+    pos = start
+    for w in pseg.cut(sentence[start:end]):
+        # A one-character "verb" is often a noun's tail to jieba (高铁|站); idioms (l) act as verbs.
+        if pos > start and (w.flag.startswith("v") and len(w.word) > 1 or w.flag == "l"):
+            return pos
+        pos += len(w.word)
+    return end
+
+
+def with_list(question: str, sentence: str, start: int, end: int) -> int:
+    """Where a list question's short answer should end: the reader often picks the first item
+    ("大家洼站" of "大家洼站、寒亭站、昌邑北站…"); the answer asked for is the whole list, to the
+    end of its clause. Items follow only after 、 (the last one may follow 和, 及, 以及);
+    any other span keeps its end."""
+    if not asks_for_several(question):
+        return end
+    longest = end - start
+    # Two items need no 、: "哪两个公司" is answered "光荣和ω-force".
+    seen_mark = bool(re.search(r"哪[两二]", question))
+    while end < len(sentence):
+        if sentence[end] == _LIST_MARK:
+            step, seen_mark = 1, True
+        elif seen_mark and (m := _LAST_JOIN.match(sentence, end)):
+            step = m.end() - end
+        else:
+            break
+        item = _item_end(sentence, end + step)
+        if sentence[end] != _LIST_MARK:  # the last item: "…与蒙特尼哥罗|组成巴尔干同盟"
+            item = _before_verb(sentence, end + step, item)
+        # An item far longer than the others is the list's clause running on.
+        if item is None or item - (end + step) > 2 * max(longest, 4) + 2:
+            break
+        longest = max(longest, item - (end + step))
+        end = item
+    return end

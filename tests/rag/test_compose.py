@@ -239,3 +239,23 @@ def test_a_counts_short_answer_keeps_only_sentences_holding_a_number_when_asked(
     what = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("工会驿站")).compose(
         "首开集团工会开展了什么建设", hits)
     assert len([q for c in what.citations for q in c.quotes]) == 3
+
+
+@pytest.mark.parametrize("count_focus", [False, True])
+def test_a_count_of_something_the_article_never_names_is_refused_when_asked(hashing_engine, seed_articles,
+                                                                           count_focus):
+    """"长春市总工会建了多少个工会驿站": the 长春 article counts 145 competition projects and no
+    工会驿站; its count is no answer. The same article still answers what it does count."""
+    from rag.types import Chunk, Hit
+
+    art = next(a for a in seed_articles if "长春" in a.title)
+    text = art.text[art.text.index("围绕长春市") - 60:][:240]
+    hits = [Hit(Chunk(id="cc#0", doc_id=art.doc_id, title=art.title, text=text, char_start=0, char_end=len(text)),
+                1.0, dense_score=0.9)]
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0, count_focus=count_focus)
+    composer = ExtractiveComposer(hashing_engine.embedder, params)
+    stations = composer.compose("长春市总工会建了多少个工会驿站", hits)
+    assert stations.refused == count_focus
+    assert stations.refusal_reason == ("focus_missing" if count_focus else None)
+    projects = composer.compose("长春市总工会设置了多少个竞赛项目", hits)
+    assert not projects.refused and "145个" in projects.text

@@ -15,7 +15,19 @@ def test_focus_of_factoid_questions(question, phrase, kind):
     assert f is not None and (f.phrase, f.kind) == (phrase, kind)
 
 
-@pytest.mark.parametrize("question", ["密云区工匠学院怎么运作", "东城区总工会2025年有什么打算", "苏家坨镇总工会慰问了哪些单位"])
+@pytest.mark.parametrize("question,counted", [
+    ("长春市总工会建了多少个工会驿站", True),
+    ("额亦都一生有几位妻子", True),
+    ("搭台马轮从南竿到东引区要花费多少时间", False),  # the kind of a quantity, not a thing counted
+    ("超过多少百分比的学生来自全球110多个国家", False),
+])
+def test_a_count_asked_with_its_classifier_counts_a_thing(question, counted):
+    f = question_focus(question)
+    assert f is not None and f.kind == "count" and f.classified == counted
+
+
+@pytest.mark.parametrize("question", ["密云区工匠学院怎么运作", "东城区总工会2025年有什么打算", "苏家坨镇总工会慰问了哪些单位",
+                                      "哪几路公交车在余杭站北侧始发", "文周王是百济第多少代国王"])
 def test_how_and_type_word_questions_have_no_focus(question):
     assert question_focus(question) is None
 

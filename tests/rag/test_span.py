@@ -71,3 +71,30 @@ def test_a_year_is_not_the_count_asked_for():
     assert short_answer("东城区总工会投入多少经费", s) is None
     got = short_answer("东城区总工会投入多少经费", "2024年，东城区总工会投入经费3200万元，用于职工服务。")
     assert got is not None and "2024年，东城区总工会投入经费3200万元"[got[0]:got[1]] == "3200万元"
+
+
+def _extended(question: str, sentence: str, first: str) -> str:
+    from rag.span import closed, with_list
+
+    s = sentence.index(first)
+    s, e = closed(sentence, s, s + len(first))
+    return sentence[s:with_list(question, sentence, s, e)]
+
+
+@pytest.mark.parametrize("question,sentence,first,want", [
+    # CMRC-style list questions: the reader picks the first item, the answer is the list.
+    ("铁路沿线设有哪些站点？", "沿线设有大家洼站、寒亭站、昌邑北站、海天站等车站。", "大家洼站", "大家洼站、寒亭站、昌邑北站、海天站"),
+    ("余杭站南侧广场包括哪几个部分？", "南侧广场包括地下汽车库、地上广场以及高铁站南北两侧地下通道。", "地下汽车库",
+     "地下汽车库、地上广场以及高铁站南北两侧地下通道"),
+    ("陈荣捷的主要著作有哪些？", "著有《朱学论集》、《中国和西方对仁的解说》等。", "《朱学论集", "《朱学论集》、《中国和西方对仁的解说》"),
+    ("《战国无双3》是由哪两个公司合作开发的？", "本作由光荣和ω-force合作开发。", "光荣", "光荣和ω-force"),
+    # The last item ends where the clause's verb begins.
+    ("巴尔干同盟由哪些国家组成？", "保加利亚、塞尔维亚、希腊与蒙特尼哥罗组成巴尔干同盟。", "保加利亚",
+     "保加利亚、塞尔维亚、希腊与蒙特尼哥罗"),
+    # Not a list question: the span keeps its end; brackets are still closed.
+    ("隋文帝还在哪一州设置大总管?", "于益州、荆州、扬州四州设置大总管。", "益州", "益州"),
+    ("村民委员会是依照哪一条法律设置的?", "依照《中华人民共和国村民委员会组织法》设置。", "《中华人民共和国村民委员会组织法",
+     "《中华人民共和国村民委员会组织法》"),
+])
+def test_a_list_questions_answer_is_the_whole_list_and_brackets_are_closed(question, sentence, first, want):
+    assert _extended(question, sentence, first) == want
