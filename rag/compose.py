@@ -532,7 +532,13 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
         (hit, quote), s = used[got.sentence], got.start
         e = with_unit(question, quote.text, s, got.end)
         if not holds_count(question, quote.text[s:e]):
-            return ans  # "经费支出多少" is not answered "加大经费支持力度"
+            # The reader took words for a count ("简易计税依5%征收率…" for "劳务派遣税率"): the
+            # rules' number in the same sentence, if it holds one ("经费支出多少" is not
+            # answered "加大经费支持力度").
+            rule = short_answer(question, quote.text)
+            if rule is None:
+                return ans
+            s, e = rule[0], with_unit(question, quote.text, *rule)
     else:
         (hit, quote), rule = used[0], short_answer(question, used[0][1].text)
         if rule is None:

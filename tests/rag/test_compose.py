@@ -259,3 +259,23 @@ def test_a_count_of_something_the_article_never_names_is_refused_when_asked(hash
     assert stations.refusal_reason == ("focus_missing" if count_focus else None)
     projects = composer.compose("长春市总工会设置了多少个竞赛项目", hits)
     assert not projects.refused and "145个" in projects.text
+
+
+def test_a_count_the_reader_answered_with_words_takes_the_number_in_its_sentence(hashing_engine):
+    """The reader took "征收率" for "劳务派遣税率"; the sentence's own number answers. Where the
+    sentence holds none ("加大经费支持力度"), there is no short answer at all."""
+    from rag.types import Chunk, Hit
+
+    def hits(text):
+        return [Hit(Chunk(id="t#0", doc_id="t", title="", text=text, char_start=0, char_end=len(text)), 1.0,
+                    dense_score=0.9)]
+
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0)
+    rate = "一般纳税人提供劳务派遣服务，可以选择简易计税依5%征收率计算缴纳增值税。"
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("征收率")).compose(
+        "劳务派遣税率", hits(rate))
+    assert ans.short == "5%" and ans.text.startswith("5%[1]")
+    none = "2024年以来，东城区总工会加大经费支持力度，服务全区中心工作。"
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("经费支持")).compose(
+        "东城区总工会经费支出多少", hits(none))
+    assert ans.short_answer is None and not ans.refused

@@ -190,9 +190,15 @@ def test_weights_that_do_not_fit_the_model_are_refused(tmp_path, model_cache):
 def test_a_how_many_question_gets_no_short_answer_without_a_numeral_in_it():
     used = _used()
     ans = build_answer(used, [h for h, _ in used])
-    # "工会驿站" (sentence 0, 11..15) holds no figure: the answer is the cited sentences alone
+    # "工会驿站" (sentence 0, 11..15) holds no figure: the sentence's own count answers instead,
+    # and where the sentence holds none either, the answer is the cited sentences alone
     got = with_short_answer("首开集团建了多少个工会驿站", ans, used, _Reader(Span(sentence=0, start=11, end=15, margin=4.0)))
-    assert got.short_answer is None and got.text == ans.text and got.span_margin == 4.0
+    assert got.short == "167个" and got.span_margin == 4.0
+    (hit, _), words = used[0], Quote("首开集团工会服务职工。", 0, 11)
+    bare = [(hit, words)]
+    plain = build_answer(bare, [hit])
+    got = with_short_answer("首开集团建了多少个工会驿站", plain, bare, _Reader(Span(sentence=0, start=0, end=4, margin=4.0)))
+    assert got.short_answer is None and got.text == plain.text and got.span_margin == 4.0
     # the same words answer a question that is not a count
     got = with_short_answer("首开集团建了什么", ans, used, _Reader(Span(sentence=0, start=11, end=15, margin=4.0)))
     assert got.short == "工会驿站"

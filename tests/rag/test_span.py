@@ -98,3 +98,29 @@ def _extended(question: str, sentence: str, first: str) -> str:
 ])
 def test_a_list_questions_answer_is_the_whole_list_and_brackets_are_closed(question, sentence, first, want):
     assert _extended(question, sentence, first) == want
+
+
+def test_a_short_search_box_query_ending_with_a_quantity_asks_for_a_number():
+    for q in ("亚马逊市值", "劳务派遣税率", "王妍之身高", "广州科龙空调售后电话", "2017年大学生毕业人数"):
+        assert question_kind(q) == "count", q
+    assert question_kind("小米6防水等级") is None  # a grade, not a quantity
+    assert question_kind("哪个城市人口最多") == "place"  # a question word decides
+    assert question_kind("七鳃鳗的数量会影响物种的数量") is None  # a statement that lost its question word
+
+
+@pytest.mark.parametrize("question,sentence,want", [
+    ("天津海信空调售后维修电话", "天津海信空调售后维修电话：400-6177-626，24小时服务。", "400-6177-626"),
+    ("造影多少钱", "费用因地区和医院的差异会有不同，在150-600元之间。", "150-600元"),
+    ("亚马逊市值", "亚马逊市值达3581亿美元，超过沃尔玛。", "3581亿"),
+])
+def test_numbers_keep_their_range_and_telephone_numbers_their_dashes(question, sentence, want):
+    from rag.span import with_unit
+
+    got = short_answer(question, sentence)
+    assert got is not None and sentence[got[0]:with_unit(question, sentence, *got)] == want
+
+
+def test_a_number_does_not_end_in_a_comma():
+    s = "身高174减去10-15厘米才是真实身高3,所以"
+    got = short_answer("范冰冰多高真实身高", s)
+    assert got is not None and not s[got[0]:got[1]].endswith((",", "."))
