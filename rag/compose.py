@@ -217,7 +217,7 @@ class ComposeParams:
     # it, like who/where ones: "长春市总工会建了多少个工会驿站" is not answered with the article's
     # 145 competition projects. On DRCD (training; 777 answers) no answer changes; the first
     # version, which also held 多少时间 and 多少比例 to it, refused four answerable questions
-    # (eval/RESULTS.md, "How many of something the article never names").
+    # (eval/RESULTS.md, "Lists, quantities and counts of things").
     count_focus: bool = True
     # Sentences embedded per answer. Embedding them is nearly all of an answer's time (0.8 s
     # for ~40 sentences on one thread); a cheap lexical score picks the ones worth embedding.
