@@ -38,6 +38,7 @@ from rag.sentences import (
 )
 from rag.span import (
     asks_for_explanation,
+    asks_for_phone,
     closed,
     holds_count,
     question_kind,
@@ -497,8 +498,8 @@ def _cited(ans: Answer, n: int) -> Chunk:
 def with_conflict_note(question: str, ans: Answer, used: Sequence[tuple[Hit, Quote]]) -> Answer:
     """Say so when the cited articles give different figures for a count or a date ("167个"
     in one, "160个" in another), instead of letting the reader take the first for the fact."""
-    if question_kind(question) not in ("count", "date"):
-        return ans
+    if question_kind(question) not in ("count", "date") or asks_for_phone(question):
+        return ans  # two service centres' telephone numbers do not contradict each other
     number_of = {c.chunk.id: c.n for c in ans.citations}
     values: dict[str, tuple[str, int]] = {}  # article -> (value, citation)
     for hit, quote in used:

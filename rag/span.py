@@ -68,6 +68,11 @@ _QUANTITY_TAIL = re.compile(r"(?:数量|价格|价钱|票房|市值|销量|收�
                             r"|电话|号码)$")
 
 
+def asks_for_phone(question: str) -> bool:
+    """"广州海尔空调维修电话": a telephone number, which pages give one each (no conflict)."""
+    return bool(re.search(r"(?:电话|号码)$", question.rstrip("?？。 ")))
+
+
 def question_kind(question: str) -> str | None:
     """count, date, person or place; None for anything else (what, why, how...)."""
     typed = question.rstrip("?？。 ")
@@ -159,7 +164,7 @@ def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
             return got
     if kind is None:
         return None
-    if kind == "count" and re.search(r"(?:电话|号码)$", question.rstrip("?？。 ")):
+    if kind == "count" and asks_for_phone(question):
         # A telephone number, not the "24小时" of the service beside it.
         phone = _PHONE.search(sentence)
         return (phone.start(), phone.end()) if phone else None

@@ -279,3 +279,19 @@ def test_a_count_the_reader_answered_with_words_takes_the_number_in_its_sentence
     ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("经费支持")).compose(
         "东城区总工会经费支出多少", hits(none))
     assert ans.short_answer is None and not ans.refused
+
+
+def test_two_pages_giving_two_telephone_numbers_do_not_conflict(hashing_engine):
+    """Service centres each list their own number: the answer cites the short answer's page
+    alone, with no "各来源说法不一" note keeping every page."""
+    from rag.types import Chunk, Hit
+
+    a = "天津三星空调售后维修电话：022-60992821，全市上门服务。"
+    b = "天津三星空调维修中心电话：400-810-5858，河西区可上门。"
+    hits = [Hit(Chunk(id=f"{d}#0", doc_id=d, title="", text=t, char_start=0, char_end=len(t)), 1.0, dense_score=0.9)
+            for d, t in (("a", a), ("b", b))]
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0)
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("022")).compose(
+        "天津三星空调售后维修电话", hits)
+    assert ans.short == "022-60992821" and "说法不一" not in ans.text
+    assert {c.chunk.doc_id for c in ans.citations} == {"a"}
