@@ -118,8 +118,9 @@ class AnswerGate:
         (``ZHRAG_SHORT_ANSWERS=rules``) the reader's features count as their training mean,
         so the passages alone decide (on held-out DRCD: false refusals 0.048, refusal when
         unanswerable 0.864, against 0.048 / 0.879 with the reader; eval/RESULTS.md)."""
-        unread = {k: m for k, m in zip(self.features, self.mean, strict=True) if k in READ_FEATURES}
-        f = gate_features(question, hits) | (read_features(margin) if reader else unread)
+        read = read_features(margin) if reader else \
+            {k: m for k, m in zip(self.features, self.mean, strict=True) if k in READ_FEATURES}
+        f = gate_features(question, hits) | read
         return self.score_vector([f[k] for k in self.features])
 
     @staticmethod
@@ -405,15 +406,14 @@ class ExtractiveComposer:
         cands = sorted(self._candidates(question, hits), key=lambda c: -c.score)
         if not cands:
             return refusal(hits, "no_passages")
-        # A who/where question (and a count of things) is answered only from passages that name what it asks about
-        # and its places and bodies: an article on 首开集团's union that names no 工会主席 does
-        # not say who the chairman is, and the 负责人 of 东城区总工会 is no answer about 长春.
-        # (Dates, and counts of a quantity's kind, are not held to this: their answers often
-        # leave the noun out, "价格238元", "花费两小时"; measured in eval/RESULTS.md.)
+        # A who/where question (and a count of things) is answered only from passages that
+        # name what it asks about and its places and bodies: an article on 首开集团's union that
+        # names no 工会主席 does not say who the chairman is, and the 负责人 of 东城区总工会 is no
+        # answer about 长春. (Dates, and counts of a quantity's kind, are not held to this:
+        # their answers often leave the noun out, "价格238元", "花费两小时"; eval/RESULTS.md.)
         focus = question_focus(question)
-        held = ("who", "where", "count") if self.params.count_focus else ("who", "where")
-        if focus is not None and focus.kind in held \
-                and (focus.kind != "count" or (focus.classified and len(focus.words[-1]) >= 2)):
+        if focus is not None and (focus.kind in ("who", "where")
+                                  or self.params.count_focus and focus.counts_a_thing):
             entities = question_entities(question)
             cands = [c for c in cands if mentions(c.hit.chunk.embedding_text(), focus)
                      and names_entities(c.hit.chunk.embedding_text(), entities)]

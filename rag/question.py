@@ -32,6 +32,12 @@ class QuestionFocus:
     classified: bool = False
 
     @property
+    def counts_a_thing(self) -> bool:
+        """A count of something an answering passage must name: asked with its classifier,
+        and specific (工会驿站, 妻子; not 区 or 人)."""
+        return self.kind == "count" and self.classified and len(self.words[-1]) >= 2
+
+    @property
     def phrase(self) -> str:
         return "".join(self.words)
 

@@ -62,20 +62,25 @@ def asks_for_explanation(question: str) -> bool:
 # long sentence ending so ("七鳃鳗的数量会影响物种的数量") is a statement with its question
 # word lost, and its answer seldom a number: on DRCD's questions in keyword form (training data)
 # the rule without the length cap changed 5 of 300 answers, 3 for the worse, all over 15
-# characters (eval/RESULTS.md, "Search-box queries for a quantity").
+# characters (eval/RESULTS.md, "Lists, quantities and counts of things").
 _SEARCH_BOX_CHARS = 12
-_QUANTITY_TAIL = re.compile(r"(?:数量|价格|价钱|票房|市值|销量|收入|身高|体重|税率|人数|人口|面积|奖金|工资|年龄|费用"
-                            r"|电话|号码)$")
+_PHONE_TAIL = r"电话|号码"
+_QUANTITY_TAIL = re.compile(r"(?:数量|价格|价钱|票房|市值|销量|收入|身高|体重|税率|人数|人口|面积|奖金|工资|年龄|费用|"
+                            + _PHONE_TAIL + ")$")
+
+
+def _as_typed(question: str) -> str:
+    return question.rstrip("?？。 ")
 
 
 def asks_for_phone(question: str) -> bool:
     """"广州海尔空调维修电话": a telephone number, which pages give one each (no conflict)."""
-    return bool(re.search(r"(?:电话|号码)$", question.rstrip("?？。 ")))
+    return bool(re.search(f"(?:{_PHONE_TAIL})$", _as_typed(question)))
 
 
 def question_kind(question: str) -> str | None:
     """count, date, person or place; None for anything else (what, why, how...)."""
-    typed = question.rstrip("?？。 ")
+    typed = _as_typed(question)
     if len(typed) <= _SEARCH_BOX_CHARS and _QUANTITY_TAIL.search(typed) and not _QUESTION_WORD.search(question):
         return "count"
     # "哪几个部分" asks which, not how many; "多伦多大学" is no "多大".
@@ -262,11 +267,9 @@ def _item_end(sentence: str, at: int) -> int | None:
     return i if i == len(sentence) and i > at else None
 
 
-def _before_verb(sentence: str, start: int, end: int | None) -> int | None:
+def _before_verb(sentence: str, start: int, end: int) -> int:
     """The last item of a list (after 和, 与, 以及) ends where the clause's verb begins:
     "光荣和ω-force合作开发" lists 光荣 and ω-force."""
-    if end is None:
-        return None
     import jieba.posseg as pseg
 
     pos = start
@@ -296,7 +299,7 @@ def with_list(question: str, sentence: str, start: int, end: int) -> int:
         else:
             break
         item = _item_end(sentence, end + step)
-        if sentence[end] != _LIST_MARK:  # the last item: "…与蒙特尼哥罗|组成巴尔干同盟"
+        if item is not None and sentence[end] != _LIST_MARK:  # the last item: "…与蒙特尼哥罗|组成巴尔干同盟"
             item = _before_verb(sentence, end + step, item)
         # An item far longer than the others is the list's clause running on.
         if item is None or item - (end + step) > 2 * max(longest, 4) + 2:
