@@ -287,7 +287,7 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
                    "short_answers": settings.short_answers, "rerank": settings.rerank,
                    "other_article_margin": settings.other_article_margin,
                    "other_article_shares_word": settings.other_article_shares_word,
-                   "typed_support": settings.typed_support, "count_focus": settings.count_focus,
+                   "typed_support": settings.typed_support, "count_focus": settings.count_focus, "reason_spans": settings.reason_spans,
                    "candidates": settings.candidates, "max_term_share": settings.max_term_share,
                    "dense_share": settings.dense_share, "fusion_gain": settings.fusion_gain, "rrf_k": settings.rrf_k,
                    "retrieve_k": cfg.retrieve_k, "top_k": cfg.top_k, "sample": cfg.sample,

@@ -39,6 +39,7 @@ from rag.sentences import (
 from rag.span import (
     asks_for_explanation,
     asks_for_phone,
+    asks_for_reason,
     closed,
     holds_count,
     question_kind,
@@ -221,6 +222,11 @@ class ComposeParams:
     # version, which also held 多少时间 and 多少比例 to it, refused four answerable questions
     # (eval/RESULTS.md, "Lists, quantities and counts of things").
     count_focus: bool = True
+    # A why question's short answer is the reason the reader finds ("伤病困扰[1]。…"), before
+    # the sentences that give it; off, why questions are answered by the sentences alone, as
+    # how questions are. On DRCD (training; 58 why questions among 777 answers) their F1 rose
+    # from 0.33 to 0.64 (eval/RESULTS.md, "Why questions: the reason first").
+    reason_spans: bool = True
     # Sentences embedded per answer. Embedding them is nearly all of an answer's time (0.8 s
     # for ~40 sentences on one thread); a cheap lexical score picks the ones worth embedding.
     max_embedded: int = 10
@@ -488,7 +494,7 @@ class ExtractiveComposer:
         ans = build_answer(used, hits, order_by_rank=rank)
         ans = with_conflict_note(question, ans, used)
         return with_short_answer(question, replace(ans, short=used[0][1].text), used, self.reader,
-                                 self.params.short_answer_margin, read=read)
+                                 self.params.short_answer_margin, read=read, reasons=self.params.reason_spans)
 
 
 def _cited(ans: Answer, n: int) -> Chunk:
@@ -515,13 +521,16 @@ def with_conflict_note(question: str, ans: Answer, used: Sequence[tuple[Hit, Quo
 
 def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quote]],
                       reader: SpanReader | None = None,
-                      margin: float = ComposeParams.short_answer_margin, *, read: Span | None = None) -> Answer:
+                      margin: float = ComposeParams.short_answer_margin, *, read: Span | None = None,
+                      reasons: bool = ComposeParams.reason_spans) -> Answer:
     """Put the exact answering words first ("167个[1]。…"), cited to the sentence they come
     from. The reader (rag/reader.py) looks in every cited sentence and may find none; the
-    rules (rag/span.py) look in the best one, for count/date/who/where questions. "How" and
-    "why" questions keep the sentences alone. ``read``: the reader's span in ``used``, when
-    it has already read these sentences."""
-    if not used or asks_for_explanation(question):
+    rules (rag/span.py) look in the best one, for count/date/who/where questions. "How"
+    questions keep the sentences alone, and so do "why" ones unless ``reasons`` lets the
+    reader put the reason first. ``read``: the reader's span in ``used``, when it has
+    already read these sentences."""
+    if not used or asks_for_explanation(question) and not (reasons and reader is not None
+                                                            and asks_for_reason(question)):
         return ans
     if reader is not None:
         got = read if read is not None else reader.read(question, [q.text for _, q in used])

@@ -272,7 +272,8 @@ def compose_params(settings: Settings) -> ComposeParams:
                          short_answer_article_only=settings.short_answer_article_only,
                          keep_other_answers=settings.keep_other_answers,
                          other_article_shares_word=settings.other_article_shares_word,
-                         typed_support=settings.typed_support, count_focus=settings.count_focus)
+                         typed_support=settings.typed_support, count_focus=settings.count_focus,
+                         reason_spans=settings.reason_spans)
 
 
 def make_reader(settings: Settings) -> SpanReader | None:

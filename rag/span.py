@@ -50,11 +50,22 @@ _SURNAMES = frozenset("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林
                       "於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由")
 
 
+# "Why", but not "called what" ("被称为什么", "名为什么", "更名为什么", "视为什么", "作为什么").
+_WHY = r"(?<![称名视作])为什么|为何|何以|什么原因|原因是|原因为|的原因"
+
+
 def asks_for_explanation(question: str) -> bool:
     """"How does X work", "why", "what are X's plans": questions whose answer is sentences,
     not a few words ("东城区总工会2025年有什么打算" is not answered "全区中心工作")."""
-    return bool(re.search(r"怎么(?!样的)|怎样|如何|为什么|为何|何以|什么原因|原因是|哪些措施|做法|介绍一下|讲讲|说说"
-                          r"|(?:什么|哪些|有何)打算", question))
+    return bool(re.search(r"怎么(?!样的)|怎样|如何|哪些措施|做法|介绍一下|讲讲|说说|(?:什么|哪些|有何)打算|" + _WHY,
+                          question))
+
+
+def asks_for_reason(question: str) -> bool:
+    """"赵鹏为什么没有出场", "…的原因是什么": the reason is a clause ("伤病困扰") that can stand
+    first, before the sentences that give it, as a count or a name does. (How questions have
+    no such clause: "津蓟铁路的线路是怎样的" is answered by the sentences.)"""
+    return bool(re.search(_WHY, question))
 
 
 # A search-box query (short, no question word) that ends with the quantity it wants:

@@ -142,6 +142,21 @@ def test_no_short_answer_when_the_reader_finds_none_or_the_question_asks_how():
     assert with_short_answer("首开集团怎么建设工会驿站", ans, used, reader) is ans and reader.seen == []
 
 
+def test_a_why_question_gets_the_reason_first_and_a_how_question_the_sentences_alone():
+    text = "首开集团工会因为职工分散，建设了167个工会驿站。"
+    chunk = Chunk(id="a#0", doc_id="a", title="首开集团工会", text=text, char_start=0, char_end=len(text))
+    used = [(Hit(chunk, 1.0, dense_score=0.9), Quote(text, 0, len(text)))]
+    ans = build_answer(used, [h for h, _ in used])
+    because = (text.index("职工分散"), text.index("，"))
+    got = with_short_answer("首开集团为什么建设工会驿站", ans, used, _Reader(Span(0, *because, 3.0)))
+    assert got.short == "职工分散" and got.text.startswith("职工分散[1]。") and got.text.endswith(ans.text)
+    # the same span offered for a how question, or with reasons off, or by the rules: none
+    reader = _Reader(Span(0, *because, 3.0))
+    assert with_short_answer("首开集团怎么建设工会驿站", ans, used, reader) is ans and reader.seen == []
+    assert with_short_answer("首开集团为什么建设工会驿站", ans, used, reader, reasons=False) is ans
+    assert with_short_answer("首开集团为什么建设工会驿站", ans, used, None) is ans
+
+
 def test_the_shipped_weights_are_megabytes_and_their_record_says_how_they_were_made():
     weights = READER_DIR / "adapter.safetensors"
     assert weights.stat().st_size < 10 * 2**20
@@ -171,6 +186,14 @@ def test_the_trained_reader_picks_the_sentence_that_holds_the_answer(reader):
     sentences = ["长春市总工会举办职工技能大赛，吸引了众多职工参加。", "本届大赛共设置145个竞赛项目，覆盖多个行业。"]
     got = reader.read("长春市总工会设置了多少个竞赛项目", sentences)
     assert got is not None and got.sentence == 1 and sentences[1][got.start:got.end] in ("145", "145个")
+
+
+@pytest.mark.slow
+def test_the_trained_reader_finds_the_reason_a_why_question_asks_for(reader):
+    sentence = "不过由于伤病困扰，他在2014下半赛季并没有得到出场机会。"
+    got = reader.read("赵鹏在2014年下半赛季没有出场的原因是什么", [sentence])
+    assert got is not None and "伤病" in sentence[got.start:got.end]
+    assert len(sentence[got.start:got.end]) < len(sentence) // 2
 
 
 @pytest.mark.slow

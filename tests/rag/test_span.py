@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.span import asks_for_explanation, question_kind, short_answer
+from rag.span import asks_for_explanation, asks_for_reason, question_kind, short_answer
 
 SEED = "5年来，首开集团工会共建设14个市级职工之家，167个工会驿站，并荣获“全国模范职工之家”称号。"
 
@@ -36,6 +36,13 @@ def test_questions_whose_answer_is_sentences():
         assert asks_for_explanation(q), q
     for q in ("首开集团建了多少个工会驿站", "密云区工匠学院的院长是谁", "南北战争期间联邦政府订出什么计划"):
         assert not asks_for_explanation(q), q
+    for q in ("为什么成立工匠学院", "赵鹏没有出场的原因是什么", "东南亚各国排华的原因为何", "王守仁为何起兵"):
+        assert asks_for_reason(q), q
+    for q in ("密云区工匠学院怎么运作", "首开集团建了多少个工会驿站", "原因"):
+        assert not asks_for_reason(q), q
+    # "called what" asks for a name, not a reason: a short answer, by the rules too
+    for q in ("有期徒刑在香港被称为什么", "NTL的服务更名为什么", "摇滚乐在东德被视为什么"):
+        assert not asks_for_explanation(q) and not asks_for_reason(q), q
 
 
 def test_question_kinds():
