@@ -207,8 +207,10 @@ def score_refusal(articles, queries: Sequence[Query], emb: Embedder, composer: A
             ans = composer.compose(q.question, hits)
             key = ans.refusal_reason or "answered"
             reasons[key] = reasons.get(key, 0) + 1
+            # The answer given is kept, so that one can read whether a page left in the index
+            # answers after all (in other words than the gold's).
             rows.append({"qid": q.qid, "refused": float(ans.refused), "reason": ans.refusal_reason,
-                         "span_margin": ans.span_margin,
+                         "span_margin": ans.span_margin, "answer": None if ans.refused else ans.text,
                          "gate": gate_features(q.question, ans.hits)})
     n = max(1, len(rows))
     return {"n": len(rows), "refusal_rate": 1 - reasons.get("answered", 0) / n, "reasons": reasons,
