@@ -132,7 +132,8 @@ def probe(set_dir: Path, *, distractors: Path | None, n_distractors: int | None,
         qvecs = emb.embed_queries(questions)
 
         def fused(dense: Sequence[list[tuple[Chunk, float]]]) -> dict[str, float]:
-            return _means(queries, [adaptive_fuse(d, lex, params) for d, lex in zip(dense, lexical, strict=True)])
+            return _means(queries, [adaptive_fuse(q, d, lex, params)
+                                    for q, d, lex in zip(questions, dense, lexical, strict=True)])
         product_vecs: np.ndarray | None = None
         product_chunks: list[Chunk] = []
         for name in variants:

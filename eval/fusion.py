@@ -88,8 +88,8 @@ def score(model: LearnedShare, t: Table) -> float:
 
 def adaptive_score(t: Table, p: FusionParams | None = None) -> float:
     p = p or FusionParams()
-    conf = t.x[:, FEATURES.index("confidence")]
-    share = np.clip(p.dense_share + p.gain * conf, p.min_share, p.max_share)
+    conf, gap = t.x[:, FEATURES.index("confidence")], t.x[:, FEATURES.index("cover_gap")]
+    share = np.clip(p.dense_share + p.gain * conf + p.cover_gain * gap, p.min_share, p.max_share)
     return float(t.mrr[np.arange(len(t.mrr)), _idx(share)].mean())
 
 
@@ -136,21 +136,24 @@ def fit(tables: list[Table], *, seed: int = 0, rounds: int = 8) -> LearnedShare:
 ADAPTIVE_SHARES = tuple(float(v) for v in np.round(np.arange(0.3, 0.91, 0.05), 2))
 ADAPTIVE_GAINS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 ADAPTIVE_CLAMPS = ((0.4, 0.9), (0.3, 0.9), (0.2, 1.0), (0.0, 1.0))
+ADAPTIVE_COVER_GAINS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
 
 
 def fit_adaptive(tables: list[Table]) -> tuple[FusionParams, float]:
-    """The adaptive fusion's base share, gain and clamp that maximise the mean MRR@10 over
+    """The adaptive fusion's base share, gains and clamp that maximise the mean MRR@10 over
     the training tables (each set weighted equally), by exhaustive search over a small grid:
-    four numbers, not one per feature, so little to overfit to the training sets' style.
+    five numbers, not one per feature, so little to overfit to the training sets' style.
     Returns the parameters and their training score."""
     best: tuple[float, FusionParams] | None = None
     for share in ADAPTIVE_SHARES:
         for gain in ADAPTIVE_GAINS:
-            for lo, hi in ADAPTIVE_CLAMPS:
-                p = FusionParams(dense_share=share, gain=gain, min_share=min(lo, share), max_share=max(hi, share))
-                m = float(np.mean([adaptive_score(t, p) for t in tables]))
-                if best is None or m > best[0] + 1e-12:
-                    best = (m, p)
+            for cover in ADAPTIVE_COVER_GAINS:
+                for lo, hi in ADAPTIVE_CLAMPS:
+                    p = FusionParams(dense_share=share, gain=gain, cover_gain=cover, min_share=min(lo, share),
+                                     max_share=max(hi, share))
+                    m = float(np.mean([adaptive_score(t, p) for t in tables]))
+                    if best is None or m > best[0] + 1e-12:
+                        best = (m, p)
     assert best is not None
     log.info("adaptive fitted on %s: mean MRR@10 %.4f with %s", [t.name for t in tables], best[0], best[1])
     return best[1], best[0]

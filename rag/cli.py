@@ -556,7 +556,7 @@ def fusion_fit(tables: Annotated[list[Path], typer.Argument(help="training table
 
     if adaptive:
         p, mrr = fit_adaptive([Table.load(t) for t in tables])
-        typer.echo(f"mean MRR@10 {mrr:.4f} with dense_share={p.dense_share} gain={p.gain} "
+        typer.echo(f"mean MRR@10 {mrr:.4f} with dense_share={p.dense_share} gain={p.gain} cover_gain={p.cover_gain} "
                    f"min_share={p.min_share} max_share={p.max_share} (rag/retrieve.py: FusionParams)")
         return
 

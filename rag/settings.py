@@ -74,8 +74,9 @@ class Settings(BaseSettings):
     candidates: int = Field(default=50, ge=1, le=1000)
     # Query terms in more than this share of chunks are not scored (index/sqlite.py MAX_TERM_SHARE).
     max_term_share: float = Field(default=MAX_TERM_SHARE, gt=0.0, le=1.0)
-    dense_share: float = Field(default=0.5, ge=0.0, le=1.0)
-    fusion_gain: float = Field(default=0.5, ge=0.0, le=10.0)
+    dense_share: float = Field(default=0.65, ge=0.0, le=1.0)
+    fusion_gain: float = Field(default=0.25, ge=0.0, le=10.0)
+    fusion_cover_gain: float = Field(default=0.75, ge=0.0, le=10.0)
     rrf_k: int = Field(default=60, ge=1)
 
     # Answering.
@@ -155,9 +156,9 @@ class Settings(BaseSettings):
 
         d = FusionParams()
         model = LearnedShare.load(self.fusion_model) if self.fusion == "learned" else None
-        return FusionParams(self.fusion, self.candidates, self.dense_share, self.fusion_gain,
-                            min(d.min_share, self.dense_share), max(d.max_share, self.dense_share), self.rrf_k,
-                            model)
+        return FusionParams(self.fusion, self.candidates, dense_share=self.dense_share, gain=self.fusion_gain,
+                            cover_gain=self.fusion_cover_gain, min_share=min(d.min_share, self.dense_share),
+                            max_share=max(d.max_share, self.dense_share), rrf_k=self.rrf_k, model=model)
 
     @model_validator(mode="after")
     def _overlap(self) -> Settings:

@@ -29,20 +29,22 @@ def test_fit_learns_a_share_the_features_predict():
     assert "| x | 100 |" in format_rows(rows)
 
 
-def test_the_adaptive_fit_finds_the_share_and_gain_the_training_sets_want():
-    """Queries want a dense share of 0.4 when neither list stands out, and more dense the more
-    the dense list's best hit stands out (confidence 0.4 -> share 0.6): base 0.4, gain 0.5."""
+def test_the_adaptive_fit_finds_the_share_and_gains_the_training_sets_want():
+    """Queries want a dense share of 0.4 when neither list stands out, more dense the more
+    the dense list's best hit stands out (confidence 0.4 -> +0.2) and the more of the query's
+    words dense's top hit holds beyond BM25's (cover gap 0.4 -> +0.3): base 0.4, gains 0.5, 0.75."""
     rng = np.random.default_rng(2)
 
     def table(name, n):
         x = np.zeros((n, len(FEATURES)))
-        conf = rng.choice([0.0, 0.4], n)
+        conf, gap = rng.choice([0.0, 0.4], n), rng.choice([0.0, 0.4], n)
         x[:, FEATURES.index("confidence")] = conf
-        want = 0.4 + 0.5 * conf
+        x[:, FEATURES.index("cover_gap")] = gap
+        want = 0.4 + 0.5 * conf + 0.75 * gap
         return Table(name, x, (np.abs(GRID[None, :] - want[:, None]) < 0.01) * 1.0)
 
     p, mrr = fit_adaptive([table("a", 100), table("b", 100)])
-    assert (p.dense_share, p.gain, mrr) == (0.4, 0.5, 1.0)
+    assert (p.dense_share, p.gain, p.cover_gain, mrr) == (0.4, 0.5, 0.75, 1.0)
     assert adaptive_score(table("c", 50), p) == 1.0
 
 

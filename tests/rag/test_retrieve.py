@@ -43,23 +43,38 @@ def test_adaptive_fusion_by_hand():
     lexical = [(b, 10.0), (c, 0.0)]  # z = +1, -1; a missing -> floor -1
     zd = 1.224744871391589
     conf = (zd - 1.0) / (zd + 1.0)
-    p = FusionParams(dense_share=0.7, gain=1.0, min_share=0.4, max_share=0.9)
+    p = FusionParams(dense_share=0.7, gain=1.0, cover_gain=0.0, min_share=0.4, max_share=0.9)
     w = 0.7 + conf  # within [0.4, 0.9]
-    fused = dict((ch.id, s) for ch, s in adaptive_fuse(dense, lexical, p))
+    fused = dict((ch.id, s) for ch, s in adaptive_fuse("a", dense, lexical, p))
     assert fused["a"] == pytest.approx(w * zd + (1 - w) * -1)
     assert fused["b"] == pytest.approx(w * 0 + (1 - w) * 1)
     assert fused["c"] == pytest.approx(w * -zd + (1 - w) * -1)
     # With the gain off, the share is the base share exactly.
-    fixed = dict((ch.id, s) for ch, s in adaptive_fuse(dense, lexical, replace(p, gain=0.0)))
+    fixed = dict((ch.id, s) for ch, s in adaptive_fuse("a", dense, lexical, replace(p, gain=0.0)))
     assert fixed["b"] == pytest.approx(0.3)
     assert np.isclose(fixed["a"], 0.7 * zd - 0.3)
     # One empty list: the other is returned as it is.
-    assert adaptive_fuse(dense, [], FusionParams()) == dense
+    assert adaptive_fuse("a", dense, [], FusionParams()) == dense
     with pytest.raises(ValueError):
         FusionParams(dense_share=0.95)
-    # The default moves half as far from a base share of one half.
-    half = dict((ch.id, s) for ch, s in adaptive_fuse(dense, lexical, FusionParams()))
-    assert half["b"] == pytest.approx(1 - (0.5 + 0.5 * conf))
+    # The query's words: dense's top hit "x" holds the one word of query "x", BM25's "b" does
+    # not, so the share moves towards dense by cover_gain; with query "b" away from it; with
+    # a word neither holds, not at all.
+    from rag.retrieve import cover_gap
+
+    x = _c("x")
+    dense = [(x, 0.9), (b, 0.8), (c, 0.7)]
+    assert (cover_gap("x", dense, lexical), cover_gap("b", dense, lexical), cover_gap("z", dense, lexical)) == (1, -1, 0)
+    towards = dict((ch.id, s) for ch, s in adaptive_fuse("x", dense, lexical, replace(p, gain=0.0, cover_gain=0.1)))
+    assert towards["b"] == pytest.approx(1 - 0.8)
+    # The default: base share 0.65, a quarter of the confidence and three quarters of the gap,
+    # clamped to [0.3, 0.9] (0.65 + 0.03 - 0.75 is under the floor).
+    d = FusionParams()
+    assert (d.dense_share, d.gain, d.cover_gain, d.min_share, d.max_share) == (0.65, 0.25, 0.75, 0.3, 0.9)
+    fused = dict((ch.id, s) for ch, s in adaptive_fuse("b", dense, lexical, d))
+    assert fused["b"] == pytest.approx(1 - 0.3)
+    fused = dict((ch.id, s) for ch, s in adaptive_fuse("z", dense, lexical, d))
+    assert fused["b"] == pytest.approx(1 - (0.65 + 0.25 * conf))
 
 
 def test_learned_fusion_reads_its_model_and_ranks(seed_articles, tmp_path):
