@@ -91,7 +91,7 @@ def cover_gap(query: str, dense: Sequence[tuple[Chunk, float]], lexical: Sequenc
     top hit holds, in [-1, 1]. When BM25's hit holds words dense's lacks, dense has matched
     the topic but not the question (a question stripped of its subject, a search-box query);
     when dense's holds more, BM25 has been drawn by a few frequent words. On the training
-    tables a quarter of questions have a gap, and their best dense share follows its sign
+    tables a quarter to a half of questions have a gap, and their best dense share follows its sign
     (eval/RESULTS.md, "The top hit's words in the fusion")."""
     words = content_words(query)
     if not words or not dense or not lexical:
