@@ -227,6 +227,9 @@ class ComposeParams:
     # how questions are. On DRCD (training; 58 why questions among 777 answers) their F1 rose
     # from 0.33 to 0.64 (eval/RESULTS.md, "Why questions: the reason first").
     reason_spans: bool = True
+    # Questions of every kind, not only who/where ones, are answered only from passages that
+    # name the places and bodies they name (rag/question.py: question_entities).
+    entity_check: bool = True
     # Sentences embedded per answer. Embedding them is nearly all of an answer's time (0.8 s
     # for ~40 sentences on one thread); a cheap lexical score picks the ones worth embedding.
     max_embedded: int = 10
@@ -425,6 +428,13 @@ class ExtractiveComposer:
                      and names_entities(c.hit.chunk.embedding_text(), entities)]
             if not cands:
                 return refusal(hits, "focus_missing")
+        elif self.params.entity_check and (entities := question_entities(question)):
+            # Any other question is answered only from passages that name its places and
+            # bodies: "长沙常住人口" is not answered from a page on how towns are counted, nor
+            # "南京志高空调售后维修电话" with 海口's number.
+            cands = [c for c in cands if names_entities(c.hit.chunk.embedding_text(), entities)]
+            if not cands:
+                return refusal(hits, "entity_missing")
         # The leading article is the one with the best two sentences, not the best one: an
         # article with a single lucky sentence (a planted notice, a headline-like line) must
         # not lead and shut out the article that answers.
