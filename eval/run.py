@@ -289,7 +289,7 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
                    "short_answers": settings.short_answers, "rerank": settings.rerank,
                    "other_article_margin": settings.other_article_margin,
                    "other_article_shares_word": settings.other_article_shares_word,
-                   "typed_support": settings.typed_support, "count_focus": settings.count_focus, "reason_spans": settings.reason_spans,
+                   "typed_support": settings.typed_support, "count_focus": settings.count_focus, "reason_spans": settings.reason_spans, "entity_check": settings.entity_check,
                    "candidates": settings.candidates, "max_term_share": settings.max_term_share,
                    "dense_share": settings.dense_share, "fusion_gain": settings.fusion_gain, "rrf_k": settings.rrf_k,
                    "retrieve_k": cfg.retrieve_k, "top_k": cfg.top_k, "sample": cfg.sample,

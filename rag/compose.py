@@ -227,6 +227,12 @@ class ComposeParams:
     # how questions are. On DRCD (training; 58 why questions among 777 answers) their F1 rose
     # from 0.33 to 0.64 (eval/RESULTS.md, "Why questions: the reason first").
     reason_spans: bool = True
+    # On: questions of every kind, not only who/where ones, are answered only from passages
+    # that name one of the places and bodies they name (rag/question.py: question_entities).
+    # Off: on DRCD (training; 777 answers, 675 unanswerable) it refused 12 more unanswerable
+    # questions for 4 more false refusals, the same trade as raising the gate's threshold
+    # from 0.36 to 0.40 (eval/RESULTS.md, "Questions that name a place: the entity check").
+    entity_check: bool = False
     # Sentences embedded per answer. Embedding them is nearly all of an answer's time (0.8 s
     # for ~40 sentences on one thread); a cheap lexical score picks the ones worth embedding.
     max_embedded: int = 10
@@ -425,6 +431,14 @@ class ExtractiveComposer:
                      and names_entities(c.hit.chunk.embedding_text(), entities)]
             if not cands:
                 return refusal(hits, "focus_missing")
+        elif self.params.entity_check and (entities := question_entities(question)):
+            # Any other question only from passages that name one of its places and bodies:
+            # "长沙常住人口" not from a page on how towns are counted, nor "南京志高空调售后维修
+            # 电话" with 海口's number. (One, not all: "地中海至印度的海上航线" is answered by
+            # a passage on the 印度洋 that never says 地中海.)
+            cands = [c for c in cands if any(e in c.hit.chunk.embedding_text() for e in entities)]
+            if not cands:
+                return refusal(hits, "entity_missing")
         # The leading article is the one with the best two sentences, not the best one: an
         # article with a single lucky sentence (a planted notice, a headline-like line) must
         # not lead and shut out the article that answers.

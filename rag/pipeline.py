@@ -273,7 +273,7 @@ def compose_params(settings: Settings) -> ComposeParams:
                          keep_other_answers=settings.keep_other_answers,
                          other_article_shares_word=settings.other_article_shares_word,
                          typed_support=settings.typed_support, count_focus=settings.count_focus,
-                         reason_spans=settings.reason_spans)
+                         reason_spans=settings.reason_spans, entity_check=settings.entity_check)
 
 
 def make_reader(settings: Settings) -> SpanReader | None:

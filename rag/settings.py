@@ -103,6 +103,7 @@ class Settings(BaseSettings):
     typed_support: bool = True  # ComposeParams.typed_support
     count_focus: bool = True  # ComposeParams.count_focus
     reason_spans: bool = True  # ComposeParams.reason_spans
+    entity_check: bool = False  # ComposeParams.entity_check (measured, off)
     gate_model: Path = PROJECT_ROOT / "rag" / "gate_model.json"
     # Short answers ("167个" before the cited sentence): "reader", the span reader trained on
     # DRCD (rag/reader.py; a second copy of the e5 encoder, +229 MB; bench/reader.py), or "rules"

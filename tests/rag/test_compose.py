@@ -179,8 +179,9 @@ def test_conflicting_figures_keep_both_articles_even_when_citing_the_answers_art
 
 @pytest.mark.parametrize("keep", [False, True])
 def test_when_the_short_answer_comes_from_a_lower_ranked_article_the_others_may_stay(hashing_engine, keep):
+    # (entity_check off: article a does not name 东城区, which is what this test is not about)
     params = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0,
-                           short_answer_article_only=True, keep_other_answers=keep)
+                           short_answer_article_only=True, keep_other_answers=keep, entity_check=False)
     composer = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("各街道"))
     ans = composer.compose("东城区工会驿站覆盖哪里", _two_articles())
     assert ans.short == "各街道"
@@ -295,3 +296,27 @@ def test_two_pages_giving_two_telephone_numbers_do_not_conflict(hashing_engine):
         "天津三星空调售后维修电话", hits)
     assert ans.short == "022-60992821" and "说法不一" not in ans.text
     assert {c.chunk.doc_id for c in ans.citations} == {"a"}
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_a_question_naming_a_place_is_not_answered_from_a_page_that_does_not_name_it(hashing_engine, check):
+    """The DuReader case: with the gold page gone, "南京志高空调售后维修电话" was answered with
+    海口's repair line."""
+    from rag.types import Chunk, Hit
+
+    haikou = "海口志高修理中心维修电话0898-8867-4847，专业维修各类空调。"
+    nanjing = "南京志高空调售后维修电话400-167-6796，全市上门服务。"
+
+    def hits(*texts):
+        return [Hit(Chunk(id=f"{i}#0", doc_id=str(i), title="", text=t, char_start=0, char_end=len(t)), 1.0,
+                    dense_score=0.9) for i, t in enumerate(texts)]
+
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0, entity_check=check)
+    composer = ExtractiveComposer(hashing_engine.embedder, params)
+    ans = composer.compose("南京志高空调售后维修电话", hits(haikou))
+    assert ans.refused == check and (ans.refusal_reason == "entity_missing") == check
+    # a page that names 南京 answers, and with the check only that page is cited
+    ans = composer.compose("南京志高空调售后维修电话", hits(haikou, nanjing))
+    assert not ans.refused and "400-167-6796" in ans.text
+    if check:
+        assert {c.chunk.doc_id for c in ans.citations} == {"1"}
