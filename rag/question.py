@@ -66,6 +66,9 @@ def question_focus(question: str) -> QuestionFocus | None:
             while j >= 0 and _is_noun(words[j][1]) and len(nouns) < 2:
                 nouns.insert(0, words[j][0])
                 j -= 1
+            if w == "谁" and nouns and len(nouns[-1]) > 1 and nouns[-1].endswith("为"):
+                # jieba fuses "的人为谁" into 人为 ("man-made"): 为 is the copula, the focus 人.
+                nouns[-1] = nouns[-1][:-1]
             if nouns:
                 kind = {"谁": "who", "哪里": "where", "哪儿": "where", "何处": "where", "何地": "where"}.get(
                     w, "when" if w in ("何时", "几时", "什么时候") or nxt in ("时候", "时间", "日子") else

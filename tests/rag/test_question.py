@@ -9,6 +9,7 @@ from rag.question import mentions, question_entities, question_focus
     ("首开集团建了多少个工会驿站", "工会驿站", "count"),
     ("长春市总工会设置了多少个竞赛项目", "竞赛项目", "count"),
     ("九合空间在哪里", "九合空间", "where"),
+    ("于明朝先后十次出巡奴儿干地方的人为谁", "人", "who"),  # jieba's 人为: 为 is the copula
 ])
 def test_focus_of_factoid_questions(question, phrase, kind):
     f = question_focus(question)
