@@ -231,7 +231,7 @@ class ComposeParams:
     # that name one of the places and bodies they name (rag/question.py: question_entities).
     # Off: on DRCD (training; 777 answers, 675 unanswerable) it refused 12 more unanswerable
     # questions for 4 more false refusals, the same trade as raising the gate's threshold
-    # from 0.36 to 0.40 (eval/RESULTS.md, "Questions that name a place: the entity check").
+    # from 0.36 to 0.40 (eval/RESULTS.md, "DuReader's unanswerable questions, read").
     entity_check: bool = False
     # Sentences embedded per answer. Embedding them is nearly all of an answer's time (0.8 s
     # for ~40 sentences on one thread); a cheap lexical score picks the ones worth embedding.
