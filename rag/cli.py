@@ -668,9 +668,13 @@ def gate_report(results: Annotated[list[Path], typer.Argument(help="zhrag eval r
 
     gate = AnswerGate.load(model)
     for p in results:
+        try:
+            points = curve(gate, p)
+        except ValueError as exc:  # a run whose refusals were never read: say so, not a traceback
+            raise typer.BadParameter(str(exc)) from exc
         typer.echo(f"\n{p.name} (threshold chosen on training data: {gate.threshold:.2f})\n\n"
                    "| gate threshold | false refusals | refusal when unanswerable |\n|---|---|---|")
-        for c in curve(gate, p):
+        for c in points:
             mark = " (default)" if abs(c["threshold"] - gate.threshold) < 1e-9 else ""
             typer.echo(f"| {c['threshold']:.2f}{mark} | {c['false_refusals']:.3f} | "
                        f"{c['refusal_when_unanswerable']:.3f} |")

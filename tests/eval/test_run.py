@@ -45,6 +45,13 @@ def test_small_eval_with_the_hashing_embedder(tmp_path):
     assert main(["gate-fit", str(tmp_path / "r.json"), "--out", str(tmp_path / "gate.json")]) == 0
     assert main(["gate-report", str(tmp_path / "r.json"), "--model", str(tmp_path / "gate.json")]) == 0
     assert json.loads((tmp_path / "gate.json").read_text())["fitted_on"] == ["r.json"]
+    # A run made with the learned gate never read its refusals: both commands say so (exit 2, no traceback).
+    learned = json.loads((tmp_path / "r.json").read_text())
+    learned["config"]["answer_gate"] = "learned"
+    (tmp_path / "learned.json").write_text(json.dumps(learned), encoding="utf-8")
+    for command in (["gate-report", str(tmp_path / "learned.json"), "--model", str(tmp_path / "gate.json")],
+                    ["gate-fit", str(tmp_path / "learned.json"), "--out", str(tmp_path / "g2.json")]):
+        assert main(command) == 2
 
 
 @pytest.mark.slow
