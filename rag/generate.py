@@ -140,6 +140,7 @@ class CheckedGenerator:
             yield refusal(hits, "not_relevant" if hits else "no_passages")
             return
         gate = self.params.gate
+        first: Answer | None = None  # the fallback's answer, when it had to be composed already
         if gate is not None and gate.reads and self.fallback is not None:
             # A gate that reads judges a composed answer: the extractive one, whose refusal
             # (not_relevant, or nothing names what a who/where question asks) stands. Without
@@ -186,7 +187,7 @@ class CheckedGenerator:
             yield ans
         elif path == "fallback":
             assert self.fallback is not None
-            yield from stream_answer(self.fallback, question, hits)
+            yield from (answer_pieces(first) if first is not None else stream_answer(self.fallback, question, hits))
         else:
             yield refusal(hits, "not_relevant")
 
@@ -199,7 +200,11 @@ def stream_answer(generator: AnswerGenerator, question: str, hits: Sequence[Hit]
     if own is not None:
         yield from own(question, hits)
         return
-    ans = generator.compose(question, hits)
+    yield from answer_pieces(generator.compose(question, hits))
+
+
+def answer_pieces(ans: Answer) -> Iterator[str | Answer]:
+    """A composed answer as a stream: its sentences one by one, then the :class:`Answer`."""
     if not ans.refused:
         # Every sentence of an answer ends with its marker: "…145个。[1]".
         yield from (p for p in re.split(r"(?<=\])", ans.text) if p)

@@ -179,3 +179,33 @@ def test_a_gate_that_reads_refuses_before_the_model_is_asked():
             ans = gen.compose("长春市总工会设置了多少个竞赛项目", HITS)
             assert bool(seen) == asked and ans.refused == (not asked)
     assert ans.text.startswith("长春市总工会设置竞赛项目145个。[1]")
+
+
+def test_when_the_model_fails_after_a_reading_gate_the_fallback_answer_is_not_composed_again():
+    """The reading gate composed the extractive answer already; the model then fails (nothing
+    listens on port 9), and that same answer is the one given, composed once."""
+    from rag.compose import GATE_FEATURES, AnswerGate
+    from rag.reader import Span
+
+    class Reader:
+        def read(self, question, sentences):
+            return Span(0, 0, 2, 5.0)
+
+    class Counted(ExtractiveComposer):
+        calls = 0
+
+        def compose(self, question, hits):
+            Counted.calls += 1
+            return super().compose(question, hits)
+
+    gate = AnswerGate((0.0,) * len(GATE_FEATURES), (1.0,) * len(GATE_FEATURES),
+                      tuple(1.0 if k == "read_margin" else 0.0 for k in GATE_FEATURES), 0.0, 0.5, GATE_FEATURES)
+    params = ComposeParams(gate=gate)
+    fallback = Counted(_FixedEmbedder(), params, reader=Reader())
+    gen = CheckedGenerator(OpenAIChatBackend("http://127.0.0.1:9/v1", "m", timeout=2), fallback=fallback,
+                           params=params)
+    pieces = list(gen.compose_stream("长春市总工会设置了多少个竞赛项目", HITS))
+    ans = pieces[-1]
+    assert not ans.refused and gen.paths == {"fallback": 1} and Counted.calls == 1
+    assert "".join(pieces[:-1]) == ans.text and ans.text == ExtractiveComposer(
+        _FixedEmbedder(), params, reader=Reader()).compose("长春市总工会设置了多少个竞赛项目", HITS).text
