@@ -23,6 +23,8 @@ def test_small_eval_with_the_hashing_embedder(tmp_path):
     # The gate off (the cosine floor only): every question is composed, as a gate's training run is.
     result = run_eval(cfg, hashing_settings(tmp_path, answer_gate="off"), embedder=HashingEmbedder(), use_cache=False)
     assert result["config"]["answer_gate"] == "off"
+    # every fusion number the run used is on record, the cover gain too
+    assert result["config"]["fusion_cover_gain"] == hashing_settings(tmp_path).fusion_cover_gain
     assert result["counts"]["queries"] == 12 and result["counts"]["articles"] == 60
     for mode in ("dense", "bm25", "hybrid"):
         m = result["retrieval"][mode]

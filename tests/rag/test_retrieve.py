@@ -77,6 +77,18 @@ def test_adaptive_fusion_by_hand():
     assert fused["b"] == pytest.approx(1 - (0.65 + 0.25 * conf))
 
 
+def test_the_settings_default_to_the_fitted_fusion(monkeypatch):
+    """Settings repeat FusionParams' fitted numbers (importing rag.retrieve there would pull in
+    FAISS at start-up); a refit must change both."""
+    from rag.retrieve import FusionParams
+    from rag.settings import Settings
+
+    for name in ("ZHRAG_FUSION", "ZHRAG_CANDIDATES", "ZHRAG_DENSE_SHARE", "ZHRAG_FUSION_GAIN",
+                 "ZHRAG_FUSION_COVER_GAIN", "ZHRAG_RRF_K"):
+        monkeypatch.delenv(name, raising=False)
+    assert Settings().fusion_params() == FusionParams()
+
+
 def test_learned_fusion_reads_its_model_and_ranks(seed_articles, tmp_path):
     from rag.retrieve import FEATURES, LearnedShare
     from rag.settings import PROJECT_ROOT
