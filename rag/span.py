@@ -29,8 +29,10 @@ _UNIT = (r"(?:个月|小时|分钟|秒钟|公里/小时|平方公里|平方米|�
 _NUMERALS = "一二三四五六七八九十百千万两零〇"
 # What may follow a number's digits: "多"/"余", a magnitude, "多"/"余" again ("3万余"), then the unit.
 _MAGNITUDE = r"(?:多|余)?[万亿千百]?(?:多|余)?"
-_NUMBER = re.compile(r"(?:大约|约|近|超过|逾|共|仅)?(?:\d(?:[\d,.]*\d)?(?:[-~～—]\d(?:[\d,.]*\d)?)*|[" + _NUMERALS + "几]+)" + _MAGNITUDE
-                     + _UNIT + r"?(?:多|余)?")
+# Digits that may hold separators but not end in one ("1,200", not "1,"): a number, or one end of a range.
+_DIGITS = r"\d(?:[\d,.]*\d)?"
+_NUMBER = re.compile(r"(?:大约|约|近|超过|逾|共|仅)?(?:" + _DIGITS + r"(?:[-~～—]" + _DIGITS + r")*|[" + _NUMERALS + "几]+)"
+                     + _MAGNITUDE + _UNIT + r"?(?:多|余)?")
 _DATE = re.compile(r"(?:公元前?|西元)?\d{1,4}年(?:\d{1,2}月)?(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日|\d{1,2}月|\d{2,4}年代"
                    r"|[一二三四五六七八九十]+世纪(?:[一二三四五六七八九十]+十年代)?(?:初|中|末)?")
 _TRANSLITERATED = re.compile(r"[\u4e00-\u9fff]+(?:[·・．][\u4e00-\u9fff]+)+")
@@ -213,7 +215,7 @@ def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
 _UNIT_AFTER = re.compile(_MAGNITUDE + _UNIT)
 _PHONE = re.compile(r"(?<!\d)(?:\d{3,4}[-－—]\d{3,4}(?:[-－—]\d{3,4})?|\d{7,12})(?!\d)")
 # The rest of a range or of a telephone number: "-600", "-3807-3569", "~20".
-_RANGE_AFTER = re.compile(r"(?:[-－~～—]\d(?:[\d,.]*\d)?)+")
+_RANGE_AFTER = re.compile(r"(?:[-－~～—]" + _DIGITS + r")+")
 
 
 def holds_count(question: str, span: str) -> bool:
