@@ -39,5 +39,20 @@ def test_mentions_takes_the_phrase_or_its_head_noun():
     assert not mentions("首开集团工会相关负责人介绍", f)
 
 
+def test_the_author_of_a_work_is_sought_where_the_work_is_named():
+    f = question_focus("《政府论》的作者是谁?")
+    assert f is not None and f.phrase == "《政府论》"
+    assert mentions("哲学家约翰·洛克在其《政府论》中所提出", f)
+    assert not mentions("约翰·洛克是英国哲学家，其作者身份", f)
+
+
+def test_a_one_character_focus_holds_no_passage_back():
+    said = question_focus("「浙间妇女，虽有夫在，亦如无夫。」这句话是谁说的?")
+    person = question_focus("474年以清君侧之名造反的人为谁?")
+    assert said is not None and person is not None and (said.phrase, person.phrase) == ("话", "人")
+    assert mentions("孔齐言于《至正直记》中记载浙间妇女", said)
+    assert mentions("刘休范以清君侧之名起兵", person)
+
+
 def test_entities_drop_administrative_suffixes():
     assert question_entities("长春市总工会的负责人叫什么名字") == ("长春",)
