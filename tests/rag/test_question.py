@@ -44,6 +44,7 @@ def test_the_author_of_a_work_is_sought_where_the_work_is_named():
     assert f is not None and f.phrase == "《政府论》"
     assert mentions("哲学家约翰·洛克在其《政府论》中所提出", f)
     assert not mentions("约翰·洛克是英国哲学家，其作者身份", f)
+    assert not mentions("《蒙古秘史》记载", question_focus("《世界征服者史》的作者是谁?"))  # a title is named whole
 
 
 def test_a_one_character_focus_holds_no_passage_back():
@@ -52,6 +53,21 @@ def test_a_one_character_focus_holds_no_passage_back():
     assert said is not None and person is not None and (said.phrase, person.phrase) == ("话", "人")
     assert mentions("孔齐言于《至正直记》中记载浙间妇女", said)
     assert mentions("刘休范以清君侧之名起兵", person)
+
+
+def test_a_kind_of_place_is_not_what_a_passage_must_name():
+    born = question_focus("艾蒂安·保罗·马利·拉莫特的出生地是哪里？")
+    head = question_focus("魏斯可金融公司总部位于哪里？")
+    assert born is not None and born.kind == "where" and mentions("拉莫特生于比利时迪南", born)
+    assert head is not None and mentions("魏斯可的总部设于加尼福尼亚州帕萨迪纳", head)
+    seat = question_focus("九合空间在哪里")
+    assert seat is not None and not mentions("苏家坨镇的职工服务中心", seat)  # a place itself still must be named
+
+
+@pytest.mark.parametrize("question", ["「仁明英睿，事太后至孝，尤善抚下。」是在形容谁?", "刘备势力退出荆州是由于孙权派谁趁机夺取荆州?",
+                                      "圣莫里斯花园的纪念石是为了纪念谁?"])
+def test_who_as_a_verbs_object_has_no_focus(question):
+    assert question_focus(question) is None
 
 
 def test_entities_drop_administrative_suffixes():
