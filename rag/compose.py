@@ -41,6 +41,7 @@ from rag.span import (
     asks_for_phone,
     asks_for_reason,
     closed,
+    figure_start,
     holds_count,
     question_kind,
     short_answer,
@@ -568,7 +569,9 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
         if rule is None:
             return ans
         s, e = rule
-    # "《朱学论集" closed to "《朱学论集》"; a list question's first item to the whole list.
+    # "《朱学论集" closed to "《朱学论集》"; a list question's first item to the whole list; a
+    # count's leading clause left out ("…常住人口764.52万人" → "764.52万人").
+    s = figure_start(question, quote.text, s, e)
     s, e = closed(quote.text, s, e)
     e = with_list(question, quote.text, s, e)
     n = next(c.n for c in ans.citations if c.chunk.id == hit.chunk.id)

@@ -225,6 +225,27 @@ def holds_count(question: str, span: str) -> bool:
     return question_kind(question) != "count" or bool(re.search(r"[\d０-９" + _NUMERALS + "几半]", span))
 
 
+# A figure that ends a span, with what may follow it there (magnitude, unit or classifier).
+_TAIL_FIGURE = re.compile(r"(?:大约|约|近|超过|逾|共|仅)?" + _DIGITS + r"(?:[-－~～—]" + _DIGITS + r")*"
+                          + _MAGNITUDE + r"[\u4e00-\u9fffA-Za-z%％/]{0,3}$")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def figure_start(question: str, sentence: str, start: int, end: int) -> int:
+    """Where a count's short answer should start: the reader sometimes takes the clause
+    leading up to the figure ("2016年末,长沙市常住人口764.52万人", "68席、中国国民党获得35席、
+    …亲民党获得3席"); the figure that ends the span is the answer. Only when what comes before
+    it is a clause of its own (a comma, or three Chinese characters or more) and not the first
+    end of a range ("几十元到上百元"); telephone numbers keep their prefixes."""
+    span = sentence[start:end]
+    if question_kind(question) != "count" or asks_for_phone(question) or not (m := _TAIL_FIGURE.search(span)):
+        return start
+    before = span[:m.start()]
+    if not before or before[-1].isdigit() or before.endswith(("到", "至", "或", "和", "、", ".", "-", "~", "～", "—", "及")):
+        return start
+    return start + m.start() if len(_CJK.findall(before)) >= 3 or re.search(r"[，,；;：:]", before) else start
+
+
 def with_unit(question: str, sentence: str, start: int, end: int) -> int:
     """Where a count's short answer should end: a bare number the reader picked gets the unit
     written right after it ("167" → "167个", "10余" → "10余场"), since "多少个工会驿站" wants

@@ -131,3 +131,20 @@ def test_a_number_does_not_end_in_a_comma():
     s = "身高174减去10-15厘米才是真实身高3,所以"
     got = short_answer("范冰冰多高真实身高", s)
     assert got is not None and not s[got[0]:got[1]].endswith((",", "."))
+
+
+@pytest.mark.parametrize("question,sentence,span,want", [
+    ("长沙常住人口", "据统计，2016年末,长沙市常住人口764.52万人。", "2016年末,长沙市常住人口764.52万人", "764.52万人"),
+    ("亲民党得到多少席次", "民进党获得68席、中国国民党获得35席、亲民党获得3席。", "68席、中国国民党获得35席、亲民党获得3席", "3席"),
+    ("苹果7128g多少钱", "128G只需要5780元", "128G只需要5780元", "5780元"),
+    # kept whole: a range's words, a figure's own qualifier, a telephone line's name, a bare figure
+    ("天津男科需要多少钱", "费用从几十元到上百元不等", "几十元到上百元", "几十元到上百元"),
+    ("现货玻璃多少钱一吨", "均价1224元/吨", "均价1224元", "均价1224元"),
+    ("科龙空调售后电话", "全国统一服务热线4006-554-868", "全国统一服务热线4006-554-868", "全国统一服务热线4006-554-868"),
+    ("首开集团建了多少个工会驿站", SEED, "167个", "167个"),
+])
+def test_a_count_starts_at_the_figure_that_ends_it(question, sentence, span, want):
+    from rag.span import figure_start
+
+    s = sentence.index(span)
+    assert sentence[figure_start(question, sentence, s, s + len(span)):s + len(span)] == want
