@@ -124,8 +124,10 @@ def test_a_bare_number_the_reader_picks_for_a_count_gets_the_unit_written_after_
     span, n = got.short_answer
     assert got.short == "167个" and got.text.startswith(f"167个[{n}]。")
     assert next(c for c in got.citations if c.n == n).chunk.text[span.start:span.end] == "167个"
-    # not a count question, or not a bare number: the reader's span as it is
-    for question, (start, end), short in (("首开集团建了什么", (7, 10), "167"), ("首开集团建了多少个工会驿站", (4, 11), "共建设167个")):
+    # not a count question, or not a bare number: the reader's span as it is, but for the clause
+    # that leads up to a count's figure (rag/span.py: figure_start)
+    for question, (start, end), short in (("首开集团建了什么", (7, 10), "167"), ("首开集团建了多少个工会驿站", (7, 13), "167个工会"),
+                                          ("首开集团建了多少个工会驿站", (4, 11), "167个")):
         got = with_short_answer(question, ans, used, _Reader(Span(0, start, end, 2.0)))
         assert got.short == short
     # "about ten" keeps its 余 and gains the unit after it
