@@ -259,6 +259,22 @@ def with_unit(question: str, sentence: str, start: int, end: int) -> int:
     return m.end() if m else end
 
 
+_BARE_YEAR = re.compile(r"\d{2,4}年$")
+_MONTH_DAY = re.compile(r"\d{1,2}月(?:\d{1,2}[日号])?(?:[上中下]旬|初|底|末)?")
+_ASKS_YEAR = re.compile(r"哪一?年|何年|年份|年代|几年|多少年")
+
+
+def with_date(question: str, sentence: str, start: int, end: int) -> int:
+    """Where a date's short answer should end: a bare year the reader picked ("2017年") gets
+    the month and day written right after it ("2017年6月23日"), as a bare number gets its unit,
+    unless the question asks for the year itself ("哪一年") or for a count ("建党多少周年")."""
+    if (not _BARE_YEAR.search(sentence[start:end]) or _ASKS_YEAR.search(question)
+            or question_kind(question) == "count"):
+        return end
+    m = _MONTH_DAY.match(sentence, end)
+    return m.end() if m else end
+
+
 def asks_for_several(question: str) -> bool:
     """"哪些站点", "哪几类恐龙", "哪两个公司": the answer is every item of a list."""
     return bool(re.search(r"哪些|哪几|哪[两二三四五]", question))

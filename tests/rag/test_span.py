@@ -148,3 +148,18 @@ def test_a_count_starts_at_the_figure_that_ends_it(question, sentence, span, wan
 
     s = sentence.index(span)
     assert sentence[figure_start(question, sentence, s, s + len(span)):s + len(span)] == want
+
+
+@pytest.mark.parametrize("question,sentence,span,want", [
+    ("变形金刚5什么时候在中国上映", "影片于2017年6月23日在中国内地上映。", "2017年", "2017年6月23日"),
+    ("阴阳师活动开始时间", "活动将于2017年5月中旬开启", "2017年", "2017年5月中旬"),
+    # the year itself is asked for, or a count, or nothing follows: the span as it is
+    ("香港是哪一年回归的", "香港于1997年7月1日回归。", "1997年", "1997年"),
+    ("2017建党多少周年", "中国共产党1921年7月1日成立。", "1921年", "1921年"),
+    ("西罗马帝国灭亡于何时", "西罗马帝国于476年灭亡。", "476年", "476年"),
+])
+def test_a_bare_year_gets_its_month_and_day(question, sentence, span, want):
+    from rag.span import with_date
+
+    s = sentence.index(span)
+    assert sentence[s:with_date(question, sentence, s, s + len(span))] == want
