@@ -134,32 +134,26 @@ def test_a_number_does_not_end_in_a_comma():
 
 
 @pytest.mark.parametrize("question,sentence,span,want", [
+    # a count starts at the figure that ends it ...
     ("长沙常住人口", "据统计，2016年末,长沙市常住人口764.52万人。", "2016年末,长沙市常住人口764.52万人", "764.52万人"),
     ("亲民党得到多少席次", "民进党获得68席、中国国民党获得35席、亲民党获得3席。", "68席、中国国民党获得35席、亲民党获得3席", "3席"),
     ("苹果7128g多少钱", "128G只需要5780元", "128G只需要5780元", "5780元"),
-    # kept whole: a range's words, a figure's own qualifier, a telephone line's name, a bare figure
+    # ... but a range's words, a figure's own qualifier, a telephone line's name, a bare figure stay whole
     ("天津男科需要多少钱", "费用从几十元到上百元不等", "几十元到上百元", "几十元到上百元"),
     ("现货玻璃多少钱一吨", "均价1224元/吨", "均价1224元", "均价1224元"),
     ("科龙空调售后电话", "全国统一服务热线4006-554-868", "全国统一服务热线4006-554-868", "全国统一服务热线4006-554-868"),
     ("首开集团建了多少个工会驿站", SEED, "167个", "167个"),
-])
-def test_a_count_starts_at_the_figure_that_ends_it(question, sentence, span, want):
-    from rag.span import figure_start
-
-    s = sentence.index(span)
-    assert sentence[figure_start(question, sentence, s, s + len(span)):s + len(span)] == want
-
-
-@pytest.mark.parametrize("question,sentence,span,want", [
+    # a bare year gets its month and day ...
     ("变形金刚5什么时候在中国上映", "影片于2017年6月23日在中国内地上映。", "2017年", "2017年6月23日"),
     ("阴阳师活动开始时间", "活动将于2017年5月中旬开启", "2017年", "2017年5月中旬"),
-    # the year itself is asked for, or a count, or nothing follows: the span as it is
+    # ... unless the year itself or a count is asked for, or nothing follows it
     ("香港是哪一年回归的", "香港于1997年7月1日回归。", "1997年", "1997年"),
     ("2017建党多少周年", "中国共产党1921年7月1日成立。", "1921年", "1921年"),
     ("西罗马帝国灭亡于何时", "西罗马帝国于476年灭亡。", "476年", "476年"),
 ])
-def test_a_bare_year_gets_its_month_and_day(question, sentence, span, want):
-    from rag.span import with_date
+def test_a_count_is_cut_to_its_figure_and_a_bare_year_given_its_date(question, sentence, span, want):
+    from rag.span import figure_start, with_date
 
     s = sentence.index(span)
-    assert sentence[s:with_date(question, sentence, s, s + len(span))] == want
+    start = figure_start(question, sentence, s, s + len(span))  # as the composer applies them
+    assert sentence[start:with_date(question, sentence, start, s + len(span))] == want
