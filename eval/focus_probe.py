@@ -1,0 +1,75 @@
+"""How often the focus rule would hold back an answerable question's own article.
+
+A who, where or count-of-things question is answered only from passages that name its focus
+(rag/question.py, rag/compose.py). Eval samples hold too few such questions to judge that rule,
+so this probe reads every question of a set against its gold article (title and text, as the
+composer reads a passage) and counts, per kind of focus, the questions whose article does not
+name it: those the rule refuses whatever the retrieval (eval/RESULTS.md, "The question's focus
+read on all of DRCD"). Run it on training sets only when choosing a rule.
+
+    python -m eval.focus_probe results/sets/drcd-dev results/sets/drcd-test
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from eval.data import load_corpus, load_queries
+from rag.question import mentions, names_entities, question_entities, question_focus
+
+log = logging.getLogger(__name__)
+
+
+def focus_kind(question: str) -> str | None:
+    """The kind the composer holds to its focus ("who", "where", "count"), or None."""
+    f = question_focus(question)
+    if f is None:
+        return None
+    if f.kind in ("who", "where"):
+        return f.kind
+    return "count" if f.counts_a_thing else None
+
+
+def probe(set_dirs: Sequence[Path]) -> dict[str, Counter[str]]:
+    """Per focus kind: how many questions have one, and how many gold articles lack it."""
+    out: dict[str, Counter[str]] = {}
+    for set_dir in set_dirs:
+        articles = {a.doc_id: a for a in load_corpus(set_dir)}
+        for q in load_queries(set_dir):
+            kind = focus_kind(q.question)
+            golds = [articles[d] for d in q.gold if d in articles]
+            if kind is None or not golds:
+                continue
+            focus = question_focus(q.question)
+            assert focus is not None
+            entities = question_entities(q.question)
+            named = any(mentions(text, focus) and names_entities(text, entities)
+                        for text in (f"{a.title}\n{a.text}" for a in golds))
+            counts = out.setdefault(kind, Counter())
+            counts["questions"] += 1
+            counts["article lacks it"] += not named
+    return out
+
+
+def format_table(result: dict[str, Counter[str]]) -> str:
+    lines = ["| focus kind | questions | gold article lacks the focus |", "|---|---|---|"]
+    for kind in ("who", "where", "count"):
+        c = result.get(kind, Counter())
+        lines.append(f"| {kind} | {c['questions']} | {c['article lacks it']} |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("sets", nargs="+", type=Path, help="evaluation set folders (queries.jsonl, corpus.jsonl)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    print(format_table(probe(args.sets)))  # noqa: T201 - a command's output
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""The focus probe counts the answerable questions whose own article does not name their focus."""
+
+import json
+
+from eval.focus_probe import focus_kind, format_table, probe
+
+
+def _write_set(d, rows):
+    d.mkdir()
+    (d / "corpus.jsonl").write_text("".join(json.dumps({"doc_id": i, "title": t, "text": x}, ensure_ascii=False) + "\n"
+                                            for i, (t, x, _) in enumerate(rows)), encoding="utf-8")
+    (d / "queries.jsonl").write_text("".join(json.dumps({"qid": f"q{i}", "question": q, "answers": ["x"],
+                                                         "gold_doc_ids": [str(i)]}, ensure_ascii=False) + "\n"
+                                             for i, (_, _, q) in enumerate(rows)), encoding="utf-8")
+
+
+def test_the_probe_counts_articles_that_do_not_name_the_focus(tmp_path):
+    _write_set(tmp_path / "s", [
+        ("首开集团工会", "首开集团工会主席张三介绍了工会驿站的建设情况。", "首开集团工会主席叫什么名字"),
+        ("首开集团工会", "首开集团工会共建设167个工会驿站。", "首开集团工会的负责人是谁"),
+        ("长春市总工会", "长春市总工会设置了145个竞赛项目。", "长春市总工会建了多少个工会驿站"),
+        ("密云区工匠学院", "密云区总工会牵头成立密云区工匠学院。", "密云区工匠学院怎么运作"),
+    ])
+    got = probe([tmp_path / "s"])
+    assert (got["who"]["questions"], got["who"]["article lacks it"]) == (2, 1)
+    assert (got["count"]["questions"], got["count"]["article lacks it"]) == (1, 1)
+    assert focus_kind("密云区工匠学院怎么运作") is None and "where" not in got
+    assert "| who | 2 | 1 |" in format_table(got)
