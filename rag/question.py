@@ -76,7 +76,7 @@ def question_focus(question: str) -> QuestionFocus | None:
             if w == "谁" and nouns and len(nouns[-1]) > 1 and nouns[-1].endswith("为"):
                 # jieba fuses "的人为谁" into 人为 ("man-made"): 为 is the copula, the focus 人.
                 nouns[-1] = nouns[-1][:-1]
-            elif w == "谁" and words[i - 1][0] not in _LINKS:
+            elif w == "谁" and (i == 0 or words[i - 1][0] not in _LINKS):
                 # "是在形容谁", "孙权派谁", "为了纪念谁": 谁 is a verb's object (jieba often tags the
                 # verb a noun), not "X 是谁"; on DRCD 7 of 9 such "foci" are not in the paragraph.
                 nouns = []
