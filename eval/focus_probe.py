@@ -19,19 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eval.data import load_corpus, load_queries
-from rag.question import mentions, names_entities, question_entities, question_focus
-
-log = logging.getLogger(__name__)
-
-
-def focus_kind(question: str) -> str | None:
-    """The kind the composer holds to its focus ("who", "where", "count"), or None."""
-    f = question_focus(question)
-    if f is None:
-        return None
-    if f.kind in ("who", "where"):
-        return f.kind
-    return "count" if f.counts_a_thing else None
+from rag.question import names_focus, question_entities, question_focus
 
 
 def probe(set_dirs: Sequence[Path]) -> dict[str, Counter[str]]:
@@ -40,16 +28,14 @@ def probe(set_dirs: Sequence[Path]) -> dict[str, Counter[str]]:
     for set_dir in set_dirs:
         articles = {a.doc_id: a for a in load_corpus(set_dir)}
         for q in load_queries(set_dir):
-            kind = focus_kind(q.question)
-            golds = [articles[d] for d in q.gold if d in articles]
-            if kind is None or not golds:
-                continue
             focus = question_focus(q.question)
-            assert focus is not None
+            golds = [articles[d] for d in q.gold if d in articles]
+            if focus is None or not focus.holds_back() or not golds:
+                continue
             entities = question_entities(q.question)
-            named = any(mentions(text, focus) and names_entities(text, entities)
-                        for text in (f"{a.title}\n{a.text}" for a in golds))
-            counts = out.setdefault(kind, Counter())
+            # title and text, as a chunk's embedding_text() gives them to the composer
+            named = any(names_focus(f"{a.title}\n{a.text}", focus, entities) for a in golds)
+            counts = out.setdefault(focus.kind, Counter())
             counts["questions"] += 1
             counts["article lacks it"] += not named
     return out

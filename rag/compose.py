@@ -26,7 +26,7 @@ import numpy as np
 from rag.chunking import split_sentences
 from rag.embedding import Embedder
 from rag.lexical import bigram_set, content_words, term_coverage
-from rag.question import mentions, names_entities, question_entities, question_focus
+from rag.question import names_focus, question_entities, question_focus
 from rag.reader import Span, SpanReader
 from rag.sentences import (
     announces,
@@ -426,11 +426,9 @@ class ExtractiveComposer:
         # answer about 长春. (Dates, and counts of a quantity's kind, are not held to this:
         # their answers often leave the noun out, "价格238元", "花费两小时"; eval/RESULTS.md.)
         focus = question_focus(question)
-        if focus is not None and (focus.kind in ("who", "where")
-                                  or self.params.count_focus and focus.counts_a_thing):
+        if focus is not None and focus.holds_back(self.params.count_focus):
             entities = question_entities(question)
-            cands = [c for c in cands if mentions(c.hit.chunk.embedding_text(), focus)
-                     and names_entities(c.hit.chunk.embedding_text(), entities)]
+            cands = [c for c in cands if names_focus(c.hit.chunk.embedding_text(), focus, entities)]
             if not cands:
                 return refusal(hits, "focus_missing")
         elif self.params.entity_check and (entities := question_entities(question)):

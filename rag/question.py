@@ -48,6 +48,19 @@ class QuestionFocus:
     def phrase(self) -> str:
         return "".join(self.words)
 
+    @property
+    def names_something(self) -> bool:
+        """Whether a passage that answers must repeat it: not a focus of one character, which
+        names nothing specific ("…的人为谁": 人, "这句话是谁说的": 话; of DRCD's 56 who and where
+        questions with one, 23 have it nowhere in their own paragraph), nor a where question's
+        kind of place (:func:`is_place_kind`)."""
+        return len(self.phrase) >= 2 and not (self.kind == "where" and is_place_kind(self.words[-1]))
+
+    def holds_back(self, count_focus: bool = True) -> bool:
+        """Whether the composer answers only from passages that name it: who and where
+        questions, and with ``count_focus`` a count of a thing (rag/compose.py)."""
+        return self.kind in ("who", "where") or count_focus and self.counts_a_thing
+
 
 def _is_noun(flag: str) -> bool:
     return flag.startswith("n") or flag in ("vn", "nz", "j", "eng")
@@ -130,13 +143,17 @@ def names_entities(text: str, entities: tuple[str, ...]) -> bool:
     return all(e in text for e in entities)
 
 
+def names_focus(text: str, focus: QuestionFocus, entities: tuple[str, ...]) -> bool:
+    """Whether a passage may answer a question held to its focus: it names the focus and
+    every place and body the question names (:func:`question_entities`)."""
+    return mentions(text, focus) and names_entities(text, entities)
+
+
 def mentions(text: str, focus: QuestionFocus) -> bool:
     """Whether ``text`` names the focus: the whole phrase, or its last word (the head noun)
-    when that word is specific (two characters or more: 主席, 驿站, 院长). A focus of one
-    character names nothing specific and holds no passage back: "…的人为谁" (人), "这句话是
-    谁说的" (话); of DRCD's 56 who and where questions with such a focus, 23 have it nowhere
-    in their own paragraph."""
-    if len(focus.phrase) < 2 or focus.phrase in text or focus.kind == "where" and is_place_kind(focus.words[-1]):
+    when that word is specific (two characters or more: 主席, 驿站, 院长). A focus that names
+    nothing specific (:attr:`QuestionFocus.names_something`) holds no passage back."""
+    if not focus.names_something or focus.phrase in text:
         return True
     head = focus.words[-1]
     # jieba fuses compounds its dictionary knows (公司总部): their last two characters are the head.

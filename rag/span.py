@@ -31,7 +31,9 @@ _NUMERALS = "一二三四五六七八九十百千万两零〇"
 _MAGNITUDE = r"(?:多|余)?[万亿千百]?(?:多|余)?"
 # Digits that may hold separators but not end in one ("1,200", not "1,"): a number, or one end of a range.
 _DIGITS = r"\d(?:[\d,.]*\d)?"
-_NUMBER = re.compile(r"(?:大约|约|近|超过|逾|共|仅)?(?:" + _DIGITS + r"(?:[-~～—]" + _DIGITS + r")*|[" + _NUMERALS + "几]+)"
+# A figure's own qualifier: "约3万", "超过10%", "共14个".
+_ABOUT = r"(?:大约|约|近|超过|逾|共|仅)?"
+_NUMBER = re.compile(_ABOUT + r"(?:" + _DIGITS + r"(?:[-~～—]" + _DIGITS + r")*|[" + _NUMERALS + "几]+)"
                      + _MAGNITUDE + _UNIT + r"?(?:多|余)?")
 _DATE = re.compile(r"(?:公元前?|西元)?\d{1,4}年(?:\d{1,2}月)?(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日|\d{1,2}月|\d{2,4}年代"
                    r"|[一二三四五六七八九十]+世纪(?:[一二三四五六七八九十]+十年代)?(?:初|中|末)?")
@@ -215,7 +217,8 @@ def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
 _UNIT_AFTER = re.compile(_MAGNITUDE + _UNIT)
 _PHONE = re.compile(r"(?<!\d)(?:\d{3,4}[-－—]\d{3,4}(?:[-－—]\d{3,4})?|\d{7,12})(?!\d)")
 # The rest of a range or of a telephone number: "-600", "-3807-3569", "~20".
-_RANGE_AFTER = re.compile(r"(?:[-－~～—]" + _DIGITS + r")+")
+_RANGE_END = r"[-－~～—]" + _DIGITS
+_RANGE_AFTER = re.compile(r"(?:" + _RANGE_END + r")+")
 
 
 def holds_count(question: str, span: str) -> bool:
@@ -226,8 +229,7 @@ def holds_count(question: str, span: str) -> bool:
 
 
 # A figure that ends a span, with what may follow it there (magnitude, unit or classifier).
-_TAIL_FIGURE = re.compile(r"(?:大约|约|近|超过|逾|共|仅)?" + _DIGITS + r"(?:[-－~～—]" + _DIGITS + r")*"
-                          + _MAGNITUDE + r"[\u4e00-\u9fffA-Za-z%％/]{0,3}$")
+_TAIL_FIGURE = re.compile(_ABOUT + _DIGITS + r"(?:" + _RANGE_END + r")*" + _MAGNITUDE + r"[\u4e00-\u9fffA-Za-z%％/]{0,3}$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

@@ -2,7 +2,7 @@
 
 import json
 
-from eval.focus_probe import focus_kind, format_table, probe
+from eval.focus_probe import format_table, probe
 
 
 def _write_set(d, rows):
@@ -24,5 +24,5 @@ def test_the_probe_counts_articles_that_do_not_name_the_focus(tmp_path):
     got = probe([tmp_path / "s"])
     assert (got["who"]["questions"], got["who"]["article lacks it"]) == (2, 1)
     assert (got["count"]["questions"], got["count"]["article lacks it"]) == (1, 1)
-    assert focus_kind("密云区工匠学院怎么运作") is None and "where" not in got
+    assert sum(c["questions"] for c in got.values()) == 3  # the how question holds no focus
     assert "| who | 2 | 1 |" in format_table(got)
