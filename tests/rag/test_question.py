@@ -28,7 +28,10 @@ def test_a_count_asked_with_its_classifier_counts_a_thing(question, counted):
 
 
 @pytest.mark.parametrize("question", ["密云区工匠学院怎么运作", "东城区总工会2025年有什么打算", "苏家坨镇总工会慰问了哪些单位",
-                                      "哪几路公交车在余杭站北侧始发", "文周王是百济第多少代国王"])
+                                      "哪几路公交车在余杭站北侧始发", "文周王是百济第多少代国王",
+                                      # a count of years or days asks for a date: no thing is counted
+                                      "南斯拉夫社会主义工人党于西元几年时所组成", "于民国几年嘉义正式升格为省辖市",
+                                      "但几日内会在光照下变成什么", "他在多少年后回国"])
 def test_how_and_type_word_questions_have_no_focus(question):
     assert question_focus(question) is None
 
