@@ -39,7 +39,7 @@ from rag.embedding import CachedEmbedder, Embedder
 from rag.indexing import Indexer
 from rag.lexical import analyzer
 from rag.pipeline import build_store as build_new_store
-from rag.pipeline import chunk_params, embedder_for, make_generator
+from rag.pipeline import chunk_params, embedder_for, make_generator, with_name_check
 from rag.rerank import Reranker
 from rag.retrieve import HybridRetriever
 from rag.settings import Settings
@@ -197,6 +197,7 @@ def score_refusal(articles, queries: Sequence[Query], emb: Embedder, composer: A
     still = 0
     with temporary_retriever(left, emb, settings, "zhrag-eval-unanswerable-") as fused:
         retriever = answering_retriever(fused, settings)
+        composer = with_name_check(composer, fused.store, settings)
         reasons: dict[str, int] = {}
         rows = []
         for q in tqdm(queries, desc="unanswerable", unit="q", leave=False):
@@ -291,6 +292,7 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
                    "other_article_shares_word": settings.other_article_shares_word,
                    "typed_support": settings.typed_support, "count_focus": settings.count_focus,
                    "reason_spans": settings.reason_spans, "entity_check": settings.entity_check,
+                   "name_check": settings.name_check,
                    "candidates": settings.candidates, "max_term_share": settings.max_term_share,
                    "dense_share": settings.dense_share, "fusion_gain": settings.fusion_gain,
                    "fusion_cover_gain": settings.fusion_cover_gain, "rrf_k": settings.rrf_k,
@@ -316,7 +318,8 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
         stage_done()
     # One for every answer stage (one sentence cache): the extractive composer, or the
     # checked generator that ZHRAG_GENERATOR names (a local model is loaded once).
-    composer = make_generator(settings, emb)
+    generator = make_generator(settings, emb)
+    composer = with_name_check(generator, store, settings)
     answering = answering_retriever(retriever, settings)
     if cfg.answers > 0:
         answers, answer_rows = score_answers(answering, composer, queries[: cfg.answers], cfg.top_k)
@@ -329,7 +332,7 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
         result["unanswerable_in_set"] = {"n": len(refused), "refusal_rate": sum(refused) / len(refused)}
         stage_done()
     if cfg.unanswerable > 0:
-        result["refusal"] = score_refusal(articles, queries[: cfg.unanswerable], emb, composer, settings, cfg.top_k)
+        result["refusal"] = score_refusal(articles, queries[: cfg.unanswerable], emb, generator, settings, cfg.top_k)
         result["per_query"]["unanswerable"] = result["refusal"].pop("per_query")
         if result["per_query"]["answers"]:
             result["refusal"]["curve"] = refusal_curve(result["per_query"]["answers"],

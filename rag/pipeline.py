@@ -245,7 +245,7 @@ def load_engine(settings: Settings, *, build_if_missing: bool = True, progress: 
                     open_store(settings, embedder, build_if_missing=build_if_missing, progress=progress))
     staff = StaffStore(settings.staff_path())
     retriever = make_retriever(settings, store, embedder, exclude=staff.disabled)
-    return Engine(settings, embedder, store, retriever, make_generator(settings, embedder),
+    return Engine(settings, embedder, store, retriever, with_name_check(make_generator(settings, embedder), store, settings),
                   Indexer(store, embedder, chunk_params(settings), reprints=settings.reprints), staff)
 
 
@@ -283,6 +283,13 @@ def make_reader(settings: Settings) -> SpanReader | None:
     from rag.reader import load_reader
 
     return load_reader(ensure_model(settings.cache_dir / "models"))
+
+
+def with_name_check(generator: AnswerGenerator, store: Store, settings: Settings) -> AnswerGenerator:
+    """The generator, refusing questions that name something no article of ``store`` names."""
+    from rag.names import NameCheck
+
+    return NameCheck(generator, store) if settings.name_check else generator
 
 
 def make_generator(settings: Settings, embedder: Embedder) -> AnswerGenerator:

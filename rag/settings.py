@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     count_focus: bool = True  # ComposeParams.count_focus
     reason_spans: bool = True  # ComposeParams.reason_spans
     entity_check: bool = False  # ComposeParams.entity_check (measured, off)
+    # Refuse a question naming something no article names (rag/names.py; ZHRAG_NAME_CHECK).
+    name_check: bool = True
     gate_model: Path = PROJECT_ROOT / "rag" / "gate_model.json"
     # Short answers ("167个" before the cited sentence): "reader", the span reader trained on
     # DRCD (rag/reader.py; a second copy of the e5 encoder, +229 MB; bench/reader.py), or "rules"

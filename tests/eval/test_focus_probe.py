@@ -26,3 +26,16 @@ def test_the_probe_counts_articles_that_do_not_name_the_focus(tmp_path):
     assert (got["count"]["questions"], got["count"]["article lacks it"]) == (1, 1)
     assert sum(c["questions"] for c in got.values()) == 3  # the how question holds no focus
     assert "| who | 2 | 1 |" in format_table(got)
+
+
+def test_the_names_probe_finds_questions_naming_what_no_article_names(tmp_path):
+    from eval.focus_probe import probe_names
+
+    _write_set(tmp_path / "s", [
+        ("长春市总工会", "长春市总工会设置了145个竞赛项目。", "长春市总工会设置了多少个竞赛项目"),
+        ("沪通铁路", "沪通铁路线路全长111.8公里。", "广茂铁路全长多少公里"),
+        ("工会驿站", "工会驿站为户外劳动者服务。", "工会驿站为谁服务"),
+    ])
+    with_names, unknown = probe_names([tmp_path / "s"], None)
+    assert with_names == 2  # 长春市 and 广茂; the last question names nothing
+    assert unknown == [("广茂铁路全长多少公里", "广茂")]
