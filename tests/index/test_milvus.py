@@ -198,3 +198,22 @@ def test_migrate_copies_the_embedded_index_without_re_embedding(tmp_path, seed_a
     finally:
         target.close()
     assert main(["migrate", "--to", "postgres://x"]) == 1
+
+
+def test_the_name_check_reads_milvus_as_it_reads_the_embedded_store(tmp_path, milvus, seed_articles):
+    """rag/names.py asks only the store's lexical search: a name the seed page holds is known
+    on both backends, one nowhere is not, and an article added later makes it known."""
+    from rag.names import NameCheck
+
+    sqlite = store_of(tmp_path / "sqlite", EMB, seed_articles)
+    composer = ExtractiveComposer(EMB, ComposeParams(refuse_below=0.0, confident_above=0.0))
+    try:
+        for store in (sqlite, milvus):
+            check = NameCheck(composer, store)
+            assert check.unknown_names("长春市总工会设置了多少个竞赛项目", []) == ()  # no passages handed over
+            assert check.unknown_names("广茂铁路全长多少公里", []) == ("广茂",)
+            Indexer(store, EMB, ChunkParams()).add_articles(
+                [Article(doc_id="gm", title="广茂铁路", text="广茂铁路全长364公里，连接广州与茂名。")])
+            assert check.unknown_names("广茂铁路全长多少公里", []) == ()
+    finally:
+        sqlite.close()
