@@ -76,14 +76,16 @@ class NameCheck:
         return tuple(unknown)
 
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
-        if self.unknown_names(question, hits):
+        # With no passages at all the inner generator says so ("no_passages"): an empty
+        # knowledge base names nothing, and that is the plainer reason.
+        if hits and self.unknown_names(question, hits):
             return refusal(hits, "name_unknown")
         return self.inner.compose(question, hits)
 
     def compose_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
         from rag.generate import stream_answer
 
-        if self.unknown_names(question, hits):
+        if hits and self.unknown_names(question, hits):
             yield refusal(hits, "name_unknown")
             return
         yield from stream_answer(self.inner, question, hits)

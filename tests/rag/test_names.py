@@ -64,6 +64,12 @@ def test_a_name_only_in_articles_not_retrieved_is_known_through_the_store(hashin
     assert check.unknown_names("广茂铁路全长多少公里", []) == ()
 
 
+def test_no_passages_at_all_is_still_no_passages(hashing_engine):
+    """An empty result (a filter that matches nothing) is refused as before, not as an unknown name."""
+    ans = hashing_engine.compose("广茂铁路全长多少公里", [])
+    assert ans.refused and ans.refusal_reason == "no_passages"
+
+
 def test_the_streamed_answer_refuses_the_same_way(hashing_engine):
     _, hits = hashing_engine.retrieve((), "广茂铁路全长多少公里")
     pieces = list(hashing_engine.compose_stream("广茂铁路全长多少公里", hits))
