@@ -143,11 +143,13 @@ class AnswerGate:
 log = logging.getLogger(__name__)
 
 REFUSAL = "抱歉，现有文章中没有找到能够回答这个问题的内容。"
+# When the question names something no article names (rag/names.py), the refusal says what.
+NAME_UNKNOWN = "抱歉，现有文章中没有提到{names}，无法回答这个问题。"
 CONFLICT_NOTE = "（注意：各来源说法不一："
 
 
-def refusal(hits: Sequence[Hit], reason: str) -> Answer:
-    return Answer(text=REFUSAL, citations=(), refused=True, hits=tuple(hits), refusal_reason=reason)
+def refusal(hits: Sequence[Hit], reason: str, text: str = REFUSAL) -> Answer:
+    return Answer(text=text, citations=(), refused=True, hits=tuple(hits), refusal_reason=reason)
 
 
 class AnswerGenerator(Protocol):

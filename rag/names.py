@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from index.store import Store
-from rag.compose import AnswerGenerator, refusal
+from rag.compose import NAME_UNKNOWN, AnswerGenerator, refusal
 from rag.question import question_names
 from rag.types import Answer, Hit
 
@@ -75,18 +75,23 @@ class NameCheck:
             log.info("no article names %s", "、".join(unknown))
         return tuple(unknown)
 
+    def refusal(self, question: str, hits: Sequence[Hit]) -> Answer | None:
+        """The refusal naming what no article names, or None when the articles name it all.
+        With no passages at all the inner generator says so ("no_passages"): an empty
+        knowledge base names nothing, and that is the plainer reason."""
+        unknown = self.unknown_names(question, hits) if hits else ()
+        if not unknown:
+            return None
+        return refusal(hits, "name_unknown", NAME_UNKNOWN.format(names="、".join(f"“{n}”" for n in unknown)))
+
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
-        # With no passages at all the inner generator says so ("no_passages"): an empty
-        # knowledge base names nothing, and that is the plainer reason.
-        if hits and self.unknown_names(question, hits):
-            return refusal(hits, "name_unknown")
-        return self.inner.compose(question, hits)
+        return self.refusal(question, hits) or self.inner.compose(question, hits)
 
     def compose_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
         from rag.generate import stream_answer
 
-        if hits and self.unknown_names(question, hits):
-            yield refusal(hits, "name_unknown")
+        if (refused := self.refusal(question, hits)) is not None:
+            yield refused
             return
         yield from stream_answer(self.inner, question, hits)
 

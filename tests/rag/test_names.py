@@ -41,6 +41,7 @@ def test_a_question_about_an_unknown_name_is_refused_and_one_about_a_known_name_
     assert hits  # the seed page's passages are retrieved, and none names 广茂
     refused = engine.compose("广茂铁路全长多少公里", hits)
     assert refused.refused and refused.refusal_reason == "name_unknown" and refused.citations == ()
+    assert refused.text == "抱歉，现有文章中没有提到“广茂”，无法回答这个问题。"  # it says what it did not find
 
     # 密云 is named by the seed page: the composer answers, untouched by the check (a composer
     # without the relevance gate, which the hashing embedder's cosines do not pass).
@@ -79,7 +80,11 @@ def test_the_streamed_answer_refuses_the_same_way(hashing_engine):
 def test_the_api_gives_the_reason_and_the_check_can_be_turned_off(tmp_path):
     with TestClient(create_app(hashing_settings(tmp_path / "on"))) as c:
         body = c.post("/ask", json={"question": "广茂铁路全长多少公里"}).json()
-        assert body["refused"] and body["refusal_reason"] == "name_unknown"
+        assert body["refused"] and body["refusal_reason"] == "name_unknown" and "“广茂”" in body["answer"]
+        # the streamed chat says the same, then stops with the reason
+        r = c.post("/v1/chat/completions", json={"stream": True, "messages": [
+            {"role": "user", "content": "广茂铁路全长多少公里"}]})
+        assert r.status_code == 200 and "“广茂”" in r.text and "name_unknown" in r.text
     with TestClient(create_app(hashing_settings(tmp_path / "off", name_check=False))) as c:
         body = c.post("/ask", json={"question": "广茂铁路全长多少公里"}).json()
         assert body["refusal_reason"] != "name_unknown"
