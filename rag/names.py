@@ -72,7 +72,7 @@ class NameCheck:
             if not named_in(name, "\x00".join(plain(c.embedding_text()) for c, _ in found)):
                 unknown.append(name)
         if unknown:
-            log.info("no article names %s", "、".join(unknown))
+            log.debug("no article names %s", "、".join(unknown))
         return tuple(unknown)
 
     def refusal(self, question: str, hits: Sequence[Hit]) -> Answer | None:
