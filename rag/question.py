@@ -71,11 +71,19 @@ def _is_noun(flag: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def question_focus(question: str) -> QuestionFocus | None:
-    """The focus of a factoid question, or None when it has none (how, why, type words)."""
+def _tagged(question: str) -> tuple[tuple[str, str], ...]:
+    """jieba's words of the question with their part-of-speech tags, blank ones left out: cut
+    once and read by every analysis here (focus, entities, names), which the composer and the
+    name check both ask for on the same question."""
     import jieba.posseg as pseg
 
-    words = [(w.word, w.flag) for w in pseg.cut(question) if w.word.strip()]
+    return tuple((w.word, w.flag) for w in pseg.cut(question) if w.word.strip())
+
+
+@lru_cache(maxsize=4096)
+def question_focus(question: str) -> QuestionFocus | None:
+    """The focus of a factoid question, or None when it has none (how, why, type words)."""
+    words = _tagged(question)
     for i, (w, _) in enumerate(words):
         nxt = words[i + 1][0] if i + 1 < len(words) else ""
         # "X在哪里" asks where X is; "哪里好 / 哪里有" asks something else.
@@ -136,12 +144,10 @@ _ADMIN_SUFFIX = "市省区县镇乡村"
 @lru_cache(maxsize=4096)
 def question_entities(question: str) -> tuple[str, ...]:
     """Named places and organisations in the question (长春市, 苏家坨)."""
-    import jieba.posseg as pseg
-
     out = []
-    for w in pseg.cut(question):
-        word = w.word.strip()
-        if len(word) >= 2 and w.flag in _ENTITY_FLAGS:
+    for raw, flag in _tagged(question):
+        word = raw.strip()
+        if len(word) >= 2 and flag in _ENTITY_FLAGS:
             # 长春市 is often just 长春 in the text; 密云区 just 密云.
             out.append(word[:-1] if len(word) > 2 and word[-1] in _ADMIN_SUFFIX else word)
     return tuple(dict.fromkeys(out))
@@ -161,14 +167,13 @@ def question_names(question: str) -> tuple[str, ...]:
     model numbers, misspellings and search-box spam ("i77700k", "Sentanta", "xmhhsy") more often
     than names (rag/names.py)."""
     import jieba
-    import jieba.posseg as pseg
 
     out = []
-    for w in pseg.cut(question):
-        word = w.word.strip()
+    for raw, flag in _tagged(question):
+        word = raw.strip()
         if not _HAN.fullmatch(word) or _ASKING.search(word):
             continue
-        if w.flag in _NAME_FLAGS or len(word) >= 3 and word not in jieba.dt.FREQ:
+        if flag in _NAME_FLAGS or len(word) >= 3 and word not in jieba.dt.FREQ:
             out.append(word)
     return tuple(dict.fromkeys(out))
 
