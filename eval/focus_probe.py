@@ -24,7 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eval.data import load_corpus, load_queries
-from rag.names import named_in, plain
+from rag.lexical import plain
+from rag.names import named_in
 from rag.question import names_focus, question_entities, question_focus, question_names
 
 

@@ -15,12 +15,11 @@ from dataclasses import dataclass, replace
 
 from rag.chunking import split_sentences
 from rag.compose import build_answer
-from rag.lexical import bigram_set, content_words
+from rag.lexical import bigram_set, content_words, word_chars
 from rag.sentences import asks_for_contact, is_directive
 from rag.types import Answer, Hit, Quote
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
-_NON_WORD = re.compile(r"[^\w\u4e00-\u9fff]")
 
 
 def parse_markers(text: str) -> list[int]:
@@ -67,7 +66,7 @@ def check_generated(answer_text: str, hits: Sequence[Hit], *, question: str | No
     for s, e in split_sentences(answer_text):
         raw = answer_text[s:e]
         sentence = strip_markers(raw).strip()
-        if len(_NON_WORD.sub("", sentence)) < 2:
+        if len(word_chars(sentence)) < 2:
             continue
         if not keep_directives and is_directive(sentence):
             continue  # "请访问…" copied from a planted passage is supported, but no answer

@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 STOPWORDS = frozenset(
     ["的", "了", "是", "在", "和", "与", "及", "或", "也", "都", "就", "而", "并", "又", "被", "把", "对", "为", "以", "于", "从", "向", "到", "由", "之", "其", "这", "那", "此", "该", "它", "他", "她", "们", "有", "没有", "个", "一个", "一些", "这个", "那个", "哪个", "哪些", "什么", "怎么", "怎样", "怎么样", "如何", "为什么", "为何", "多少", "几", "吗", "呢", "吧", "啊", "呀", "哪", "哪里", "哪儿", "谁", "是否", "是不是", "能否", "可以", "可", "会", "要", "让", "请", "问", "请问", "关于", "以及", "等", "等等", "中", "上", "下", "里", "们", "我", "你", "您", "我们", "你们", "他们", "她们", "它们", "还", "还有", "但", "但是", "如果", "因为", "所以", "什么样", "多", "多大", "几个", "运作", "情况", "介绍", "一下", "告诉", "the", "a", "an", "of", "to", "in", "and", "or", "is", "are", "what", "how", "why", "which", "who"]
 )
-_WORDLIKE = re.compile(r"[\w\u4e00-\u9fff]")
+_WORD_CHARS = r"\w\u4e00-\u9fff"
+_WORDLIKE = re.compile(f"[{_WORD_CHARS}]")
+_NOT_WORDLIKE = re.compile(f"[^{_WORD_CHARS}]+")
 _jieba_ready = False
 
 
@@ -48,6 +50,16 @@ def content_words(text: str, *, keep_stopwords: bool = False) -> list[str]:
             continue
         words.append(w)
     return words
+
+
+def word_chars(text: str) -> str:
+    """The text without spaces or punctuation: "泰版《宫》" reads as 泰版宫, "i7 7700k" as i77700k."""
+    return _NOT_WORDLIKE.sub("", text)
+
+
+def plain(text: str) -> str:
+    """:func:`word_chars` in lower case: the form rag/names.py matches a name in."""
+    return word_chars(text.lower())
 
 
 def char_bigrams(text: str) -> list[str]:

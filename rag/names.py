@@ -20,29 +20,23 @@ retrieved passages costs no search at all.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator, Sequence
 
 from index.store import Store
 from rag.compose import NAME_UNKNOWN, AnswerGenerator, refusal
+from rag.lexical import plain
 from rag.question import question_names
 from rag.types import Answer, Hit
 
 log = logging.getLogger(__name__)
 
-# Spaces and punctuation do not separate a name: "泰版《宫》" names 泰版宫, "i7 7700k" i77700k.
-_NOT_WORD = re.compile(r"[^\w\u4e00-\u9fff]+")
 # Passages the store's lexical search returns for a name: the ones containing it rank first.
 NAME_SEARCH_K = 10
 
 
-def plain(text: str) -> str:
-    """Lower case without spaces or punctuation: the form :func:`named_in` reads."""
-    return _NOT_WORD.sub("", text.lower())
-
-
 def named_in(name: str, text: str) -> bool:
-    """Whether ``text`` (already :func:`plain`) names ``name``, allowing for jieba's cut: a name of
+    """Whether ``text`` (already :func:`~rag.lexical.plain`: spaces and punctuation do not
+    separate a name) names ``name``, allowing for jieba's cut: a name of
     three characters or more may carry one character of its neighbour (白岳峰现, 成苏镜宇), and
     a long compound may be named in parts (国家自然科学基金: 国家自然 and 科学基金)."""
     if name in text:
