@@ -70,7 +70,7 @@ class NameCheck:
             log.debug("no article names %s", "、".join(unknown))
         return tuple(unknown)
 
-    def refusal(self, question: str, hits: Sequence[Hit]) -> Answer | None:
+    def name_refusal(self, question: str, hits: Sequence[Hit]) -> Answer | None:
         """The refusal naming what no article names, or None when the articles name it all.
         With no passages at all the inner generator says so ("no_passages"): an empty
         knowledge base names nothing, and that is the plainer reason."""
@@ -80,12 +80,12 @@ class NameCheck:
         return refusal(hits, "name_unknown", NAME_UNKNOWN.format(names="、".join(f"“{n}”" for n in unknown)))
 
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
-        return self.refusal(question, hits) or self.inner.compose(question, hits)
+        return self.name_refusal(question, hits) or self.inner.compose(question, hits)
 
     def compose_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
         from rag.generate import stream_answer
 
-        if (refused := self.refusal(question, hits)) is not None:
+        if (refused := self.name_refusal(question, hits)) is not None:
             yield refused
             return
         yield from stream_answer(self.inner, question, hits)
