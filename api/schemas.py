@@ -113,9 +113,11 @@ class ShortAnswerOut(BaseModel):
 class AskResponse(BaseModel):
     answer: str
     refused: bool
-    refusal_reason: Literal["no_passages", "not_relevant", "focus_missing", "name_unknown"] | None = Field(
+    refusal_reason: Literal["no_passages", "not_relevant", "focus_missing", "name_unknown",
+                            "name_missing"] | None = Field(
         default=None, description="why it refused: no passages, none close to the question, none naming "
-                                  "what the question asks about, or no article naming a name the question names")
+                                  "what the question asks about, no article naming a name the question names, "
+                                  "or none of the articles close to the question naming it")
     short_answer: ShortAnswerOut | None = Field(
         default=None, description="for a factoid question, the exact words that answer it (the answer starts with "
                                   "them), with their offsets in the article and the citation they are in")

@@ -145,6 +145,8 @@ log = logging.getLogger(__name__)
 REFUSAL = "抱歉，现有文章中没有找到能够回答这个问题的内容。"
 # When the question names something no article names (rag/names.py), the refusal says what.
 NAME_UNKNOWN = "抱歉，现有文章中没有提到{names}，无法回答这个问题。"
+# When some article names it, but none of those close to the question does (rag/names.py).
+NAME_MISSING = "抱歉，与这个问题相关的文章都没有提到{names}，无法回答这个问题。"
 CONFLICT_NOTE = "（注意：各来源说法不一："
 
 

@@ -81,8 +81,9 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     short: str = ""  # the single best span (for span-scored evaluation and previews)
     # Why it refused, for machines: "no_passages", "not_relevant" (nothing close to the
-    # question), "focus_missing" (close to the topic, but nothing names what was asked) or
-    # "name_unknown" (the question names something no article names: rag/names.py).
+    # question), "focus_missing" (close to the topic, but nothing names what was asked),
+    # "name_unknown" (the question names something no article names: rag/names.py) or
+    # "name_missing" (some article names it, none of the passages close to the question does).
     refusal_reason: str | None = None
     # For a factoid question, the exact words that answer it ("167个"), which the answer
     # text starts with: a Quote in its article's offsets, and the citation [n] it is in.

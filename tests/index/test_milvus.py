@@ -213,7 +213,10 @@ def test_the_name_check_reads_milvus_as_it_reads_the_embedded_store(tmp_path, mi
             assert check.unknown_names("长春市总工会设置了多少个竞赛项目", []) == ()  # no passages handed over
             assert check.unknown_names("广茂铁路全长多少公里", []) == ("广茂",)
             Indexer(store, EMB, ChunkParams()).add_articles(
-                [Article(doc_id="gm", title="广茂铁路", text="广茂铁路全长364公里，连接广州与茂名。")])
+                [Article.make("广茂铁路", "广茂铁路全长364公里，连接广州与茂名。", doc_id="gm")])
             assert check.unknown_names("广茂铁路全长多少公里", []) == ()
+            # and the answer's article is read from either store for the names it holds
+            assert check.articles_naming(["gm", "nope"], ["广茂"]) == {"gm"}
+            assert check.articles_naming(["gm"], ["沪通"]) == set()
     finally:
         sqlite.close()

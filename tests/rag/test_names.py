@@ -88,3 +88,82 @@ def test_the_api_gives_the_reason_and_the_check_can_be_turned_off(tmp_path):
     with TestClient(create_app(hashing_settings(tmp_path / "off", name_check=False))) as c:
         body = c.post("/ask", json={"question": "广茂铁路全长多少公里"}).json()
         assert body["refusal_reason"] != "name_unknown"
+
+
+AIRPORT = ("苏南硕放国际机场", "据无锡苏南国际机场集团有限公司此前发布的消息称，目前苏南硕放国际机场已累计开通国内客运航线"
+           "62条，国际航线5条。无锡有几个国际机场？只有苏南硕放国际机场1个国际机场。")
+LESOTHO = ("莱索托国家足球队", "莱索托国家足球队是莱索托的国家足球队，由莱索托足球协会管理。莱索托至今仍未参加过任何国际大赛的决赛周。")
+LESOTHO_Q = "莱索托有几个国际机场"
+
+
+def _airport_and_lesotho(engine):
+    from rag.types import Article
+
+    engine.add_articles([Article.make(*AIRPORT, doc_id="airport"), Article.make(*LESOTHO, doc_id="lesotho")])
+    _, hits = engine.retrieve((), LESOTHO_Q)
+    assert {"airport", "lesotho"} <= {h.chunk.doc_id for h in hits}
+    # a composer without the relevance gate (the hashing embedder's cosines do not pass it)
+    return ExtractiveComposer(engine.embedder, ComposeParams(refuse_below=0.0, confident_above=0.0)), hits
+
+
+def test_an_answer_whose_article_never_names_the_name_is_composed_from_the_articles_that_do(hashing_engine):
+    """莱索托 is named by the football page; the airport page answers "几个国际机场" without it."""
+    inner, hits = _airport_and_lesotho(hashing_engine)
+    unchecked = inner.compose(LESOTHO_Q, hits)
+    assert not unchecked.refused and unchecked.citations[0].chunk.doc_id == "airport"  # what happened before
+    check = NameCheck(inner, hashing_engine.store)
+    ans = check.compose(LESOTHO_Q, hits)
+    assert ans == inner.compose(LESOTHO_Q, [h for h in hits if h.chunk.doc_id == "lesotho"])
+    assert all(c.chunk.doc_id == "lesotho" for c in ans.citations) and "苏南" not in ans.text
+    # streamed, the same answer
+    assert list(check.compose_stream(LESOTHO_Q, hits))[-1] == ans
+
+
+def test_when_no_passage_close_to_the_question_names_it_the_refusal_says_so(hashing_engine):
+    inner, hits = _airport_and_lesotho(hashing_engine)
+    airport_only = [h for h in hits if h.chunk.doc_id == "airport"]
+    check = NameCheck(inner, hashing_engine.store)
+    assert check.unknown_names(LESOTHO_Q, airport_only) == ()  # the store does name 莱索托
+    ans = check.compose(LESOTHO_Q, airport_only)
+    assert ans.refused and ans.refusal_reason == "name_missing" and ans.citations == ()
+    assert ans.text == "抱歉，与这个问题相关的文章都没有提到“莱索托”，无法回答这个问题。"
+    pieces = list(check.compose_stream(LESOTHO_Q, airport_only))
+    assert pieces == [ans]
+    # an answer whose article names the name stands as the composer gave it
+    q = "苏南硕放国际机场开通了多少条国际航线"
+    assert check.compose(q, airport_only) == inner.compose(q, airport_only)
+    assert not check.compose(q, airport_only).refused
+
+
+def test_names_every_article_leaves_implicit_do_not_hold_an_answer():
+    from rag.names import specific_names
+
+    assert question_names("中国最长的河流是哪一条") == ("中国",) and specific_names("中国最长的河流是哪一条") == ()
+    assert specific_names("台湾最长的河流是哪一条") == ("台湾",)
+    assert specific_names(LESOTHO_Q) == ("莱索托",)
+
+
+@pytest.mark.slow
+def test_the_api_refuses_with_name_missing_and_answers_from_the_page_that_names_it(tmp_path, e5):
+    """Over HTTP with the real model (the hashing embedder's cosines refuse everything): the
+    airport page is in one collection, the 莱索托 page in another."""
+    docs = {"news": {"doc_id": "airport", "title": AIRPORT[0], "text": AIRPORT[1]},
+            "sports": {"doc_id": "lesotho", "title": LESOTHO[0], "text": LESOTHO[1]}}
+    only_news = {"question": LESOTHO_Q, "filters": {"collections": ["news"]}}
+    for check, sub in ((True, "on"), (False, "off")):
+        with TestClient(create_app(hashing_settings(tmp_path / sub, embed_model="e5-small", name_check=check))) as c:
+            for collection, doc in docs.items():
+                assert c.post("/documents", json={"collection": collection, "documents": [doc]}).status_code == 201
+            body = c.post("/ask", json=only_news).json()
+            if not check:  # what the check is for: the airport page answers a question about 莱索托
+                assert not body["refused"] and body["citations"][0]["doc_id"] == "airport"
+                continue
+            assert body["refused"] and body["refusal_reason"] == "name_missing" and "“莱索托”" in body["answer"]
+            r = c.post("/v1/chat/completions", json={"stream": True, "messages": [
+                {"role": "user", "content": LESOTHO_Q}], "filters": {"collections": ["news"]}})
+            assert r.status_code == 200 and "name_missing" in r.text and "“莱索托”" in r.text
+            # across both collections no answer cites the airport page
+            body = c.post("/ask", json={"question": LESOTHO_Q}).json()
+            assert all(x["doc_id"] != "airport" for x in body["citations"])
+            good = c.post("/ask", json={"question": "苏南硕放国际机场开通了多少条国际航线"}).json()
+            assert not good["refused"] and good["citations"][0]["doc_id"] == "airport" and "5条" in good["answer"]
