@@ -290,6 +290,21 @@ _CLAUSE_END = "，。；：！？,;:!?\n"
 _LONGEST_ITEM = 24
 
 
+# Marks a span never starts or ends with: the reader often takes the clause's comma or the
+# sentence's full stop along ("《日出》。", "2.1%，"), and the answer would read "《日出》。[1]。".
+_LOOSE_MARKS = "，,。；;：:、！？!? "
+
+
+def trimmed(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """The span without the punctuation at either end (a span of marks alone is kept)."""
+    s, e = start, end
+    while s < e and sentence[s] in _LOOSE_MARKS:
+        s += 1
+    while e > s and sentence[e - 1] in _LOOSE_MARKS:
+        e -= 1
+    return (s, e) if s < e else (start, end)
+
+
 def closed(sentence: str, start: int, end: int) -> tuple[int, int]:
     """The span with its brackets and quotes closed ("《朱学论集" → "《朱学论集》"), when the
     closing mark stands right where the reader stopped or one opened before the span does."""

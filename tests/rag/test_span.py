@@ -81,10 +81,10 @@ def test_a_year_is_not_the_count_asked_for():
 
 
 def _extended(question: str, sentence: str, first: str) -> str:
-    from rag.span import closed, with_list
+    from rag.span import closed, trimmed, with_list
 
     s = sentence.index(first)
-    s, e = closed(sentence, s, s + len(first))
+    s, e = closed(sentence, *trimmed(sentence, s, s + len(first)))
     return sentence[s:with_list(question, sentence, s, e)]
 
 
@@ -102,6 +102,11 @@ def _extended(question: str, sentence: str, first: str) -> str:
     ("隋文帝还在哪一州设置大总管?", "于益州、荆州、扬州四州设置大总管。", "益州", "益州"),
     ("村民委员会是依照哪一条法律设置的?", "依照《中华人民共和国村民委员会组织法》设置。", "《中华人民共和国村民委员会组织法",
      "《中华人民共和国村民委员会组织法》"),
+    # The reader took the clause's comma, the full stop or the list's mark along: left out.
+    ("奥斯卡第一届最佳影片奖另一座颁给了哪部影片?", "另一座颁给了《日出》。", "《日出》。", "《日出》"),
+    ("第8名的消费量占全球的多少比例？", "第8名占2.1%，其次是印度。", "2.1%，", "2.1%"),
+    ("中国红十字会是哪些类型的组织？", "它属于基金、协会、民办非企业。", "基金、", "基金、协会、民办非企业"),
+    ("哪一本书最先记载中国妃嫔制度?", "，《周礼》，", "，《周礼》，", "《周礼》"),
 ])
 def test_a_list_questions_answer_is_the_whole_list_and_brackets_are_closed(question, sentence, first, want):
     assert _extended(question, sentence, first) == want
