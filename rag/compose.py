@@ -573,12 +573,13 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
         if rule is None:
             return ans
         s, e = rule
-    # "《日出》。" trimmed to "《日出》"; "《朱学论集" closed to "《朱学论集》"; a list question's
+    # "《朱学论集" closed to "《朱学论集》", "《日出》。" trimmed to "《日出》"; a list question's
     # first item to the whole list; a count's leading clause left out ("…常住人口764.52万人" →
     # "764.52万人"); a bare year given its month and day ("2017年" → "2017年6月23日").
     s = figure_start(question, quote.text, s, e)
     e = with_date(question, quote.text, s, e)
-    s, e = closed(quote.text, *trimmed(quote.text, s, e))
+    # (closed first: "“ Ein neues Lied wir heben an " is closed by the ” after its space)
+    s, e = trimmed(quote.text, *closed(quote.text, s, e))
     e = with_list(question, quote.text, s, e)
     n = next(c.n for c in ans.citations if c.chunk.id == hit.chunk.id)
     span = Quote(quote.text[s:e], quote.start + s, quote.start + e)

@@ -84,7 +84,7 @@ def _extended(question: str, sentence: str, first: str) -> str:
     from rag.span import closed, trimmed, with_list
 
     s = sentence.index(first)
-    s, e = closed(sentence, *trimmed(sentence, s, s + len(first)))
+    s, e = trimmed(sentence, *closed(sentence, s, s + len(first)))
     return sentence[s:with_list(question, sentence, s, e)]
 
 
@@ -107,6 +107,9 @@ def _extended(question: str, sentence: str, first: str) -> str:
     ("第8名的消费量占全球的多少比例？", "第8名占2.1%，其次是印度。", "2.1%，", "2.1%"),
     ("中国红十字会是哪些类型的组织？", "它属于基金、协会、民办非企业。", "基金、", "基金、协会、民办非企业"),
     ("哪一本书最先记载中国妃嫔制度?", "，《周礼》，", "，《周礼》，", "《周礼》"),
+    # a quote closed after the space the reader stopped at, then trimmed
+    ("这首赞美诗叫什么?", "诗名为“ Ein neues Lied wir heben an ”。", "“ Ein neues Lied wir heben an ",
+     "“ Ein neues Lied wir heben an ”"),
 ])
 def test_a_list_questions_answer_is_the_whole_list_and_brackets_are_closed(question, sentence, first, want):
     assert _extended(question, sentence, first) == want
