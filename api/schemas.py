@@ -19,7 +19,7 @@ from rag.settings import (
     MAX_TEXT_CHARS,
     MAX_TITLE_CHARS,
 )
-from rag.types import Answer, Citation, Filters, Hit, clean_text, date_key
+from rag.types import Answer, Citation, Filters, Hit, RefusalReason, clean_text, date_key
 
 QUESTION_MAX = MAX_QUESTION_CHARS
 def _not_blank(v: str) -> str:
@@ -113,10 +113,10 @@ class ShortAnswerOut(BaseModel):
 class AskResponse(BaseModel):
     answer: str
     refused: bool
-    refusal_reason: Literal["no_passages", "not_relevant", "focus_missing", "name_unknown",
-                            "name_missing"] | None = Field(
+    refusal_reason: RefusalReason | None = Field(
         default=None, description="why it refused: no passages, none close to the question, none naming "
-                                  "what the question asks about, no article naming a name the question names, "
+                                  "what the question asks about, none naming its places and bodies (when "
+                                  "ZHRAG_ENTITY_CHECK is on), no article naming a name the question names, "
                                   "or none of the articles close to the question naming it")
     short_answer: ShortAnswerOut | None = Field(
         default=None, description="for a factoid question, the exact words that answer it (the answer starts with "
@@ -414,5 +414,5 @@ class RetrievalTestOut(BaseModel):
     query: str
     answer: str
     refused: bool
-    refusal_reason: str | None
+    refusal_reason: RefusalReason | None
     hits: list[RankedHit]

@@ -50,7 +50,7 @@ from rag.span import (
     with_list,
     with_unit,
 )
-from rag.types import Answer, Chunk, Citation, Hit, Quote
+from rag.types import Answer, Chunk, Citation, Hit, Quote, RefusalReason
 
 # What the learned answerability gate reads, all from the retrieved passages: the best two
 # cosines and their gap, how many of the question's content words (and of its long ones)
@@ -151,7 +151,7 @@ NAME_MISSING = "抱歉，与这个问题相关的文章都没有提到{names}，
 CONFLICT_NOTE = "（注意：各来源说法不一："
 
 
-def refusal(hits: Sequence[Hit], reason: str, text: str = REFUSAL) -> Answer:
+def refusal(hits: Sequence[Hit], reason: RefusalReason, text: str = REFUSAL) -> Answer:
     return Answer(text=text, citations=(), refused=True, hits=tuple(hits), refusal_reason=reason)
 
 

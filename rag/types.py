@@ -11,12 +11,22 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from index.types import Article, Chunk, Filters, date_key, frozen_meta, stable_id
 
-__all__ = ["Answer", "Article", "Chunk", "Citation", "Filters", "Hit", "Quote", "clean_text", "date_key",
-           "frozen_meta", "stable_id"]
+__all__ = ["Answer", "Article", "Chunk", "Citation", "Filters", "Hit", "Quote", "RefusalReason", "clean_text",
+           "date_key", "frozen_meta", "stable_id"]
+
+# Why an answer refused, for machines (said once: the composer's refusals are typed with it, so
+# mypy rejects a reason the API's schema, which uses it too, would not know):
+# "no_passages"; "not_relevant" (nothing close to the question); "focus_missing" (close to the
+# topic, but nothing names what was asked); "entity_missing" (no passage names the question's
+# places and bodies: ZHRAG_ENTITY_CHECK, off); "name_unknown" (the question names something no
+# article names: rag/names.py); "name_missing" (some article names it, none of the passages
+# close to the question does).
+RefusalReason = Literal["no_passages", "not_relevant", "focus_missing", "entity_missing", "name_unknown",
+                        "name_missing"]
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -80,11 +90,7 @@ class Answer:
     refused: bool = False
     hits: tuple[Hit, ...] = ()
     short: str = ""  # the single best span (for span-scored evaluation and previews)
-    # Why it refused, for machines: "no_passages", "not_relevant" (nothing close to the
-    # question), "focus_missing" (close to the topic, but nothing names what was asked),
-    # "name_unknown" (the question names something no article names: rag/names.py) or
-    # "name_missing" (some article names it, none of the passages close to the question does).
-    refusal_reason: str | None = None
+    refusal_reason: RefusalReason | None = None  # why it refused (:data:`RefusalReason`)
     # For a factoid question, the exact words that answer it ("167个"), which the answer
     # text starts with: a Quote in its article's offsets, and the citation [n] it is in.
     short_answer: tuple[Quote, int] | None = None

@@ -257,7 +257,7 @@
       var a = $("rt-answer");
       a.hidden = false;
       a.className = "answer" + (r.refused ? " refused" : "");
-      var reasons = { no_passages: "没有检索到段落", not_relevant: "段落与问题不够接近", focus_missing: "段落没有提到问题所问的对象", name_unknown: "没有文章提到问题中的名称", name_missing: "相关文章没有提到问题中的名称" };
+      var reasons = { no_passages: "没有检索到段落", not_relevant: "段落与问题不够接近", focus_missing: "段落没有提到问题所问的对象", name_unknown: "没有文章提到问题中的名称", name_missing: "相关文章没有提到问题中的名称", entity_missing: "段落没有提到问题中的地点或机构" };
       a.textContent = (r.refused ? "拒答（" + (reasons[r.refusal_reason] || r.refusal_reason) + "）：" : "回答：") + r.answer;
       var rows = $("rt-rows");
       rows.textContent = "";

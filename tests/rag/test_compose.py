@@ -320,3 +320,29 @@ def test_a_question_naming_a_place_is_not_answered_from_a_page_that_does_not_nam
     assert not ans.refused and "400-167-6796" in ans.text
     if check:
         assert {c.chunk.doc_id for c in ans.citations} == {"1"}
+
+
+@pytest.mark.slow
+def test_every_refusal_reason_the_composer_gives_is_one_the_api_can_send(tmp_path, e5):
+    """ZHRAG_ENTITY_CHECK=true once made /ask answer 500: its reason, entity_missing, was missing
+    from the response schema. The reasons are now one type (rag/types.py: RefusalReason), which
+    the composer's refusals and the schema both use."""
+    from typing import get_args
+
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from api.schemas import AskResponse
+    from rag.types import RefusalReason
+    from tests.conftest import hashing_settings
+
+    assert set(get_args(RefusalReason)) == {"no_passages", "not_relevant", "focus_missing", "entity_missing",
+                                            "name_unknown", "name_missing"}
+    assert AskResponse.model_fields["refusal_reason"].annotation == RefusalReason | None
+    # over HTTP, with the real model (the hashing embedder's cosines refuse everything as not_relevant)
+    settings = hashing_settings(tmp_path, embed_model="e5-small", entity_check=True, name_check=False)
+    with TestClient(create_app(settings)) as c:
+        for path in ("/ask", "/retrieval-test"):
+            r = c.post(path, json={"question": "上海市总工会如何培育高技能人才队伍"})  # the seed page says 密云, 北京
+            assert r.status_code == 200, r.text
+            assert r.json()["refused"] and r.json()["refusal_reason"] == "entity_missing"
