@@ -57,6 +57,11 @@ def specific_names(question: str) -> tuple[str, ...]:
     return tuple(n for n in question_names(question) if jieba.dt.FREQ.get(n, 0) < COMMON_NAME_FREQ)
 
 
+def _quoted(names: Sequence[str]) -> str:
+    """The names as a refusal says them: “莱索托”、“德龙烟”."""
+    return "、".join(f"“{n}”" for n in names)
+
+
 def named_in(name: str, text: str) -> bool:
     """Whether ``text`` (already :func:`~rag.lexical.plain`: spaces and punctuation do not
     separate a name) names ``name``, allowing for jieba's cut: a name of
@@ -100,7 +105,7 @@ class NameCheck:
         unknown = self.unknown_names(question, hits) if hits else ()
         if not unknown:
             return None
-        return refusal(hits, "name_unknown", NAME_UNKNOWN.format(names="、".join(f"“{n}”" for n in unknown)))
+        return refusal(hits, "name_unknown", NAME_UNKNOWN.format(names=_quoted(unknown)))
 
     def articles_naming(self, doc_ids: Sequence[str], names: Sequence[str]) -> set[str]:
         """Those of ``doc_ids`` whose article (title and whole text, not only a passage: the
@@ -119,16 +124,17 @@ class NameCheck:
         whose article names one), or the refusal when no passage's article does."""
         if ans.refused or not ans.citations or not specific_names(question):
             return None
-        names = question_names(question)
-        if self.articles_naming([ans.citations[0].chunk.doc_id], names):
+        names, lead = question_names(question), ans.citations[0].chunk.doc_id
+        if self.articles_naming([lead], names):
             return None
-        naming = self.articles_naming([h.chunk.doc_id for h in hits], names)
+        # the leading article, just read, is not read again
+        naming = self.articles_naming([h.chunk.doc_id for h in hits if h.chunk.doc_id != lead], names)
         keep = [h for h in hits if h.chunk.doc_id in naming]
         if keep:
             log.debug("answer's article names none of %s; answering from %d passages that do",
                       "、".join(names), len(keep))
             return keep
-        return refusal(hits, "name_missing", NAME_MISSING.format(names="、".join(f"“{n}”" for n in names)))
+        return refusal(hits, "name_missing", NAME_MISSING.format(names=_quoted(names)))
 
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
         if (refused := self.name_refusal(question, hits)) is not None:
