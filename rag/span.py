@@ -290,9 +290,10 @@ _CLAUSE_END = "，。；：！？,;:!?\n"
 _LONGEST_ITEM = 24
 
 
-# Marks a span never starts or ends with: the reader often takes the clause's comma or the
-# sentence's full stop along ("《日出》。", "2.1%，"), and the answer would read "《日出》。[1]。".
-_LOOSE_MARKS = "，,。；;：:、！？!? "
+# Marks a span never starts or ends with (a clause's end, a list's mark, a space): the reader
+# often takes the comma or the full stop along ("《日出》。", "2.1%，"), and the answer would
+# read "《日出》。[1]。".
+_LOOSE_MARKS = _CLAUSE_END + _LIST_MARK + " "
 
 
 def trimmed(sentence: str, start: int, end: int) -> tuple[int, int]:
