@@ -24,8 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eval.data import load_corpus, load_queries
-from rag.lexical import plain
-from rag.names import named_in
+from rag.names import article_words, named_in
 from rag.question import names_focus, question_entities, question_focus, question_names
 
 
@@ -52,7 +51,7 @@ def probe_names(set_dirs: Sequence[Path], distractors: Path | None) -> tuple[int
     """How many questions have names, and which name no article of their index names."""
     with_names, unknown = 0, []
     for set_dir in set_dirs:
-        text = "\x00".join(plain(f"{a.title}\n{a.text}") for a in load_corpus(set_dir, distractors=distractors))
+        text = "\x00".join(article_words(a) for a in load_corpus(set_dir, distractors=distractors))
         for q in load_queries(set_dir):
             names = question_names(q.question)
             with_names += bool(names)

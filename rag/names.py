@@ -37,7 +37,7 @@ from index.store import Store
 from rag.compose import NAME_MISSING, NAME_UNKNOWN, AnswerGenerator, refusal
 from rag.lexical import plain
 from rag.question import question_names
-from rag.types import Answer, Hit
+from rag.types import Answer, Article, Hit
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,12 @@ def specific_names(question: str) -> tuple[str, ...]:
 def _quoted(names: Sequence[str]) -> str:
     """The names as a refusal says them: “莱索托”、“德龙烟”."""
     return "、".join(f"“{n}”" for n in names)
+
+
+def article_words(article: Article) -> str:
+    """An article as a name is looked for in it: title and text, each :func:`~rag.lexical.plain`,
+    kept apart (a name is not found across the title's end and the text's start)."""
+    return f"{plain(article.title)}\x00{plain(article.text)}"
 
 
 def named_in(name: str, text: str) -> bool:
@@ -114,7 +120,7 @@ class NameCheck:
         out = set()
         for doc_id in dict.fromkeys(doc_ids):
             article = self.store.get_article(doc_id)
-            if article is not None and any(named_in(n, plain(f"{article.title}\x00{article.text}")) for n in names):
+            if article is not None and any(named_in(n, article_words(article)) for n in names):
                 out.add(doc_id)
         return out
 
