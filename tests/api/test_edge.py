@@ -62,6 +62,16 @@ def test_malformed_bodies_get_a_4xx(client, body, content_type, code):
     assert len(r.content) < 5000  # the error never echoes the input
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-8-sig"])
+def test_a_body_in_any_encoding_json_allows_is_stored_and_read_back_intact(client, encoding):
+    """JSON may be UTF-8, UTF-16 or UTF-32 (RFC 8259 readers detect which); GBK is not JSON (400)."""
+    doc = {"doc_id": f"enc-{encoding}", "title": "首开集团", "text": "首开集团建设了167个工会驿站。"}
+    body = json.dumps({"documents": [doc]}, ensure_ascii=False)
+    assert raw_post(client, "/documents", body.encode(encoding)).status_code == 201
+    assert client.get(f"/documents/{doc['doc_id']}").json() == {**doc, "meta": {}}
+    assert raw_post(client, "/documents", body.encode("gbk")).status_code == 400
+
+
 def test_question_limit_is_what_the_schema_says(client):
     schema = client.get("/openapi.json").json()["components"]["schemas"]["AskRequest"]
     assert schema["properties"]["question"]["maxLength"] == MAX_QUESTION_CHARS
