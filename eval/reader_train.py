@@ -271,7 +271,8 @@ def train(drcd_files: Sequence[Path], base_dir: Path, out_dir: Path = READER_DIR
         "held_out_keyword_form": {k: keyword[k] for k in ("examples", "with_answer", "em", "f1")},
         "seconds": round(time.time() - t0),
         "command": " ".join(["zhrag train-reader", *(Path(f).name for f in drcd_files), f"--epochs {p.epochs}",
-                             *([f"--keyword-share {p.keyword_share:g}"] if p.keyword_share else [])]),
+                             *([f"--keyword-share {p.keyword_share:g}"] if p.keyword_share else []),
+                             *([f"--lora-from {p.lora_layers[0]}"] if p.lora_layers != TrainParams().lora_layers else [])]),
     }
     save_adapter(model, out_dir, "reader.json", record)
     return record

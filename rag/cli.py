@@ -584,6 +584,8 @@ def train_reader(drcd: DrcdFiles,
                  epochs: Annotated[int, typer.Option(min=1)] = 2,
                  keyword_share: Annotated[float, typer.Option(min=0.0, max=1.0, help=(
                      "share of questions read as search-box queries (question word dropped)"))] = 0.3,
+                 lora_from: Annotated[int, typer.Option(min=0, max=11, help=(
+                     "the adapter goes on e5's layers from this one up (of 0-11; lower is slower to train)"))] = 6,
                  out: Annotated[Path, typer.Option(help="where the adapter goes")] = Path("rag/reader_model"),
                  limit: Annotated[int | None, typer.Option(help="train on the first N examples only (a smoke run)")]
                  = None) -> None:
@@ -592,8 +594,8 @@ def train_reader(drcd: DrcdFiles,
 
     from eval.reader_train import TrainParams, train
 
-    rec = train(drcd, _training_base(drcd), out, replace(TrainParams(), epochs=epochs, keyword_share=keyword_share),
-                limit=limit)
+    p = replace(TrainParams(), epochs=epochs, keyword_share=keyword_share, lora_layers=tuple(range(lora_from, 12)))
+    rec = train(drcd, _training_base(drcd), out, p, limit=limit)
     typer.echo(f"wrote {out}: held-out EM {rec['held_out']['em']:.3f}, F1 {rec['held_out']['f1']:.3f} "
                f"({rec['data']['training_examples']} examples, {rec['seconds']} s)")
 
