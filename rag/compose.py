@@ -42,6 +42,7 @@ from rag.span import (
     asks_for_reason,
     closed,
     figure_start,
+    focus_figure,
     holds_count,
     question_kind,
     short_answer,
@@ -560,7 +561,7 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
             return ans
         (hit, quote), s = used[got.sentence], got.start
         e = with_unit(question, quote.text, s, got.end)
-        if not holds_count(question, quote.text[s:e]):
+        if not holds_count(question, quote.text, s, e):
             # The reader took words for a count ("简易计税依5%征收率…" for "劳务派遣税率"): the
             # rules' number in the same sentence, if it holds one ("经费支出多少" is not
             # answered "加大经费支持力度").
@@ -574,8 +575,11 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
             return ans
         s, e = rule
     # "《朱学论集" closed to "《朱学论集》", "《日出》。" trimmed to "《日出》"; a list question's
-    # first item to the whole list; a count's leading clause left out ("…常住人口764.52万人" →
-    # "764.52万人"); a bare year given its month and day ("2017年" → "2017年6月23日").
+    # first item to the whole list; a count's figure taken from the clause that names what is
+    # counted ("国内客运航线62条，国际航线5条": 5条 for 国际航线); its leading clause left out
+    # ("…常住人口764.52万人" → "764.52万人"); a bare year given its month and day ("2017年" →
+    # "2017年6月23日").
+    s, e = focus_figure(question, quote.text, s, e)
     s = figure_start(question, quote.text, s, e)
     e = with_date(question, quote.text, s, e)
     # (closed first: "“ Ein neues Lied wir heben an " is closed by the ” after its space)

@@ -32,6 +32,13 @@ _PLACE_KINDS = {"位置", "地方", "处", "总部", "方位"}
 # the words after them are no counted thing (of DRCD's 33 such questions, the 11 whose "focus"
 # held passages back were all junk: 时所, 内会, 嘉义 of "民国几年嘉义").
 _TIME_UNITS = ("年", "月", "日", "天", "周", "时", "点", "分", "秒", "岁", "世纪", "代", "号")
+# Classifiers of things and events, whatever jieba tags them: in "多少条国际航线" it tags 条 a noun,
+# in "多少所学校" a conjunction, in "多少间教室" a place word. Without the list such a count's focus
+# was (条, 国际), and "国际航线" held no passage back. 人, 年 and the like are not here: "多少人"
+# asks a quantity, not a thing. A word jieba fused (首歌, 家庭, 台湾) is left whole: its first
+# character is as often no classifier at all.
+CLASSIFIERS = frozenset("个位名项家条座所件部种只辆架艘颗枚户层台首集章卷册期届场门块张本间处头匹棵株篇封份支把盏"
+                         "幅栋幢片粒尊批套段节次")
 
 
 @dataclass(frozen=True)
@@ -120,10 +127,12 @@ def question_focus(question: str) -> QuestionFocus | None:
             continue
         if w in _COUNTS or (w[:1] == "几" or w[:2] == "多少") and words[i][1] == "m":
             j = i + 1
+            nxt_word = words[j][0] if j < len(words) else ""
             # The classifier (个, 名, 项) follows, or jieba has fused it in: 几个, 多少位.
-            classified = w not in _COUNTS or (j < len(words) and words[j][1] in ("q", "m"))
+            classified = w not in _COUNTS or (j < len(words) and (words[j][1] in ("q", "m")
+                                                                   or nxt_word in CLASSIFIERS))
             unit = w.removeprefix("多少").removeprefix("几") if w not in _COUNTS else (
-                words[j][0] if classified else "")
+                nxt_word if classified else "")
             if unit.startswith(_TIME_UNITS):
                 continue
             if w in _COUNTS and classified:
@@ -159,6 +168,21 @@ _HAN = re.compile(r"[\u4e00-\u9fff]{2,}")
 _ASKING = re.compile(r"[哪几何谁]|什么|多少|怎|如何")
 
 
+# Interrogatives a kind of thing follows: "哪些荣誉", "什么海洋", "哪位大儒".
+_ASKS_KIND = re.compile(r"什么|何种|哪一?(?:些|个|位|家|种|类|所|条|座|国)?")
+
+
+def _asked_kind(words: tuple[tuple[str, str], ...], i: int) -> bool:
+    """Whether word ``i`` is the kind of thing the question asks for, not a name: it follows a
+    "which / what" and ends the noun phrase ("获得了哪些荣誉", "台东市的东边是什么海洋"). jieba's
+    dictionary tags some such words as names (荣誉 and 大儒 as people, 海洋 as a place); the
+    answer names the honour, not 荣誉. A word that goes on into a noun ("哪位美国总统": 美国)
+    is still a name."""
+    if i == 0 or not _ASKS_KIND.fullmatch(words[i - 1][0]):
+        return False
+    return i + 1 == len(words) or not _is_noun(words[i + 1][1])
+
+
 @lru_cache(maxsize=4096)
 def question_names(question: str) -> tuple[str, ...]:
     """The proper names a question is about (广茂, 白岳峰, 楼曾瑞, 国家自然科学基金): words jieba
@@ -169,9 +193,10 @@ def question_names(question: str) -> tuple[str, ...]:
     import jieba
 
     out = []
-    for raw, flag in _tagged(question):
+    words = _tagged(question)
+    for i, (raw, flag) in enumerate(words):
         word = raw.strip()
-        if not _HAN.fullmatch(word) or _ASKING.search(word):
+        if not _HAN.fullmatch(word) or _ASKING.search(word) or _asked_kind(words, i):
             continue
         if flag in _NAME_FLAGS or len(word) >= 3 and word not in jieba.dt.FREQ:
             out.append(word)

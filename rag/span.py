@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 from rag.lexical import content_words
+from rag.question import CLASSIFIERS, question_focus
 
 _UNIT = (r"(?:个月|小时|分钟|秒钟|公里/小时|平方公里|平方米|公里|公尺|千米|厘米|毫米|米|公斤|千克|公吨|吨|克|摄氏度|度|"
          r"万人次|人次|万人|亿人|KB|MB|GB|TB|km|kg|"
@@ -196,13 +197,9 @@ def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
     anchors = [m.start() + len(t) / 2 for t in terms for m in re.finditer(re.escape(t), sentence)] or [len(sentence) / 2]
     # "多少个" wants a count in 个: a number with the asked unit first, then any with a unit
     # (a bare "3" in "3转4强7新" is seldom the count), then the nearest to the question's words.
-    m = re.search(r"(?:多少|几)(\w)", question)
-    unit = m.group(1) if m and kind == "count" else ""
-    if kind == "count" and re.search(r"钱|经费|资金|费用|金额|投入|价格|多少元", question):
-        unit = "元"
-    if kind == "count" and unit not in ("年", "月", "日", "天"):
-        # "2024年", "3月" are dates, not the count asked for
-        cands = [c for c in cands if not re.fullmatch(r"\d{4}年|\d{1,2}[月日]", sentence[c[0]:c[1]])]
+    unit = _asked_unit(question) if kind == "count" else ""
+    if kind == "count":
+        cands = [c for c in cands if not _date_not_count(unit, sentence[c[0]:c[1]])]
         if not cands:
             return None
 
@@ -214,18 +211,54 @@ def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
     return min(cands, key=rank)
 
 
-_UNIT_AFTER = re.compile(_MAGNITUDE + _UNIT)
+# After a figure the reader picked, any classifier is its unit too ("两" of "两支球队" → "两支"):
+# the ones _UNIT lacks ("一批", "一片") are left out of _NUMBER's candidates, where they would
+# be taken for counts, but not here.
+_UNIT_AFTER = re.compile(_MAGNITUDE + r"(?:" + _UNIT + "|[" + "".join(sorted(CLASSIFIERS)) + "])")
 _PHONE = re.compile(r"(?<!\d)(?:\d{3,4}[-－—]\d{3,4}(?:[-－—]\d{3,4})?|\d{7,12})(?!\d)")
 # The rest of a range or of a telephone number: "-600", "-3807-3569", "~20".
 _RANGE_END = r"[-－~～—]" + _DIGITS
 _RANGE_AFTER = re.compile(r"(?:" + _RANGE_END + r")+")
 
 
-def holds_count(question: str, span: str) -> bool:
-    """Whether a span can answer the question as a count: any span for other questions; for
-    "how many", one with a numeral in it (the reader sometimes picks the words near where a
-    figure would stand when the passage gives none)."""
-    return question_kind(question) != "count" or bool(re.search(r"[\d０-９" + _NUMERALS + "几半]", span))
+def _asked_unit(question: str) -> str:
+    """The unit a count question asks in: the character after 多少 / 几 ("多少个" → 个), or 元
+    when it asks about money."""
+    if re.search(r"钱|经费|资金|费用|金额|投入|价格|多少元", question):
+        return "元"
+    m = re.search(r"(?:多少|几)(\w)", question)
+    return m.group(1) if m else ""
+
+
+_DATE_ONLY = re.compile(r"\d{4}年|\d{1,2}[月日]")
+
+
+def _date_not_count(unit: str, span: str) -> bool:
+    """"2024年", "3月" are dates, not the count asked for, unless it is asked in years, months
+    or days ("多少年")."""
+    return unit not in ("年", "月", "日", "天") and bool(_DATE_ONLY.fullmatch(span))
+
+
+# A numeral that is part of a word ("三" of "三农", "六" of "六进六看"): no magnitude, no unit
+# (a span reaches here with its unit written after it, :func:`with_unit`), and a Chinese
+# character right after it.
+_WORD_NUMERAL = re.compile(r"[一二三四五六七八九十两]+")
+
+
+def holds_count(question: str, sentence: str, start: int, end: int) -> bool:
+    """Whether ``sentence[start:end]`` can answer the question as a count: any span for other
+    questions; for "how many", one with a numeral in it (the reader sometimes picks the words
+    near where a figure would stand when the passage gives none) that is not a date when the
+    count is asked in another unit ("经费支出多少" is not answered "2024年"; "多久" may be) nor
+    a numeral inside a word ("组织了多少名高校学生" is not answered "三" of "“三农”")."""
+    if question_kind(question) != "count":
+        return True
+    span = sentence[start:end]
+    if _WORD_NUMERAL.fullmatch(span) and _CJK.match(sentence, end):
+        return False
+    # a date is refused only for a count asked in another unit: "多久" may be answered "1500年"
+    unit = _asked_unit(question)
+    return bool(re.search(r"[\d０-９" + _NUMERALS + "几半]", span)) and not (unit and _date_not_count(unit, span))
 
 
 # A figure that ends a span, with what may follow it there (magnitude, unit or classifier).
@@ -246,6 +279,42 @@ def figure_start(question: str, sentence: str, start: int, end: int) -> int:
     if not before or before[-1].isdigit() or before.endswith(("到", "至", "或", "和", "、", ".", "-", "~", "～", "—", "及")):
         return start
     return start + m.start() if len(_CJK.findall(before)) >= 3 or re.search(r"[，,；;：:]", before) else start
+
+
+def _clause(sentence: str, at: int) -> tuple[int, int]:
+    """The clause of ``sentence`` around offset ``at``: between the clause marks either side."""
+    s = max((sentence.rfind(c, 0, at) for c in _CLAUSE_END), default=-1) + 1
+    ends = [i for c in _CLAUSE_END if (i := sentence.find(c, at)) >= 0]
+    return s, min(ends, default=len(sentence))
+
+
+def focus_figure(question: str, sentence: str, start: int, end: int) -> tuple[int, int]:
+    """The figure of the clause that names what a count counts. Asked "开通了多少条国际航线" of
+    "已累计开通国内客运航线62条，国际航线5条", the reader took 62条: the sentence's first figure
+    for the right kind of thing. When the span's clause does not name the question's counted
+    thing (:func:`~rag.question.question_focus`, a specific one) and exactly one other clause
+    of the sentence names it and holds a figure, that figure (the one nearest the name) is the
+    answer; otherwise the span stands."""
+    focus = question_focus(question)
+    if question_kind(question) != "count" or focus is None or not focus.counts_a_thing:
+        return start, end
+    phrase = focus.phrase
+    here = _clause(sentence, start)
+    if phrase in sentence[here[0]:max(here[1], end)]:
+        return start, end
+    found: list[tuple[int, int]] = []
+    at = 0
+    while at < len(sentence):
+        c = _clause(sentence, at)
+        text = sentence[c[0]:c[1]]
+        if c != here and phrase in text:
+            name = c[0] + text.index(phrase)
+            # figures as the rules take them: digits, or numerals with their unit (not "三" of "三农")
+            figures = [(c[0] + f, c[0] + t) for f, t in _candidates(text, "count") if text[f:t] not in question]
+            if figures:
+                found.append(min(figures, key=lambda f: abs(f[0] - name)))
+        at = c[1] + 1
+    return found[0] if len(found) == 1 else (start, end)
 
 
 def with_unit(question: str, sentence: str, start: int, end: int) -> int:

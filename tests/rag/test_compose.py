@@ -280,6 +280,15 @@ def test_a_count_the_reader_answered_with_words_takes_the_number_in_its_sentence
     ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("经费支持")).compose(
         "东城区总工会经费支出多少", hits(none))
     assert ans.short_answer is None and not ans.refused
+    # a numeral inside a word is no count either ("三" of "“三农”", from the seed articles)
+    farms = "长春市总工会组织高校学生进乡村看“三农”发展。"
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("三")).compose(
+        "长春市总工会组织了多少名高校学生", hits(farms))
+    assert ans.short_answer is None and not ans.refused
+    # a year is a numeral but no amount: the seed article answered "2024年[1]" before
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("2024年")).compose(
+        "东城区总工会经费支出多少", hits(none))
+    assert ans.short_answer is None and not ans.refused
 
 
 def test_two_pages_giving_two_telephone_numbers_do_not_conflict(hashing_engine):

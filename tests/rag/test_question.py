@@ -1,6 +1,6 @@
 import pytest
 
-from rag.question import mentions, question_entities, question_focus
+from rag.question import mentions, question_entities, question_focus, question_names
 
 
 @pytest.mark.parametrize("question,phrase,kind", [
@@ -75,3 +75,28 @@ def test_who_as_a_verbs_object_has_no_focus(question):
 
 def test_entities_drop_administrative_suffixes():
     assert question_entities("长春市总工会的负责人叫什么名字") == ("长春",)
+
+
+@pytest.mark.parametrize("question,phrase", [
+    # jieba tags these classifiers a noun (条), a conjunction (所), a place word (间), a time (次)
+    ("苏南硕放国际机场开通了多少条国际航线", "国际航线"),
+    ("涿州市境内有多少所职教中心", "职教中心"),
+    ("溧阳市境内有多少处国家森林公园", "国家森林公园"),
+    ("高尔连任了多少届众议院议员", "众议院议员"),
+])
+def test_a_classifier_jieba_mistags_still_makes_the_count_one_of_things(question, phrase):
+    f = question_focus(question)
+    assert f is not None and f.kind == "count" and f.classified and f.phrase == phrase and f.counts_a_thing
+
+
+@pytest.mark.parametrize("question,names", [
+    # jieba's dictionary tags 荣誉 and 大儒 as people, 海洋 as a place: after "which / what" they
+    # are the kind of thing asked for, and the answer names the honour, not 荣誉
+    ("首开集团工会获得了哪些荣誉", ()),
+    ("郑成功进入南京国子监深造，当时拜哪位大儒为师", ("郑成功", "南京", "国子监")),
+    ("台东市的东边是什么海洋", ("台东市",)),
+    # a name that goes on into a noun is still a name
+    ("哪位美国总统发表了《国耻演说》", ("美国",)),
+])
+def test_the_kind_of_thing_asked_for_is_no_name(question, names):
+    assert question_names(question) == names

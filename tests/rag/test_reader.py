@@ -134,6 +134,21 @@ def test_a_bare_number_the_reader_picks_for_a_count_gets_the_unit_written_after_
     sentence = "开展技能竞赛10余场，参赛职工2万余人次。"
     assert sentence[6:with_unit("密云区开展了多少场技能竞赛", sentence, 6, 9)] == "10余场"
     assert sentence[15:with_unit("参赛职工有多少", sentence, 15, 18)] == "2万余人次"
+    # any classifier is a unit after the figure the reader picked
+    sentence = "洛杉矶曾经有两支橄榄球队。"
+    assert sentence[6:with_unit("洛杉矶曾经有多少支球队", sentence, 6, 7)] == "两支"
+
+
+def test_a_count_the_reader_takes_from_the_clause_of_another_thing_is_the_named_things_figure():
+    text = "据机场集团消息，目前苏南硕放国际机场已累计开通国内客运航线62条，国际航线5条。"
+    chunk = Chunk(id="a#0", doc_id="a", title="苏南硕放国际机场", text=text, char_start=0, char_end=len(text))
+    quote = Quote(text[8:], 8, len(text))
+    used = [(Hit(chunk, 1.0, dense_score=0.9), quote)]
+    ans = build_answer(used, [h for h, _ in used])
+    s = quote.text.index("62条")
+    got = with_short_answer("苏南硕放国际机场开通了多少条国际航线", ans, used, _Reader(Span(0, s, s + 3, 2.0)))
+    span, n = got.short_answer
+    assert got.short == "5条" and got.text.startswith(f"5条[{n}]。") and text[span.start:span.end] == "5条"
 
 
 def test_no_short_answer_when_the_reader_finds_none_or_the_question_asks_how():
