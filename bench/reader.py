@@ -4,7 +4,10 @@ Both composers answer the same questions over the same seed index in one process
 alternating question by question (the machine is noisy), after one warm-up pass so the
 sentence vectors are cached for both. Prints a table.
 
-    python bench/reader.py [--rounds 5]
+    python bench/reader.py [--rounds 5] [--weights DIR]
+
+``--weights DIR`` adds a third composer whose reader loads another adapter (a retrained one,
+say ``zhrag train-reader --out DIR``), so two readers are timed side by side in one run.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ QUESTIONS = ["首开集团建了多少个工会驿站", "长春市总工会设�
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--weights", type=Path, help="another reader adapter's folder, timed beside the shipped one")
     args = ap.parse_args()
 
     from rag.compose import ExtractiveComposer
@@ -43,6 +47,12 @@ def main() -> None:
         params = compose_params(settings)
         composers = {"rules": ExtractiveComposer(engine.embedder, params),
                      "reader": ExtractiveComposer(engine.embedder, params, reader=reader)}
+        if args.weights is not None:
+            from rag.e5_convert import ensure_model
+            from rag.reader import E5SpanReader
+
+            other = E5SpanReader(ensure_model(settings.cache_dir / "models"), args.weights)
+            composers[f"reader ({args.weights})"] = ExtractiveComposer(engine.embedder, params, reader=other)
         hits = {q: engine.retriever.search(q, settings.top_k) for q in QUESTIONS}
         times: dict[str, list[float]] = {name: [] for name in composers}
         for r in range(args.rounds + 1):

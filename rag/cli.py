@@ -585,7 +585,7 @@ def train_reader(drcd: DrcdFiles,
                  keyword_share: Annotated[float, typer.Option(min=0.0, max=1.0, help=(
                      "share of questions read as search-box queries (question word dropped)"))] = 0.3,
                  lora_from: Annotated[int, typer.Option(min=0, max=11, help=(
-                     "the adapter goes on e5's layers from this one up (of 0-11; lower is slower to train)"))] = 6,
+                     "the adapter goes on e5's layers from this one up (of 0-11; lower is slower to train)"))] = 0,
                  out: Annotated[Path, typer.Option(help="where the adapter goes")] = Path("rag/reader_model"),
                  limit: Annotated[int | None, typer.Option(help="train on the first N examples only (a smoke run)")]
                  = None) -> None:

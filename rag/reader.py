@@ -175,7 +175,8 @@ def best_span(start: Any, end: Any, offsets: Sequence[tuple[int, int]], first: i
 class E5SpanReader:
     """The trained reader: loads the encoder's converted folder and the adapter once."""
 
-    def __init__(self, base_dir: Path, weights_dir: Path = READER_DIR, params: ReaderParams | None = None) -> None:
+    def __init__(self, base_dir: Path, weights_dir: Path = READER_DIR, params: ReaderParams | None = None,
+                 *, merge: bool = True) -> None:
         import torch
         from transformers import AutoTokenizer
 
@@ -185,6 +186,10 @@ class E5SpanReader:
         self.model = build_model(base_dir, **record["lora"])
         load_trainable(self.model, weights_dir)
         self.model.eval()
+        if merge:
+            # The LoRA pairs folded into the encoder's own weights: the same outputs (to float
+            # rounding) for the cost of the plain encoder, whichever layers the adapter covers.
+            self.model.encoder = self.model.encoder.merge_and_unload()
         self._torch = torch
         self._lock = threading.Lock()
 

@@ -214,6 +214,23 @@ def test_the_trained_reader_finds_the_reason_a_why_question_asks_for(reader):
 
 
 @pytest.mark.slow
+def test_the_adapter_folded_into_the_encoder_reads_as_the_adapter_does(reader, model_cache):
+    """The shipped reader merges its LoRA pairs into the encoder at load (the plain encoder's
+    cost); the same adapter kept apart gives the same spans and margins."""
+    from rag.e5_convert import ensure_model
+    from rag.reader import E5SpanReader
+
+    apart = E5SpanReader(ensure_model(model_cache / "models"), merge=False)
+    assert not any("lora_" in name for name, _ in reader.model.named_parameters())
+    assert any("lora_" in name for name, _ in apart.model.named_parameters())
+    for question, sentences in (("首开集团建了多少个工会驿站", ["5年来，首开集团工会共建设14个市级职工之家，167个工会驿站。"]),
+                                ("赵鹏在2014年下半赛季没有出场的原因是什么", ["不过由于伤病困扰，他在2014下半赛季并没有得到出场机会。"])):
+        a, b = reader.read(question, sentences), apart.read(question, sentences)
+        assert a is not None and b is not None and (a.sentence, a.start, a.end) == (b.sentence, b.start, b.end)
+        assert a.margin == pytest.approx(b.margin, abs=1e-3)
+
+
+@pytest.mark.slow
 def test_weights_that_do_not_fit_the_model_are_refused(tmp_path, model_cache):
     from safetensors.torch import load_file, save_file
 
