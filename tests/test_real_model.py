@@ -113,3 +113,25 @@ def test_a_report_beats_an_announcement(e5, tmp_path):
     ans = answer("朝阳区职工运动会什么时候举行", retriever=retriever,
                  composer=ExtractiveComposer(e5, ComposeParams(max_sentences=1)))
     assert not ans.refused and "5月10日" in ans.text
+
+
+def test_the_seed_articles_answer_counts_and_kinds_as_staff_ask_them(tmp_path, e5):
+    """Questions a staff member asked in the eighteenth session, over HTTP with the real model
+    and reader: a year is no amount, a numeral inside a word ("三" of "“三农”") is no count, and
+    the kind of thing asked for ("哪些荣誉") is no name the articles must contain."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from tests.conftest import hashing_settings
+
+    with TestClient(create_app(hashing_settings(tmp_path, embed_model="e5-small"))) as c:
+        def ask(q):
+            return c.post("/ask", json={"question": q}).json()
+
+        honours = ask("首开集团工会获得了哪些荣誉")
+        assert not honours["refused"] and "全国模范职工之家" in honours["answer"]
+        assert honours["citations"][0]["title"] == "首开集团工会高标准打造职工服务阵地"
+        spending = ask("东城区总工会经费支出多少")
+        assert not spending["refused"] and spending["short_answer"] is None and "经费支出" in spending["answer"]
+        students = ask("长春市总工会组织了多少名高校学生参加研学")
+        assert not students["refused"] and (students["short_answer"] or {}).get("text") != "三"
