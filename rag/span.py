@@ -366,9 +366,10 @@ _LOOSE_MARKS = _CLAUSE_END + _LIST_MARK + " "
 
 
 def trimmed(sentence: str, start: int, end: int) -> tuple[int, int]:
-    """The span without the punctuation at either end (a span of marks alone is kept)."""
+    """The span without the punctuation at either end (a span of marks alone is kept), nor
+    the particle 的 the reader sometimes starts on ("的服务性", "的环境食物局")."""
     s, e = start, end
-    while s < e and sentence[s] in _LOOSE_MARKS:
+    while s < e and (sentence[s] in _LOOSE_MARKS or sentence[s] == "的" and e - s > 2):
         s += 1
     while e > s and sentence[e - 1] in _LOOSE_MARKS:
         e -= 1
@@ -377,11 +378,14 @@ def trimmed(sentence: str, start: int, end: int) -> tuple[int, int]:
 
 def closed(sentence: str, start: int, end: int) -> tuple[int, int]:
     """The span with its brackets and quotes closed ("《朱学论集" → "《朱学论集》"), when the
-    closing mark stands right where the reader stopped or one opened before the span does."""
+    closing mark stands within an item's length of where the reader stopped, in the same
+    clause ("“三全" → "“三全服务标准”"), or one opened before the span does."""
     text = sentence[start:end]
     for o, c in zip(_OPEN, _CLOSE, strict=True):
-        if text.count(o) > text.count(c) and sentence[end:end + 1] == c:
-            end += 1
+        if text.count(o) > text.count(c):
+            close = sentence.find(c, end, end + _LONGEST_ITEM + 1)
+            if close >= 0 and not any(ch in _CLAUSE_END for ch in sentence[end:close]):
+                end = close + 1
         elif text.count(c) > text.count(o) and start > 0 and sentence[start - 1] == o:
             start -= 1
     return start, end

@@ -110,6 +110,12 @@ def _extended(question: str, sentence: str, first: str) -> str:
     # a quote closed after the space the reader stopped at, then trimmed
     ("这首赞美诗叫什么?", "诗名为“ Ein neues Lied wir heben an ”。", "“ Ein neues Lied wir heben an ",
      "“ Ein neues Lied wir heben an ”"),
+    # a quote closed a few characters on, in the same clause; not across a clause's end
+    ("首开书院有什么服务标准", "首开书院遵循全业务的“三全服务标准”，惠及职工。", "“三全", "“三全服务标准”"),
+    ("首开书院有什么服务标准", "首开书院遵循“三全，服务标准”。", "“三全", "“三全"),
+    # the particle 的 the reader started on is left out, unless too little would be left
+    ("首开集团工会为什么要建设职工服务阵地", "着力提升职工服务阵地的服务性。", "的服务性", "服务性"),
+    ("当惹雍错对苯教徒有什么意义", "是心目中的神。", "的神", "的神"),
 ])
 def test_a_list_questions_answer_is_the_whole_list_and_brackets_are_closed(question, sentence, first, want):
     assert _extended(question, sentence, first) == want
