@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     name_check: bool = True
     gate_model: Path = PROJECT_ROOT / "rag" / "gate_model.json"
     # Short answers ("167个" before the cited sentence): "reader", the span reader trained on
-    # DRCD (rag/reader.py; a second copy of the e5 encoder, +229 MB; bench/reader.py), or "rules"
+    # DRCD (rag/reader.py; a second copy of the e5 encoder, about +300 MB; bench/reader.py), or "rules"
     # (rag/span.py; count/date/who/where questions only). Measured in eval/RESULTS.md,
     # "The span reader".
     short_answers: Literal["reader", "rules"] = "reader"
