@@ -40,15 +40,10 @@ from rag.span import (
     asks_for_explanation,
     asks_for_phone,
     asks_for_reason,
-    closed,
-    figure_start,
-    focus_figure,
     holds_count,
     question_kind,
+    shaped,
     short_answer,
-    trimmed,
-    with_date,
-    with_list,
     with_unit,
 )
 from rag.types import Answer, Chunk, Citation, Hit, Quote, RefusalReason
@@ -574,17 +569,7 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
         if rule is None:
             return ans
         s, e = rule
-    # "《朱学论集" closed to "《朱学论集》", "《日出》。" trimmed to "《日出》"; a list question's
-    # first item to the whole list; a count's figure taken from the clause that names what is
-    # counted ("国内客运航线62条，国际航线5条": 5条 for 国际航线); its leading clause left out
-    # ("…常住人口764.52万人" → "764.52万人"); a bare year given its month and day ("2017年" →
-    # "2017年6月23日").
-    s, e = focus_figure(question, quote.text, s, e)
-    s = figure_start(question, quote.text, s, e)
-    e = with_date(question, quote.text, s, e)
-    # (closed first: "“ Ein neues Lied wir heben an " is closed by the ” after its space)
-    s, e = trimmed(quote.text, *closed(quote.text, s, e))
-    e = with_list(question, quote.text, s, e)
+    s, e = shaped(question, quote.text, s, e)
     n = next(c.n for c in ans.citations if c.chunk.id == hit.chunk.id)
     span = Quote(quote.text[s:e], quote.start + s, quote.start + e)
     return replace(ans, text=f"{span.text}[{n}]。{ans.text}", short=span.text, short_answer=(span, n))

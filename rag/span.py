@@ -448,3 +448,18 @@ def with_list(question: str, sentence: str, start: int, end: int) -> int:
         longest = max(longest, item - (end + step))
         end = item
     return end
+
+
+def shaped(question: str, sentence: str, start: int, end: int) -> tuple[int, int]:
+    """The span the reader (or the rules) found, as the answer gives it, in this order: a
+    count's figure taken from the clause that names what is counted ("国内客运航线62条，国际航线
+    5条": 5条 for 国际航线) and its leading clause left out ("…常住人口764.52万人" → "764.52万人");
+    a bare year given its month and day ("2017年" → "2017年6月23日"); brackets and quotes closed,
+    then loose marks trimmed ("《朱学论集" → "《朱学论集》", "《日出》。" → "《日出》"; closed first:
+    "“ Ein neues Lied wir heben an " is closed by the ” after its space); a list question's first
+    item grown to the whole list."""
+    s, e = focus_figure(question, sentence, start, end)
+    s = figure_start(question, sentence, s, e)
+    e = with_date(question, sentence, s, e)
+    s, e = trimmed(sentence, *closed(sentence, s, e))
+    return s, with_list(question, sentence, s, e)

@@ -80,12 +80,12 @@ def test_a_year_is_not_the_count_asked_for():
     assert got is not None and "2024年，东城区总工会投入经费3200万元"[got[0]:got[1]] == "3200万元"
 
 
-def _extended(question: str, sentence: str, first: str) -> str:
-    from rag.span import closed, trimmed, with_list
+def _shaped(question: str, sentence: str, span: str) -> str:
+    """``span`` (its first occurrence in ``sentence``) as the composer gives it."""
+    from rag.span import shaped
 
-    s = sentence.index(first)
-    s, e = trimmed(sentence, *closed(sentence, s, s + len(first)))
-    return sentence[s:with_list(question, sentence, s, e)]
+    s = sentence.index(span)
+    return sentence[slice(*shaped(question, sentence, s, s + len(span)))]
 
 
 @pytest.mark.parametrize("question,sentence,first,want", [
@@ -118,7 +118,7 @@ def _extended(question: str, sentence: str, first: str) -> str:
     ("当惹雍错对苯教徒有什么意义", "是心目中的神。", "的神", "的神"),
 ])
 def test_a_list_questions_answer_is_the_whole_list_and_brackets_are_closed(question, sentence, first, want):
-    assert _extended(question, sentence, first) == want
+    assert _shaped(question, sentence, first) == want
 
 
 def test_a_short_search_box_query_ending_with_a_quantity_asks_for_a_number():
@@ -180,8 +180,4 @@ AIRPORT_ROUTES = "目前苏南硕放国际机场已累计开通国内客运航�
     ("西罗马帝国灭亡于何时", "西罗马帝国于476年灭亡。", "476年", "476年"),
 ])
 def test_a_count_is_cut_to_its_figure_and_a_bare_year_given_its_date(question, sentence, span, want):
-    from rag.span import figure_start, focus_figure, with_date
-
-    s, e = focus_figure(question, sentence, sentence.index(span), sentence.index(span) + len(span))
-    start = figure_start(question, sentence, s, e)  # as the composer applies them
-    assert sentence[start:with_date(question, sentence, start, e)] == want
+    assert _shaped(question, sentence, span) == want
