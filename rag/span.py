@@ -303,17 +303,15 @@ def focus_figure(question: str, sentence: str, start: int, end: int) -> tuple[in
     if phrase in sentence[here[0]:max(here[1], end)]:
         return start, end
     found: list[tuple[int, int]] = []
-    at = 0
-    while at < len(sentence):
-        c = _clause(sentence, at)
-        text = sentence[c[0]:c[1]]
-        if c != here and phrase in text:
-            name = c[0] + text.index(phrase)
-            # figures as the rules take them: digits, or numerals with their unit (not "三" of "三农")
-            figures = [(c[0] + f, c[0] + t) for f, t in _candidates(text, "count") if text[f:t] not in question]
-            if figures:
-                found.append(min(figures, key=lambda f: abs(f[0] - name)))
-        at = c[1] + 1
+    for clause in _CLAUSE.finditer(sentence):
+        text, at = clause.group(), clause.start()
+        if (at, clause.end()) == here or phrase not in text:
+            continue
+        name = at + text.index(phrase)
+        # figures as the rules take them: digits, or numerals with their unit (not "三" of "三农")
+        figures = [(at + f, at + t) for f, t in _candidates(text, "count") if text[f:t] not in question]
+        if figures:
+            found.append(min(figures, key=lambda f: abs(f[0] - name)))
     return found[0] if len(found) == 1 else (start, end)
 
 
@@ -356,6 +354,7 @@ _OPEN, _CLOSE = "《“「（(【", "》”」）)】"
 _LIST_MARK = "、"
 _LAST_JOIN = re.compile(r"(?:以及|还有|和|及|与)")
 _CLAUSE_END = "，。；：！？,;:!?\n"
+_CLAUSE = re.compile(f"[^{_CLAUSE_END}]+")
 _LONGEST_ITEM = 24
 
 
