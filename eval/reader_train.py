@@ -31,6 +31,7 @@ from eval.sets import keyword_form
 from eval.training import Optimiser, save_adapter
 from rag.chunking import split_sentences
 from rag.reader import (
+    E5_LAYERS,
     READER_DIR,
     ReaderParams,
     best_span,
@@ -63,7 +64,7 @@ class TrainParams:
     # (keyword form 0.716 -> 0.783) against the top six, which were chosen to halve the time
     # per step; both train in well under an hour on two cores (eval/RESULTS.md, "A reader
     # adapted in every layer").
-    lora_layers: tuple[int, ...] = tuple(range(12))
+    lora_layers: tuple[int, ...] = tuple(range(E5_LAYERS))
     negative_share: float = 1 / 3
     neighbour_share: float = 0.25
     holdout_paragraphs: int = 150

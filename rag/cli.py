@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from rag.reader import E5_LAYERS
 from rag.types import Answer
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -584,8 +585,8 @@ def train_reader(drcd: DrcdFiles,
                  epochs: Annotated[int, typer.Option(min=1)] = 2,
                  keyword_share: Annotated[float, typer.Option(min=0.0, max=1.0, help=(
                      "share of questions read as search-box queries (question word dropped)"))] = 0.3,
-                 lora_from: Annotated[int, typer.Option(min=0, max=11, help=(
-                     "the adapter goes on e5's layers from this one up (of 0-11; lower is slower to train)"))] = 0,
+                 lora_from: Annotated[int, typer.Option(min=0, max=E5_LAYERS - 1, help=(
+                     "the adapter goes on e5's layers from this one up (the first is 0; lower is slower to train)"))] = 0,
                  out: Annotated[Path, typer.Option(help="where the adapter goes")] = Path("rag/reader_model"),
                  limit: Annotated[int | None, typer.Option(help="train on the first N examples only (a smoke run)")]
                  = None) -> None:
@@ -594,7 +595,7 @@ def train_reader(drcd: DrcdFiles,
 
     from eval.reader_train import TrainParams, train
 
-    p = replace(TrainParams(), epochs=epochs, keyword_share=keyword_share, lora_layers=tuple(range(lora_from, 12)))
+    p = replace(TrainParams(), epochs=epochs, keyword_share=keyword_share, lora_layers=tuple(range(lora_from, E5_LAYERS)))
     rec = train(drcd, _training_base(drcd), out, p, limit=limit)
     typer.echo(f"wrote {out}: held-out EM {rec['held_out']['em']:.3f}, F1 {rec['held_out']['f1']:.3f} "
                f"({rec['data']['training_examples']} examples, {rec['seconds']} s)")
@@ -616,7 +617,7 @@ def score_reader(drcd: DrcdFiles,
 def train_reranker(drcd: DrcdFiles,
                    epochs: Annotated[int, typer.Option(min=1)] = 1,
                    questions: Annotated[int, typer.Option(min=0, help="training questions sampled (0: all)")] = 3000,
-                   layers: Annotated[int, typer.Option(min=1, max=12, help="e5 layers the reranker keeps")] = 4,
+                   layers: Annotated[int, typer.Option(min=1, max=E5_LAYERS, help="e5 layers the reranker keeps")] = 4,
                    out: Annotated[Path, typer.Option(help="where the adapter goes")] = Path("rag/reranker_model"),
                    limit: Annotated[int | None, typer.Option(help="train on the first N groups only (a smoke run)")]
                    = None) -> None:

@@ -61,6 +61,11 @@ class SpanReader(Protocol):
         ...
 
 
+# multilingual-e5-small's depth: the layers an adapter can cover (the reader's all of them,
+# the reranker's first few).
+E5_LAYERS = 12
+
+
 def lora_targets(layers: Sequence[int] | None = None) -> str:
     """The modules that get a LoRA pair: every linear layer (attention and feed-forward) of
     the BERT layers named, or of all of them."""
