@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     from index.migrate import copy_store
     from index.milvus import MilvusStore
     from index.sqlite import SQLiteStore
+    from index.store import Store
 
     directory = args.dir or Path(f"/tmp/zhrag-bench-{args.chunks}")
     if not SQLiteStore.exists(directory):
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                                analyzer=bench_store._analyzer(), chunking={"size": 300, "overlap": 60})
             return SQLiteStore.open(d, bench_store._analyzer())
 
-        targets = {
+        targets: dict[str, Callable[[], Store]] = {
             "embedded (SQLite)": fresh_sqlite,
             "milvus-lite": lambda: MilvusStore.open(f"milvus-lite://{tmp}/m.db", bench_store._analyzer(),
                                                     model=source.model, dim=source.dim),

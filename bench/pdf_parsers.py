@@ -99,8 +99,8 @@ def main() -> int:
         order = difflib.SequenceMatcher(None, plain, gold, autojunk=False).ratio()
         print(f"| {name} | {order:.3f} | {f1(plain, gold):.3f} | {ms:.0f} |")
     print("\n| characters with box and size | ms for the page |\n|---|---|")
-    for name, fn in (("pdfplumber (pdfminer)", pdfplumber_chars), ("pypdfium2 (PDFium)", pypdfium2_chars)):
-        n, ms = timed(fn, raw)
+    for name, count in (("pdfplumber (pdfminer)", pdfplumber_chars), ("pypdfium2 (PDFium)", pypdfium2_chars)):
+        n, ms = timed(count, raw)
         print(f"| {name}: {n} characters | {ms:.0f} |")
     return 0
 
