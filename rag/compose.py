@@ -37,10 +37,14 @@ from rag.sentences import (
     is_question_shaped,
 )
 from rag.span import (
+    CLAUSE_END,
+    LIST_MARK,
     asks_for_explanation,
     asks_for_phone,
     asks_for_reason,
+    asks_for_several,
     holds_count,
+    named_list,
     question_kind,
     shaped,
     short_answer,
@@ -547,32 +551,52 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
     if not used or asks_for_explanation(question) and not (reasons and reader is not None
                                                             and asks_for_reason(question)):
         return ans
+    found: tuple[Hit, Quote, int, int] | None = None
     if reader is not None:
         got = read if read is not None else reader.read(question, [q.text for _, q in used])
-        if got is None:
-            return ans
-        ans = replace(ans, span_margin=got.margin)
-        if got.margin < margin:
-            return ans
-        (hit, quote), s = used[got.sentence], got.start
-        e = with_unit(question, quote.text, s, got.end)
-        if not holds_count(question, quote.text, s, e):
-            # The reader took words for a count ("简易计税依5%征收率…" for "劳务派遣税率"): the
-            # rules' number in the same sentence, if it holds one ("经费支出多少" is not
-            # answered "加大经费支持力度").
-            rule = short_answer(question, quote.text)
-            if rule is None:
-                return ans
-            s, e = rule[0], with_unit(question, quote.text, *rule)
-    else:
-        (hit, quote), rule = used[0], short_answer(question, used[0][1].text)
-        if rule is None:
-            return ans
-        s, e = rule
-    s, e = shaped(question, quote.text, s, e)
+        if got is not None:
+            ans = replace(ans, span_margin=got.margin)
+        if got is not None and got.margin >= margin:
+            (hit, quote), s = used[got.sentence], got.start
+            e = with_unit(question, quote.text, s, got.end)
+            if holds_count(question, quote.text, s, e):
+                found = hit, quote, s, e
+            elif (rule := short_answer(question, quote.text)) is not None:
+                # The reader took words for a count ("简易计税依5%征收率…" for "劳务派遣税率"): the
+                # rules' number in the same sentence, if it holds one ("经费支出多少" is not
+                # answered "加大经费支持力度").
+                found = hit, quote, rule[0], with_unit(question, quote.text, *rule)
+    elif (rule := short_answer(question, used[0][1].text)) is not None:
+        found = *used[0], *rule
+    if found is not None:
+        hit, quote, s, e = found
+        found = hit, quote, *shaped(question, quote.text, s, e)
+    if asks_for_several(question):
+        found = _listed(question, used, found)
+    if found is None:
+        return ans
+    hit, quote, s, e = found
     n = next(c.n for c in ans.citations if c.chunk.id == hit.chunk.id)
     span = Quote(quote.text[s:e], quote.start + s, quote.start + e)
     return replace(ans, text=f"{span.text}[{n}]。{ans.text}", short=span.text, short_answer=(span, n))
+
+
+def _listed(question: str, used: Sequence[tuple[Hit, Quote]],
+            found: tuple[Hit, Quote, int, int] | None) -> tuple[Hit, Quote, int, int] | None:
+    """A list question's short answer: the span found when it is a list of its own; otherwise
+    the list a cited sentence names as the kind asked for ("…和北京金地丰源科技有限公司等单位"
+    for "慰问了哪些单位"), the found span's sentence looked at first. The reader, trained on
+    Wikipedia paragraphs that seldom list, often takes one item, a quoted name beside the list,
+    or the clause before it; or finds nothing it is sure of."""
+    if found is not None:
+        _, quote, s, e = found
+        if LIST_MARK in quote.text[s:e] and not CLAUSE_END.search(quote.text[s:e]):
+            return found
+    first = found[1] if found is not None else None
+    for hit, quote in sorted(used, key=lambda u: u[1] is not first):
+        if (listed := named_list(question, quote.text)) is not None:
+            return hit, quote, *listed
+    return found
 
 
 def build_answer(used: Sequence[tuple[Hit, Quote]], hits: Sequence[Hit], *,

@@ -118,7 +118,8 @@ def test_a_report_beats_an_announcement(e5, tmp_path):
 def test_the_seed_articles_answer_counts_and_kinds_as_staff_ask_them(tmp_path, e5):
     """Questions a staff member asked in the eighteenth session, over HTTP with the real model
     and reader: a year is no amount, a numeral inside a word ("三" of "“三农”") is no count, and
-    the kind of thing asked for ("哪些荣誉") is no name the articles must contain."""
+    the kind of thing asked for ("哪些荣誉") is no name the articles must contain; and (nineteenth
+    session) "哪些单位" is answered with the list a sentence names "…等单位"."""
     from fastapi.testclient import TestClient
 
     from api.main import create_app
@@ -135,3 +136,7 @@ def test_the_seed_articles_answer_counts_and_kinds_as_staff_ask_them(tmp_path, e
         assert not spending["refused"] and spending["short_answer"] is None and "经费支出" in spending["answer"]
         students = ask("长春市总工会组织了多少名高校学生参加研学")
         assert not students["refused"] and (students["short_answer"] or {}).get("text") != "三"
+        units = ask("苏家坨镇总工会慰问了哪些单位")  # the list, not the campaign's quoted name
+        assert not units["refused"] and units["short_answer"]["text"].startswith("苏家坨镇水务管理服务中心、")
+        trades = ask("密云区在哪些行业开展了技能竞赛")  # the list alone, not the clause before it
+        assert trades["short_answer"]["text"] == "家政服务、卫生系统、蜜蜂养殖、餐饮服务"

@@ -151,6 +151,29 @@ def test_a_count_the_reader_takes_from_the_clause_of_another_thing_is_the_named_
     assert got.short == "5条" and got.text.startswith(f"5条[{n}]。") and text[span.start:span.end] == "5条"
 
 
+def test_a_list_question_is_answered_with_the_list_a_cited_sentence_names_as_the_kind_asked():
+    # The seed article on 苏家坨镇: the reader took the campaign's quoted name from the first
+    # sentence; the second names the units visited, "…等单位".
+    first = "海淀区苏家坨镇总工会开展“情暖职工 冬送温暖”慰问活动。"
+    second = "该镇总工会走访慰问了苏家坨镇水务管理服务中心、农业综合服务中心（农服）和北京金地丰源科技有限公司等单位的一线职工。"
+    text = first + second
+    chunk = Chunk(id="a#0", doc_id="a", title="苏家坨镇总工会", text=text, char_start=0, char_end=len(text))
+    used = [(Hit(chunk, 1.0, dense_score=0.9), Quote(first, 0, len(first))),
+            (Hit(chunk, 1.0, dense_score=0.9), Quote(second, len(first), len(text)))]
+    ans = build_answer(used, [h for h, _ in used])
+    s = first.index("“情暖")
+    got = with_short_answer("苏家坨镇总工会慰问了哪些单位", ans, used, _Reader(Span(0, s, s + 11, 2.0)))
+    span, n = got.short_answer
+    want = "苏家坨镇水务管理服务中心、农业综合服务中心（农服）和北京金地丰源科技有限公司"
+    assert got.short == want and got.text.startswith(f"{want}[{n}]。") and text[span.start:span.end] == want
+    # the reader unsure of any span: the named list all the same
+    assert with_short_answer("苏家坨镇总工会慰问了哪些单位", ans, used, _Reader(None)).short == want
+    assert with_short_answer("苏家坨镇总工会慰问了哪些单位", ans, used, _Reader(Span(0, s, s + 11, -9.0))).short == want
+    # a question that does not ask for several things keeps the reader's span
+    got = with_short_answer("苏家坨镇总工会开展了什么活动", ans, used, _Reader(Span(0, s, s + 11, 2.0)))
+    assert got.short == "“情暖职工 冬送温暖”"
+
+
 def test_no_short_answer_when_the_reader_finds_none_or_the_question_asks_how():
     used = _used()
     ans = build_answer(used, [h for h, _ in used])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.span import asks_for_explanation, asks_for_reason, question_kind, short_answer
+from rag.span import asks_for_explanation, asks_for_reason, named_list, question_kind, short_answer
 
 SEED = "5年来，首开集团工会共建设14个市级职工之家，167个工会驿站，并荣获“全国模范职工之家”称号。"
 
@@ -98,6 +98,10 @@ def _shaped(question: str, sentence: str, span: str) -> str:
     # The last item ends where the clause's verb begins.
     ("巴尔干同盟由哪些国家组成？", "保加利亚、塞尔维亚、希腊与蒙特尼哥罗组成巴尔干同盟。", "保加利亚",
      "保加利亚、塞尔维亚、希腊与蒙特尼哥罗"),
+    # The reader took a later item: the answer starts with the first, after the clause's lead-in.
+    ("内蒙古有哪些地方设立了站点", "内蒙古的化德、阿尔山、鄯阳等地设立了站点。", "鄯阳", "化德、阿尔山、鄯阳"),
+    ("巴尔干同盟由哪些国家组成？", "保加利亚、塞尔维亚、希腊与蒙特尼哥罗组成巴尔干同盟。", "希腊",
+     "保加利亚、塞尔维亚、希腊与蒙特尼哥罗"),
     # Not a list question: the span keeps its end; brackets are still closed.
     ("隋文帝还在哪一州设置大总管?", "于益州、荆州、扬州四州设置大总管。", "益州", "益州"),
     ("村民委员会是依照哪一条法律设置的?", "依照《中华人民共和国村民委员会组织法》设置。", "《中华人民共和国村民委员会组织法",
@@ -181,3 +185,20 @@ AIRPORT_ROUTES = "目前苏南硕放国际机场已累计开通国内客运航�
 ])
 def test_a_count_is_cut_to_its_figure_and_a_bare_year_given_its_date(question, sentence, span, want):
     assert _shaped(question, sentence, span) == want
+
+
+@pytest.mark.parametrize(("question", "sentence", "want"), [
+    ("苏家坨镇总工会慰问了哪些单位",
+     "该镇总工会走访慰问了苏家坨镇水务管理服务中心、农业综合服务中心（农服）和北京金地丰源科技有限公司等单位的一线职工。",
+     "苏家坨镇水务管理服务中心、农业综合服务中心（农服）和北京金地丰源科技有限公司"),
+    ("密云区在哪些行业开展了技能竞赛", "其中在家政服务、卫生系统、蜜蜂养殖、餐饮服务等行业开展技能竞赛10余场。",
+     "家政服务、卫生系统、蜜蜂养殖、餐饮服务"),
+    ("密云区在哪几个行业开展了技能竞赛", "其中在家政服务、卫生系统等多个行业开展技能竞赛。", "家政服务、卫生系统"),
+    # a list of another kind, no list at all, or a question that does not ask for several: none
+    ("苏家坨镇总工会慰问了哪些单位", "为他们送上干果、牛奶等慰问品。", None),
+    ("苏家坨镇总工会慰问了哪些单位", "该镇总工会慰问了一线职工。", None),
+    ("密云区在什么行业开展了技能竞赛", "其中在家政服务、卫生系统等行业开展技能竞赛。", None),
+])
+def test_a_list_question_finds_the_list_a_sentence_names_as_the_kind_asked(question, sentence, want):
+    got = named_list(question, sentence)
+    assert (sentence[got[0]:got[1]] if got else None) == want
