@@ -561,12 +561,13 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
             e = with_unit(question, quote.text, s, got.end)
             if holds_count(question, quote.text, s, e):
                 found = hit, quote, s, e
-            elif (rule := short_answer(question, quote.text)) is not None:
+            elif ((rule := short_answer(question, quote.text)) is not None
+                  and holds_count(question, quote.text, *rule)):
                 # The reader took words for a count ("简易计税依5%征收率…" for "劳务派遣税率"): the
                 # rules' number in the same sentence, if it holds one ("经费支出多少" is not
                 # answered "加大经费支持力度").
                 found = hit, quote, rule[0], with_unit(question, quote.text, *rule)
-    elif (rule := short_answer(question, used[0][1].text)) is not None:
+    elif (rule := short_answer(question, used[0][1].text)) is not None and holds_count(question, used[0][1].text, *rule):
         found = *used[0], *rule
     if found is not None:
         hit, quote, s, e = found

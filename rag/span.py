@@ -99,8 +99,8 @@ def question_kind(question: str) -> str | None:
     typed = _as_typed(question)
     if len(typed) <= _SEARCH_BOX_CHARS and _QUANTITY_TAIL.search(typed) and not _QUESTION_WORD.search(question):
         return "count"
-    # "哪几个部分" asks which, not how many; "多伦多大学" is no "多大".
-    if re.search(r"多少|(?<!哪)几[个位名次项家条座所岁%年天种倍]|几$|多[大长高远久重](?!学)", question):
+    # "哪几个部分" asks which, not how many, and "20几所" is a figure; "多伦多大学" is no "多大".
+    if re.search(r"多少|(?<![哪\d十])几[个位名次项家条座所岁%年天种倍]|几$|多[大长高远久重](?!学)", question):
         return "count"
     if re.search(r"何时|什么时候|哪[一]?年|哪天|几月|几号|哪一天|什么时间|何年|年份|哪个年代|哪个世纪", question):
         return "date"
@@ -258,7 +258,20 @@ def holds_count(question: str, sentence: str, start: int, end: int) -> bool:
         return False
     # a date is refused only for a count asked in another unit: "多久" may be answered "1500年"
     unit = _asked_unit(question)
-    return bool(re.search(r"[\d０-９" + _NUMERALS + "几半]", span)) and not (unit and _date_not_count(unit, span))
+    return (bool(re.search(r"[\d０-９" + _NUMERALS + "几半]", span)) and not (unit and _date_not_count(unit, span))
+            and not _counts_another_thing(question, unit, sentence, end))
+
+
+def _counts_another_thing(question: str, unit: str, sentence: str, end: int) -> bool:
+    """Whether the figure ending at ``end`` counts another thing than the question: it is
+    counted with another classifier and the noun after it shares nothing with the one the
+    question counts ("长春市有多少名技能人才" is not answered "四个" of "四个关键环节"; "多少名导师"
+    may be answered "10名" of "10名劳模工匠…为导师", and "多少名员工" "300位" of "300位员工")."""
+    asked = re.search(r"(?:多少|几)" + re.escape(unit) + r"([\u4e00-\u9fff]+)", question) if unit in CLASSIFIERS else None
+    if asked is None or end == 0 or sentence[end - 1] not in CLASSIFIERS or sentence[end - 1] == unit:
+        return False
+    after = re.match(r"[\u4e00-\u9fff]{2}", sentence[end:])
+    return after is not None and not set(after.group()) & set(asked.group(1))
 
 
 # A figure that ends a span, with what may follow it there (magnitude, unit or classifier).

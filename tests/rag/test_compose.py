@@ -289,6 +289,21 @@ def test_a_count_the_reader_answered_with_words_takes_the_number_in_its_sentence
     ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("2024年")).compose(
         "东城区总工会经费支出多少", hits(none))
     assert ans.short_answer is None and not ans.refused
+    # a figure counted with another classifier, of another thing ("四个关键环节" for 技能人才): the
+    # seed article answered "四个[1]" before; the same classifier, or a noun sharing the asked
+    # one's words, still answers
+    links = "长春市总工会聚焦“留、识、育、用”四个关键环节，建立全链条技能人才培养工作体系。"
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("四个")).compose(
+        "长春市有多少名技能人才", hits(links))
+    assert ans.short_answer is None and not ans.refused
+    tutors = "密云区工匠学院聘请副校长为院长，10名劳模工匠和教师代表为导师。"
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("10名")).compose(
+        "密云区工匠学院有多少名导师", hits(tutors))
+    assert ans.short == "10名"
+    staff = "该公司现有300位员工。"
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("300位")).compose(
+        "该公司有多少名员工", hits(staff))
+    assert ans.short == "300位"
 
 
 def test_two_pages_giving_two_telephone_numbers_do_not_conflict(hashing_engine):

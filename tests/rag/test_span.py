@@ -131,6 +131,9 @@ def test_a_short_search_box_query_ending_with_a_quantity_asks_for_a_number():
     assert question_kind("小米6防水等级") is None  # a grade, not a quantity
     assert question_kind("哪个城市人口最多") == "place"  # a question word decides
     assert question_kind("七鳃鳗的数量会影响物种的数量") is None  # a statement that lost its question word
+    # a figure in the question is no "how many": "20几所" (DRCD), "哪几个" asks which
+    assert question_kind("北京20几所高等院校学生在哪里举行游行集会?") == "place"
+    assert question_kind("我国有几所高校") == "count"
 
 
 @pytest.mark.parametrize("question,sentence,want", [
