@@ -443,18 +443,21 @@ def with_list(question: str, sentence: str, start: int, end: int) -> int:
     if not asks_for_several(question):
         return end
     longest = end - start
-    # Two items need no 、: "哪两个公司" is answered "光荣和ω-force".
+    # Two items need no 、: "哪两个公司" is answered "光荣和ω-force", and "投向哪些领域"
+    # "全区中心工作和重大领域" (the second item names the kind asked for).
     seen_mark = bool(re.search(r"哪[两二]", question)) or LIST_MARK in sentence[start:end]
+    kind = several_kind(question)
     while end < len(sentence):
-        if sentence[end] == LIST_MARK:
-            step, seen_mark = 1, True
-        elif seen_mark and (m := _LAST_JOIN.match(sentence, end)):
-            step = m.end() - end
-        else:
+        joined = None if sentence[end] == LIST_MARK else _LAST_JOIN.match(sentence, end)
+        if joined is None and sentence[end] != LIST_MARK:
             break
+        step = 1 if joined is None else joined.end() - end
         item = _item_end(sentence, end + step)
-        if item is not None and sentence[end] != LIST_MARK:  # the last item: "…与蒙特尼哥罗|组成巴尔干同盟"
+        if item is not None and joined is not None:  # the last item: "…与蒙特尼哥罗|组成巴尔干同盟"
             item = _before_verb(sentence, end + step, item)
+            if not seen_mark and not (kind and kind in sentence[end + step:item]):
+                break
+        seen_mark = True
         # An item far longer than the others is the list's clause running on.
         if item is None or item - (end + step) > 2 * max(longest, 4) + 2:
             break
