@@ -92,6 +92,35 @@ def choose_threshold(gate: AnswerGate, x: np.ndarray, y: np.ndarray, refused: np
     return replace(gate, threshold=round(best, 2))
 
 
+def questions(result_path: Path) -> np.ndarray:
+    """Each row's question id, in :func:`rows`' order: a question's answerable and unanswerable
+    rows belong to one fold."""
+    pq = json.loads(Path(result_path).read_text(encoding="utf-8"))["per_query"]
+    return np.array([q["qid"] for part in ("answers", "unanswerable") for q in pq.get(part, [])])
+
+
+def cross_validated_threshold(x: np.ndarray, y: np.ndarray, refused: np.ndarray, groups: np.ndarray,
+                              features: Sequence[str], *, folds: int = 5, seed: int = 0,
+                              budget: float = FALSE_REFUSAL_BUDGET) -> float:
+    """The highest threshold whose false refusals stay within budget on questions the gate
+    did not see: every row is scored by a gate fitted on the other folds (folds by question).
+    Chosen on the fitted rows themselves, the threshold spends the budget on rows it has
+    learnt, and questions it has not seen are refused more often than the budget allows."""
+    ids = np.unique(groups)
+    np.random.default_rng(seed).shuffle(ids)
+    fold_of = {q: i % folds for i, q in enumerate(ids)}
+    fold = np.array([fold_of[q] for q in groups])
+    score = np.zeros(len(y))
+    for k in range(folds):
+        gate = fit(x[fold != k], y[fold != k], features)
+        score[fold == k] = [gate.score_vector(v) for v in x[fold == k]]
+    best = 0.0
+    for t in np.linspace(0.0, 0.99, 100):
+        if (refused | (score < t))[y == 1].mean() <= budget:
+            best = float(t)
+    return round(best, 2)
+
+
 def curve(gate: AnswerGate, result_path: Path,
           thresholds: Sequence[float] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)) -> list[dict[str, float]]:
     x, y, refused = rows(result_path, gate.features)

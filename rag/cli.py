@@ -642,11 +642,16 @@ def gate_fit(results: Annotated[list[Path], typer.Argument(help="zhrag eval resu
              budget: Annotated[float, typer.Option(min=0.0, max=0.5, help="false refusals allowed on the "
                                                                           "training rows")] = 0.05,
              reads: Annotated[bool, typer.Option(help="also read the answer: the span reader's margin "
-                                                      "(needs runs with ZHRAG_ANSWER_GATE=off)")] = True) -> None:
+                                                      "(needs runs with ZHRAG_ANSWER_GATE=off)")] = True,
+             folds: Annotated[int, typer.Option(min=0, max=20, help="choose the threshold on questions held "
+                                                               "out in this many folds (0: on the fitted rows)")] = 5,
+             ) -> None:
     """Fit the learned answerability gate and choose its threshold on training runs only."""
+    from dataclasses import replace
+
     import numpy as np
 
-    from eval.gate import choose_threshold, fit, rates, rows
+    from eval.gate import choose_threshold, cross_validated_threshold, fit, questions, rates, rows
     from rag.compose import GATE_FEATURES, PASSAGE_FEATURES
 
     features = GATE_FEATURES if reads else PASSAGE_FEATURES
@@ -655,9 +660,16 @@ def gate_fit(results: Annotated[list[Path], typer.Argument(help="zhrag eval resu
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     x, y, refused = (np.concatenate([p[i] for p in parts]) for i in range(3))
-    gate = choose_threshold(fit(x, y, features), x, y, refused, budget)
+    gate = fit(x, y, features)
+    if folds >= 2:
+        groups = np.concatenate([[f"{k}:{q}" for q in questions(p)] for k, p in enumerate(results)])
+        gate = replace(gate, threshold=cross_validated_threshold(x, y, refused, groups, features,
+                                                                 folds=folds, budget=budget))
+    else:
+        gate = choose_threshold(gate, x, y, refused, budget)
     r = rates(gate, x, y, refused, gate.threshold)
-    gate.save(out, fitted_on=[p.name for p in results], rows=int(len(y)), false_refusal_budget=budget)
+    gate.save(out, fitted_on=[p.name for p in results], rows=int(len(y)), false_refusal_budget=budget,
+              threshold_folds=folds)
     typer.echo(f"wrote {out}: threshold {gate.threshold:.2f}; on the training rows false refusals "
                f"{r['false_refusals']:.3f}, refusal when unanswerable {r['refusal_when_unanswerable']:.3f}")
 

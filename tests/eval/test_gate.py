@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eval.gate import FALSE_REFUSAL_BUDGET, choose_threshold, fit, rates
+from eval.gate import FALSE_REFUSAL_BUDGET, choose_threshold, cross_validated_threshold, fit, rates
 from rag.compose import (
     GATE_FEATURES,
     PASSAGE_FEATURES,
@@ -42,6 +42,23 @@ def test_fit_separates_and_the_threshold_keeps_the_false_refusal_budget(tmp_path
     assert AnswerGate.load(tmp_path / "g.json") == gate
     xt, yt = rows(400, seed=4)  # held out
     assert rates(gate, xt, yt, refused, gate.threshold)["refusal_when_unanswerable"] >= 0.7
+
+
+def test_a_threshold_chosen_on_held_out_folds_keeps_more_of_the_budget_on_new_questions():
+    """Chosen on the rows the gate was fitted on, the threshold spends the budget on questions
+    it has learnt; chosen on folds it did not see, it refuses fewer new answerable questions."""
+    names = [f"f{i}" for i in range(8)]
+    for seed in range(5):
+        x, y = rows(120, seed=seed)
+        refused, groups = np.zeros(len(y), bool), np.arange(len(y)) // 2
+        gate = fit(x, y, names)
+        in_sample = choose_threshold(gate, x, y, refused).threshold
+        held_out = cross_validated_threshold(x, y, refused, groups, names)
+        xt, yt = rows(4000, seed=100 + seed)  # new questions
+        new = np.zeros(len(yt), bool)
+        assert held_out <= in_sample
+        assert (rates(gate, xt, yt, new, held_out)["false_refusals"]
+                <= rates(gate, xt, yt, new, in_sample)["false_refusals"])
 
 
 def test_the_composer_refuses_what_the_gate_scores_low(seed_articles):
