@@ -14,6 +14,7 @@ that keeps false refusals at or under a budget, and held-out runs are judged wit
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +24,8 @@ import numpy as np
 from rag.compose import PASSAGE_FEATURES, READ_FEATURES, AnswerGate, ComposeParams, read_features
 
 FALSE_REFUSAL_BUDGET = 0.05
+
+log = logging.getLogger(__name__)
 
 
 def rows(result_path: Path, features: Sequence[str] = PASSAGE_FEATURES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -62,7 +65,9 @@ def rows(result_path: Path, features: Sequence[str] = PASSAGE_FEATURES) -> tuple
 def fit(x: np.ndarray, y: np.ndarray, features: Sequence[str] = PASSAGE_FEATURES, *, l2: float = 1e-2,
         steps: int = 3000, lr: float = 0.5) -> AnswerGate:
     """Logistic regression on standardised features, by plain gradient descent (a few
-    hundred rows, ten features: no library needed)."""
+    hundred rows, ten features: no library needed). Give it the rows the gate decides: not
+    those refused for another reason first (:func:`rows`' ``refused``), which the composer
+    never read, and which would teach it that a question not read is one to refuse."""
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
     z = (x - mean) / std
     w, b = np.zeros(z.shape[1]), 0.0
@@ -72,6 +77,13 @@ def fit(x: np.ndarray, y: np.ndarray, features: Sequence[str] = PASSAGE_FEATURES
         w -= lr * (z.T @ g / len(y) + l2 * w)
         b -= lr * float(g.mean())
     return AnswerGate(tuple(mean), tuple(std), tuple(w), b, 0.0, tuple(features))
+
+
+def fit_decided(x: np.ndarray, y: np.ndarray, refused: np.ndarray, features: Sequence[str]) -> AnswerGate:
+    """The gate fitted on the rows it decides (:func:`fit`), or on every row when those hold
+    one class only (a run of a handful of questions)."""
+    rows_ = ~refused if len(set(y[~refused].tolist())) == 2 else np.ones(len(y), bool)
+    return fit(x[rows_], y[rows_], features)
 
 
 def rates(gate: AnswerGate, x: np.ndarray, y: np.ndarray, refused: np.ndarray, t: float) -> dict[str, float]:
@@ -112,7 +124,11 @@ def cross_validated_threshold(x: np.ndarray, y: np.ndarray, refused: np.ndarray,
     fold = np.array([fold_of[q] for q in groups])
     score = np.zeros(len(y))
     for k in range(folds):
-        gate = fit(x[fold != k], y[fold != k], features)
+        train = (fold != k) & ~refused
+        if len(set(y[train].tolist())) < 2:  # a handful of questions: no folds to hold out
+            log.warning("too few questions for %d folds: the threshold is chosen on the fitted rows", folds)
+            return choose_threshold(fit_decided(x, y, refused, features), x, y, refused, budget).threshold
+        gate = fit(x[train], y[train], features)
         score[fold == k] = [gate.score_vector(v) for v in x[fold == k]]
     best = 0.0
     for t in np.linspace(0.0, 0.99, 100):

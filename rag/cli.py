@@ -651,7 +651,7 @@ def gate_fit(results: Annotated[list[Path], typer.Argument(help="zhrag eval resu
 
     import numpy as np
 
-    from eval.gate import choose_threshold, cross_validated_threshold, fit, questions, rates, rows
+    from eval.gate import choose_threshold, cross_validated_threshold, fit_decided, questions, rates, rows
     from rag.compose import GATE_FEATURES, PASSAGE_FEATURES
 
     features = GATE_FEATURES if reads else PASSAGE_FEATURES
@@ -660,7 +660,9 @@ def gate_fit(results: Annotated[list[Path], typer.Argument(help="zhrag eval resu
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     x, y, refused = (np.concatenate([p[i] for p in parts]) for i in range(3))
-    gate = fit(x, y, features)
+    # Questions refused for another reason (a name no article names...) are refused whatever
+    # the gate says: they count against the budget, but the gate is not fitted on them.
+    gate = fit_decided(x, y, refused, features)
     if folds >= 2:
         groups = np.concatenate([[f"{k}:{q}" for q in questions(p)] for k, p in enumerate(results)])
         gate = replace(gate, threshold=cross_validated_threshold(x, y, refused, groups, features,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eval.gate import FALSE_REFUSAL_BUDGET, choose_threshold, cross_validated_threshold, fit, rates
+from eval.gate import FALSE_REFUSAL_BUDGET, choose_threshold, cross_validated_threshold, fit, fit_decided, rates
 from rag.compose import (
     GATE_FEATURES,
     PASSAGE_FEATURES,
@@ -59,6 +59,24 @@ def test_a_threshold_chosen_on_held_out_folds_keeps_more_of_the_budget_on_new_qu
         assert held_out <= in_sample
         assert (rates(gate, xt, yt, new, held_out)["false_refusals"]
                 <= rates(gate, xt, yt, new, in_sample)["false_refusals"])
+
+
+def test_the_gate_is_not_fitted_on_questions_refused_before_it_reads():
+    """Questions refused for another reason (a name no article names) are never read and are
+    nearly all unanswerable; fitted on them, the gate learnt that a question not read (how
+    questions) is one to refuse (nineteenth session)."""
+    rng = np.random.default_rng(7)
+    n = 600
+    y = (np.arange(n) % 2).astype(float)
+    signal = y + rng.normal(0, 0.7, n)
+    not_read = (rng.uniform(size=n) < 0.15).astype(float)  # how questions, answerable or not alike
+    refused = np.zeros(n, bool)
+    refused[:120] = True
+    y[:120], not_read[:120] = 0.0, 1.0  # refused before reading: unanswerable, not read
+    x = np.column_stack([signal, not_read])
+    names = ("cov_best", "not_read")
+    assert fit(x, y, names).weights[1] < -0.3
+    assert abs(fit_decided(x, y, refused, names).weights[1]) < 0.15
 
 
 def test_the_composer_refuses_what_the_gate_scores_low(seed_articles):
