@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eval.gate import FALSE_REFUSAL_BUDGET, choose_threshold, cross_validated_threshold, fit, fit_decided, rates
+from eval.gate import (
+    FALSE_REFUSAL_BUDGET,
+    choose_threshold,
+    cross_validated_threshold,
+    fit,
+    fit_decided,
+    rates,
+)
 from rag.compose import (
     GATE_FEATURES,
     PASSAGE_FEATURES,

@@ -272,37 +272,36 @@ def test_a_count_the_reader_answered_with_words_takes_the_number_in_its_sentence
                     dense_score=0.9)]
 
     params = ComposeParams(refuse_below=0.0, confident_above=0.0)
+
+    def answer(question, text, read):
+        """The composer's answer when the reader takes ``read`` from ``text``."""
+        return ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader(read)).compose(
+            question, hits(text))
+
     rate = "一般纳税人提供劳务派遣服务，可以选择简易计税依5%征收率计算缴纳增值税。"
-    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("征收率")).compose(
-        "劳务派遣税率", hits(rate))
+    ans = answer("劳务派遣税率", rate, "征收率")
     assert ans.short == "5%" and ans.text.startswith("5%[1]")
     none = "2024年以来，东城区总工会加大经费支持力度，服务全区中心工作。"
-    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("经费支持")).compose(
-        "东城区总工会经费支出多少", hits(none))
+    ans = answer("东城区总工会经费支出多少", none, "经费支持")
     assert ans.short_answer is None and not ans.refused
     # a numeral inside a word is no count either ("三" of "“三农”", from the seed articles)
     farms = "长春市总工会组织高校学生进乡村看“三农”发展。"
-    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("三")).compose(
-        "长春市总工会组织了多少名高校学生", hits(farms))
+    ans = answer("长春市总工会组织了多少名高校学生", farms, "三")
     assert ans.short_answer is None and not ans.refused
     # a year is a numeral but no amount: the seed article answered "2024年[1]" before
-    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("2024年")).compose(
-        "东城区总工会经费支出多少", hits(none))
+    ans = answer("东城区总工会经费支出多少", none, "2024年")
     assert ans.short_answer is None and not ans.refused
     # a figure counted with another classifier, of another thing ("四个关键环节" for 技能人才): the
     # seed article answered "四个[1]" before; the same classifier, or a noun sharing the asked
     # one's words, still answers
     links = "长春市总工会聚焦“留、识、育、用”四个关键环节，建立全链条技能人才培养工作体系。"
-    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("四个")).compose(
-        "长春市有多少名技能人才", hits(links))
+    ans = answer("长春市有多少名技能人才", links, "四个")
     assert ans.short_answer is None and not ans.refused
     tutors = "密云区工匠学院聘请副校长为院长，10名劳模工匠和教师代表为导师。"
-    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("10名")).compose(
-        "密云区工匠学院有多少名导师", hits(tutors))
+    ans = answer("密云区工匠学院有多少名导师", tutors, "10名")
     assert ans.short == "10名"
     staff = "该公司现有300位员工。"
-    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("300位")).compose(
-        "该公司有多少名员工", hits(staff))
+    ans = answer("该公司有多少名员工", staff, "300位")
     assert ans.short == "300位"
 
 
