@@ -43,6 +43,11 @@ def rows(result_path: Path, features: Sequence[str] = PASSAGE_FEATURES) -> tuple
     if set(READ_FEATURES) & set(features) and gate_mode != "off":
         raise ValueError(f"{result_path} was run with the {gate_mode} gate, whose refusals were never read: "
                          "run zhrag eval with ZHRAG_ANSWER_GATE=off")
+    if set(READ_FEATURES) & set(features) and r.get("config", {}).get("name_check"):
+        # With the name check on, the answer a run records may be a second one, composed from the
+        # passages that name the question's names; the gate judges the first (rag/names.py).
+        raise ValueError(f"{result_path} was run with the name check on, so its rows are not the answers "
+                         "the gate judges: run zhrag eval with ZHRAG_ANSWER_GATE=off ZHRAG_NAME_CHECK=false")
     x = np.array([[(q["gate"] | read_features(q.get("span_margin")))[f] for f in features] for q, _ in items],
                  dtype=np.float64)
     y = np.array([label for _, label in items], dtype=np.float64)

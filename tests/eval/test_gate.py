@@ -169,6 +169,13 @@ def test_reading_features_come_only_from_runs_where_every_question_was_read(tmp_
     assert rows(tmp_path / "learned.json")[0].shape == (2, len(PASSAGE_FEATURES))
     with pytest.raises(ValueError, match="ZHRAG_ANSWER_GATE=off"):
         rows(tmp_path / "learned.json", GATE_FEATURES)
+    # with the name check on, a run records the answer composed again from the passages that
+    # name the question's names, not the one the gate judges
+    (tmp_path / "named.json").write_text(json.dumps({"config": {"answer_gate": "off", "name_check": True},
+                                                     "per_query": {"answers": [row], "unanswerable": [un]}}))
+    with pytest.raises(ValueError, match="ZHRAG_NAME_CHECK=false"):
+        rows(tmp_path / "named.json", GATE_FEATURES)
+    assert rows(tmp_path / "named.json")[0].shape == (2, len(PASSAGE_FEATURES)), "the passages alone may be read"
 
 
 def test_without_a_reader_a_gate_that_reads_lets_the_passages_decide(seed_articles, hashing_engine):

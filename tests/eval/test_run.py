@@ -20,8 +20,10 @@ def test_sampling_is_seeded():
 
 def test_small_eval_with_the_hashing_embedder(tmp_path):
     cfg = EvalConfig(set_dir=DUREADER, sample=12, max_docs=60, answers=5, unanswerable=6)
-    # The gate off (the cosine floor only): every question is composed, as a gate's training run is.
-    result = run_eval(cfg, hashing_settings(tmp_path, answer_gate="off"), embedder=HashingEmbedder(), use_cache=False)
+    # The gate and the name check off (the cosine floor only): every question is composed once, as
+    # a gate's training run is.
+    result = run_eval(cfg, hashing_settings(tmp_path, answer_gate="off", name_check=False), embedder=HashingEmbedder(),
+                      use_cache=False)
     assert result["config"]["answer_gate"] == "off"
     # every fusion number the run used is on record, the cover gain too
     assert result["config"]["fusion_cover_gain"] == hashing_settings(tmp_path).fusion_cover_gain
