@@ -485,8 +485,8 @@ def several_kind(question: str) -> str | None:
 
 def _first_item(sentence: str, at: int) -> int | None:
     """Where the list whose items run up to ``at`` begins: the first 、 of the clause marks
-    the end of its first item, which begins after the clause's lead-in (its last verb or
-    particle, the first run of them: "该镇总工会走访慰问了|苏家坨镇水务管理服务中心、…"). None when an item runs on
+    the end of its first item, which begins after the clause's lead-in, its first run of verbs
+    and particles ("该镇总工会走访慰问了|苏家坨镇水务管理服务中心、…"). None when an item runs on
     too long to be one."""
     import jieba.posseg as pseg
 
