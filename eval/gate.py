@@ -99,14 +99,21 @@ def rates(gate: AnswerGate, x: np.ndarray, y: np.ndarray, refused: np.ndarray, t
             "refusal_when_unanswerable": float(out[una].mean()) if una.any() else float("nan")}
 
 
+def _highest_within_budget(score: np.ndarray, y: np.ndarray, refused: np.ndarray, budget: float) -> float:
+    """The highest threshold (in steps of 0.01) at which the answerable rows refused, by the
+    gate's ``score`` or for another reason, stay within ``budget``."""
+    best = 0.0
+    for t in np.linspace(0.0, 0.99, 100):
+        if (refused | (score < t))[y == 1].mean() <= budget:
+            best = float(t)
+    return round(best, 2)
+
+
 def choose_threshold(gate: AnswerGate, x: np.ndarray, y: np.ndarray, refused: np.ndarray,
                      budget: float = FALSE_REFUSAL_BUDGET) -> AnswerGate:
     """The highest threshold whose false refusals on the training rows stay within budget."""
-    best = 0.0
-    for t in np.linspace(0.0, 0.99, 100):
-        if rates(gate, x, y, refused, float(t))["false_refusals"] <= budget:
-            best = float(t)
-    return replace(gate, threshold=round(best, 2))
+    score = np.array([gate.score_vector(v) for v in x])
+    return replace(gate, threshold=_highest_within_budget(score, y, refused, budget))
 
 
 def questions(result_path: Path) -> np.ndarray:
@@ -135,11 +142,7 @@ def cross_validated_threshold(x: np.ndarray, y: np.ndarray, refused: np.ndarray,
             return choose_threshold(fit_decided(x, y, refused, features), x, y, refused, budget).threshold
         gate = fit(x[train], y[train], features)
         score[fold == k] = [gate.score_vector(v) for v in x[fold == k]]
-    best = 0.0
-    for t in np.linspace(0.0, 0.99, 100):
-        if (refused | (score < t))[y == 1].mean() <= budget:
-            best = float(t)
-    return round(best, 2)
+    return _highest_within_budget(score, y, refused, budget)
 
 
 def curve(gate: AnswerGate, result_path: Path,

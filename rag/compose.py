@@ -561,13 +561,12 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
             e = with_unit(question, quote.text, s, got.end)
             if holds_count(question, quote.text, s, e):
                 found = hit, quote, s, e
-            elif ((rule := short_answer(question, quote.text)) is not None
-                  and holds_count(question, quote.text, *rule)):
+            elif (rule := _rules_span(question, quote.text)) is not None:
                 # The reader took words for a count ("简易计税依5%征收率…" for "劳务派遣税率"): the
                 # rules' number in the same sentence, if it holds one ("经费支出多少" is not
                 # answered "加大经费支持力度").
                 found = hit, quote, rule[0], with_unit(question, quote.text, *rule)
-    elif (rule := short_answer(question, used[0][1].text)) is not None and holds_count(question, used[0][1].text, *rule):
+    elif (rule := _rules_span(question, used[0][1].text)) is not None:
         found = *used[0], *rule
     if found is not None:
         hit, quote, s, e = found
@@ -580,6 +579,13 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
     n = next(c.n for c in ans.citations if c.chunk.id == hit.chunk.id)
     span = Quote(quote.text[s:e], quote.start + s, quote.start + e)
     return replace(ans, text=f"{span.text}[{n}]。{ans.text}", short=span.text, short_answer=(span, n))
+
+
+def _rules_span(question: str, sentence: str) -> tuple[int, int] | None:
+    """The rules' short answer in ``sentence`` (rag/span.py: short_answer), when it can answer
+    as a count (holds_count): the same test the reader's span passes."""
+    rule = short_answer(question, sentence)
+    return rule if rule is not None and holds_count(question, sentence, *rule) else None
 
 
 def _listed(question: str, used: Sequence[tuple[Hit, Quote]],

@@ -20,6 +20,7 @@ right too rarely to put before the cited sentence (eval/RESULTS.md, "Short answe
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rag.lexical import content_words
 from rag.question import CLASSIFIERS, question_focus
@@ -357,9 +358,13 @@ def with_date(question: str, sentence: str, start: int, end: int) -> int:
     return m.end() if m else end
 
 
+# "哪些", "哪几", "哪两…", with the classifier that may follow ("哪几类", "哪两个").
+_SEVERAL = re.compile(r"哪(?:些|几|[两二三四五])[个家种类所位项条座名支件部本首]?")
+
+
 def asks_for_several(question: str) -> bool:
     """"哪些站点", "哪几类恐龙", "哪两个公司": the answer is every item of a list."""
-    return bool(re.search(r"哪些|哪几|哪[两二三四五]", question))
+    return bool(_SEVERAL.search(question))
 
 
 _OPEN, _CLOSE = "《“「（(【", "》”」）)】"
@@ -397,7 +402,7 @@ def closed(sentence: str, start: int, end: int) -> tuple[int, int]:
     for o, c in zip(_OPEN, _CLOSE, strict=True):
         if text.count(o) > text.count(c):
             close = sentence.find(c, end, end + _LONGEST_ITEM + 1)
-            if close >= 0 and not any(ch in _CLAUSE_END for ch in sentence[end:close]):
+            if close >= 0 and not CLAUSE_END.search(sentence, end, close):
                 end = close + 1
         elif text.count(c) > text.count(o) and start > 0 and sentence[start - 1] == o:
             start -= 1
@@ -466,11 +471,11 @@ def with_list(question: str, sentence: str, start: int, end: int) -> int:
     return end
 
 
-_SEVERAL = re.compile(r"哪(?:些|几|[两二三四五])[个家种类所位项条座名支件部本首]?")
 # Words that end the clause's lead-in before a list's first item ("走访慰问了|苏家坨镇…"), beside verbs.
 _LEAD_ENDS = frozenset({"了", "过", "着", "的", "包括", "如", "有", "是", "为", "在", "向", "对", "给"})
 
 
+@lru_cache(maxsize=4096)
 def several_kind(question: str) -> str | None:
     """The kind of thing a list question asks for, when a noun of two or more characters
     names it: 单位 of "走访慰问了哪些单位", 国家 of "由哪些国家组成"."""
@@ -490,7 +495,7 @@ def _first_item(sentence: str, at: int) -> int | None:
     too long to be one."""
     import jieba.posseg as pseg
 
-    clause = max(sentence.rfind(ch, 0, at) for ch in _CLAUSE_END) + 1
+    clause = _clause(sentence, at)[0]
     mark = sentence.find(LIST_MARK, clause, at)
     first_end = mark if mark >= 0 else at
     start, pos, leading = clause, clause, False
