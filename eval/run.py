@@ -290,6 +290,7 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
                    "short_answers": settings.short_answers, "rerank": settings.rerank,
                    "other_article_margin": settings.other_article_margin,
                    "other_article_shares_word": settings.other_article_shares_word,
+                   "other_article_names": settings.other_article_names,
                    "typed_support": settings.typed_support, "count_focus": settings.count_focus,
                    "reason_spans": settings.reason_spans, "entity_check": settings.entity_check,
                    "name_check": settings.name_check,

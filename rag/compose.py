@@ -25,8 +25,8 @@ import numpy as np
 
 from rag.chunking import split_sentences
 from rag.embedding import Embedder
-from rag.lexical import bigram_set, content_words, term_coverage
-from rag.question import names_focus, question_entities, question_focus
+from rag.lexical import bigram_set, content_words, plain, term_coverage
+from rag.question import named_in, names_focus, question_entities, question_focus, specific_names
 from rag.reader import Span, SpanReader
 from rag.sentences import (
     announces,
@@ -43,7 +43,7 @@ from rag.span import (
     asks_for_phone,
     asks_for_reason,
     asks_for_several,
-    holds_count,
+    fits_kind,
     named_list,
     question_kind,
     shaped,
@@ -215,6 +215,12 @@ class ComposeParams:
     # DuReader it drops the gold page's sentence as often as a look-alike's when the wrong
     # article leads (eval/RESULTS.md, "Other articles' sentences that share no word").
     other_article_shares_word: bool = False
+    # On: when the question names something specific (rag/question.py specific_names: 阿凡达,
+    # 波比跳, not 中国), a sentence of another article than the leading one is cited only when
+    # it, or its article's title, names it too (_names_one). Asked "阿凡达票房", the composer
+    # cited a page on 《金刚：骷髅岛》 beside the 阿凡达 page, and its short answer was 金刚's box
+    # office (eval/RESULTS.md, "Other articles' sentences that do not name the question's names").
+    other_article_names: bool = True
     # A count's or a date's short answer is supported only by sentences that hold a number
     # (a date) of their own, or the short answer's words: the others only repeat the
     # question's words ("…积极开展工会驿站建设" after "167个"). On since the twelfth session:
@@ -453,6 +459,7 @@ class ExtractiveComposer:
         top_doc = max(by_doc, key=lambda d: by_doc[d][0] + 0.5 * (by_doc[d][1] if len(by_doc[d]) > 1 else 0.0))
         top = by_doc[top_doc][0]
         words = [w for w in content_words(question) if len(w) >= 2] if self.params.other_article_shares_word else []
+        names = specific_names(question) if self.params.other_article_names else ()
         chosen: list[_Candidate] = []
         for c in cands:
             if len(chosen) >= self.params.max_sentences or c.score < top - self.params.sentence_margin:
@@ -461,6 +468,8 @@ class ExtractiveComposer:
                 if c.score < top - self.params.other_article_margin:
                     continue
                 if words and not any(w in c.quote.text.lower() for w in words):
+                    continue
+                if names and not _names_one(names, c.hit.chunk, c.quote):
                     continue
             if any(_near_duplicate(c.quote.text, d.quote.text, self.params.duplicate_jaccard) for d in chosen):
                 continue
@@ -516,6 +525,13 @@ class ExtractiveComposer:
                                  self.params.short_answer_margin, read=read, reasons=self.params.reason_spans)
 
 
+def _names_one(names: Sequence[str], chunk: Chunk, quote: Quote) -> bool:
+    """Whether the sentence, or its article's title, names one of ``names``: the sentence alone
+    would lose "进校、电大、职教中心、特教中心各1所" of the article 涿州市; the whole passage would keep
+    a page on 《金刚：骷髅岛》 that mentions 阿凡达 once."""
+    return any(named_in(n, plain(quote.text)) or named_in(n, plain(chunk.title)) for n in names)
+
+
 def _cited(ans: Answer, n: int) -> Chunk:
     return next(c.chunk for c in ans.citations if c.n == n)
 
@@ -559,12 +575,13 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
         if got is not None and got.margin >= margin:
             (hit, quote), s = used[got.sentence], got.start
             e = with_unit(question, quote.text, s, got.end)
-            if holds_count(question, quote.text, s, e):
+            if fits_kind(question, quote.text, s, e):
                 found = hit, quote, s, e
-            elif (rule := _rules_span(question, quote.text)) is not None:
+            elif question_kind(question) == "count" and (rule := _rules_span(question, quote.text)) is not None:
                 # The reader took words for a count ("简易计税依5%征收率…" for "劳务派遣税率"): the
                 # rules' number in the same sentence, if it holds one ("经费支出多少" is not
-                # answered "加大经费支持力度").
+                # answered "加大经费支持力度"). A person or a place it got wrong is not looked
+                # for by the rules, which read jieba's tags alone ("北京市工会重点").
                 found = hit, quote, rule[0], with_unit(question, quote.text, *rule)
     elif (rule := _rules_span(question, used[0][1].text)) is not None:
         found = *used[0], *rule
@@ -583,9 +600,9 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
 
 def _rules_span(question: str, sentence: str) -> tuple[int, int] | None:
     """The rules' short answer in ``sentence`` (rag/span.py: short_answer), when it can answer
-    as a count (holds_count): the same test the reader's span passes."""
+    as the kind of thing asked (fits_kind): the same test the reader's span passes."""
     rule = short_answer(question, sentence)
-    return rule if rule is not None and holds_count(question, sentence, *rule) else None
+    return rule if rule is not None and fits_kind(question, sentence, *rule) else None
 
 
 def _listed(question: str, used: Sequence[tuple[Hit, Quote]],

@@ -272,6 +272,7 @@ def compose_params(settings: Settings) -> ComposeParams:
                          short_answer_article_only=settings.short_answer_article_only,
                          keep_other_answers=settings.keep_other_answers,
                          other_article_shares_word=settings.other_article_shares_word,
+                         other_article_names=settings.other_article_names,
                          typed_support=settings.typed_support, count_focus=settings.count_focus,
                          reason_spans=settings.reason_spans, entity_check=settings.entity_check)
 

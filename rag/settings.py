@@ -100,6 +100,7 @@ class Settings(BaseSettings):
     short_answer_article_only: bool = True
     keep_other_answers: bool = False  # ComposeParams.keep_other_answers
     other_article_shares_word: bool = False  # ComposeParams.other_article_shares_word (measured, off)
+    other_article_names: bool = True  # ComposeParams.other_article_names
     typed_support: bool = True  # ComposeParams.typed_support
     count_focus: bool = True  # ComposeParams.count_focus
     reason_spans: bool = True  # ComposeParams.reason_spans

@@ -179,36 +179,86 @@ def test_conflicting_figures_keep_both_articles_even_when_citing_the_answers_art
 
 @pytest.mark.parametrize("keep", [False, True])
 def test_when_the_short_answer_comes_from_a_lower_ranked_article_the_others_may_stay(hashing_engine, keep):
-    # (entity_check off: article a does not name 东城区, which is what this test is not about)
+    # (entity_check and other_article_names off: article a does not name 东城区, which is what
+    # this test is not about)
     params = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0,
-                           short_answer_article_only=True, keep_other_answers=keep, entity_check=False)
+                           short_answer_article_only=True, keep_other_answers=keep, entity_check=False,
+                           other_article_names=False)
     composer = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("各街道"))
     ans = composer.compose("东城区工会驿站覆盖哪里", _two_articles())
     assert ans.short == "各街道"
     assert {c.chunk.doc_id for c in ans.citations} == ({"a", "b"} if keep else {"b"})
 
 
+# Every sentence near enough to be cited beside the leading article's, which leads by far.
+_BESIDE = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0,
+                        short_answer_article_only=False, first_article_bonus=0.5, typed_support=False)
+
+
+def _leading_and_other(lead: str, other: str, other_title: str = ""):
+    """Two passages: article a ranked first, article o after it."""
+    from rag.types import Chunk, Hit
+
+    return [Hit(Chunk(id="a#0", doc_id="a", title="", text=lead, char_start=0, char_end=len(lead)), 2.0,
+                dense_score=0.9),
+            Hit(Chunk(id="o#0", doc_id="o", title=other_title, text=other, char_start=0, char_end=len(other)), 1.0,
+                dense_score=0.9)]
+
+
 @pytest.mark.parametrize("shares_word", [False, True])
 def test_another_articles_sentence_sharing_no_word_with_the_question_is_not_cited(hashing_engine, shares_word):
     """The DuReader case: "造影多少钱" answered from the clinic's page, with a film's box office
     beside it only because the embedder found the two alike."""
-    from rag.types import Chunk, Hit
-
     a = "做造影的时间选择在月经干净后3到7天内进行。造影的费用因地区和医院的差异会有不同，在150-600元之间。"
     b = "《金刚：骷髅岛》在中国首映当天获得2250万美元票房，创今年进口片第二高开画成绩。"
     c = "不同医院的造影价钱也是不一样的，价钱包含术前的检查费用。"
     other = c if shares_word else b
-    hits = [Hit(Chunk(id="a#0", doc_id="a", title="", text=a, char_start=0, char_end=len(a)), 2.0, dense_score=0.9),
-            Hit(Chunk(id="o#0", doc_id="o", title="", text=other, char_start=0, char_end=len(other)), 1.0,
-                dense_score=0.9)]
-    params = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0,
-                           short_answer_article_only=False, first_article_bonus=0.5, typed_support=False)
+    hits = _leading_and_other(a, other)
     for rule in (True, False):
-        ans = ExtractiveComposer(hashing_engine.embedder, replace(params, other_article_shares_word=rule)).compose(
+        ans = ExtractiveComposer(hashing_engine.embedder, replace(_BESIDE, other_article_shares_word=rule)).compose(
             "造影多少钱", hits)
         assert not ans.refused and "150-600元" in ans.text
         docs = {x.chunk.doc_id for x in ans.citations}
         assert docs == ({"a", "o"} if shares_word or not rule else {"a"})
+
+
+@pytest.mark.parametrize("names_it", ["no", "sentence", "title"])
+def test_another_articles_passage_not_naming_the_questions_name_is_not_cited(hashing_engine, names_it):
+    """The DuReader case: "阿凡达票房" answered beside the 阿凡达 page with 《金刚：骷髅岛》's box
+    office, which also became the short answer. A second article whose passage names 阿凡达,
+    in the sentence or in its title, stays."""
+    a = "电影《阿凡达》俨然成了潮人们的生活焦点，据说《阿凡达》内地票房已破四亿元人民币。"
+    b = "目前，电影《金刚：骷髅岛》在全球票房已突破五亿美元，内地市场以超过1.5亿美元的票房领跑。"
+    c = "影院经理说，《阿凡达》的3D场次票房最高，一票难求。"
+    d = "影院经理说，这部片子的3D场次票房最高，一票难求。"
+    other, title = {"no": (b, "金刚：骷髅岛"), "sentence": (c, ""), "title": (d, "阿凡达热映")}[names_it]
+    hits = _leading_and_other(a, other, title)
+    for rule in (True, False):
+        ans = ExtractiveComposer(hashing_engine.embedder, replace(_BESIDE, other_article_names=rule)).compose(
+            "阿凡达票房", hits)
+        assert not ans.refused and "四亿" in ans.text
+        docs = {x.chunk.doc_id for x in ans.citations}
+        assert docs == ({"a", "o"} if names_it != "no" or not rule else {"a"})
+        assert ("金刚" in ans.text) == (names_it == "no" and not rule)
+
+
+def test_a_where_question_is_not_answered_with_a_verb_the_reader_picked(hashing_engine):
+    """The seed page's case: "首开书院在哪里" was answered "惠及" (of "惠及了职工群体"); the
+    sentences alone answer it, with their citation, and a place the reader finds leads."""
+    from rag.types import Chunk, Hit
+
+    a = ("首开集团将企业一楼空间打造成对公众开放的首开书院。首开书院遵循“三全服务标准”，"
+         "不仅惠及了职工群体，还与周边院校建立了紧密的文化联系。")
+    hits = [Hit(Chunk(id="a#0", doc_id="a", title="首开书院", text=a, char_start=0, char_end=len(a)), 2.0,
+                dense_score=0.9)]
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0, sentence_margin=1.0)
+    verb = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("惠及")).compose(
+        "首开书院在哪里", hits)
+    assert not verb.refused and verb.short_answer is None and "企业一楼空间" in verb.text
+    assert verb.citations and verb.citations[0].chunk.doc_id == "a"
+    place = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("企业一楼空间")).compose(
+        "首开书院在哪里", hits)
+    assert place.short == "企业一楼空间" and place.text.startswith("企业一楼空间[1]。")
 
 
 @pytest.mark.parametrize("typed", [False, True])
