@@ -632,4 +632,14 @@ def shaped(question: str, sentence: str, start: int, end: int) -> tuple[int, int
     e = with_date(question, sentence, s, e)
     s, e = trimmed(sentence, *closed(sentence, s, e))
     s = list_start(question, sentence, s, e)
-    return s, with_list(question, sentence, s, e)
+    return s, _before_kind(question, sentence, s, with_list(question, sentence, s, e))
+
+
+def _before_kind(question: str, sentence: str, start: int, end: int) -> int:
+    """A list answer ends before the "等部分" that names the kind asked for ("由哪几个部分组成":
+    "站房、站台雨棚、地下通道、跨线天桥", as :func:`named_list` gives it), not after it."""
+    kind = several_kind(question) if asks_for_several(question) else None
+    if kind is None or LIST_MARK not in sentence[start:end]:
+        return end
+    m = re.search(r"等[\u4e00-\u9fff\d]{0,3}?" + re.escape(kind) + "$", sentence[start:end])
+    return start + m.start() if m and m.start() > 0 else end

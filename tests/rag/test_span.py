@@ -126,6 +126,9 @@ def _shaped(question: str, sentence: str, span: str) -> str:
     # The reader took the clause before the list too; jieba fuses the disposal 将 with the item.
     ("东城区总工会把哪些人纳入重点慰问范围", "投入专项经费，将区交通、环卫、消防等单位重大节日值守人员纳入重点慰问范围；",
      "投入专项经费，将区交通、环卫、消防等单位重大节日值守人员", "区交通、环卫、消防等单位重大节日值守人员"),
+    # ... and the "等部分" naming the kind asked for is left out, as named_list leaves it (CMRC)
+    ("嘉兴南站由哪几个部分组成", "嘉兴南站为二等站，建筑总面积约1万平方米，包括站房、站台雨棚、地下通道、跨线天桥等部分。",
+     "二等站，建筑总面积约1万平方米，包括站房、站台雨棚、地下通道、跨线天桥等部分", "站房、站台雨棚、地下通道、跨线天桥"),
     # The last item ends where the clause's verb begins.
     ("巴尔干同盟由哪些国家组成？", "保加利亚、塞尔维亚、希腊与蒙特尼哥罗组成巴尔干同盟。", "保加利亚",
      "保加利亚、塞尔维亚、希腊与蒙特尼哥罗"),
