@@ -626,7 +626,8 @@ def shaped(question: str, sentence: str, start: int, end: int) -> tuple[int, int
     a bare year given its month and day ("2017年" → "2017年6月23日"); brackets and quotes closed,
     then loose marks trimmed ("《朱学论集" → "《朱学论集》", "《日出》。" → "《日出》"; closed first:
     "“ Ein neues Lied wir heben an " is closed by the ” after its space); a list question's
-    item grown to the whole list."""
+    item grown to the whole list, from its first item (not the clause before it) to before the
+    "等部分" naming the kind asked for."""
     s, e = focus_figure(question, sentence, start, end)
     s = figure_start(question, sentence, s, e)
     e = with_date(question, sentence, s, e)
