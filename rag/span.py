@@ -261,7 +261,20 @@ def holds_count(question: str, sentence: str, start: int, end: int) -> bool:
     # a date is refused only for a count asked in another unit: "多久" may be answered "1500年"
     unit = _asked_unit(question)
     return (bool(re.search(r"[\d０-９" + _NUMERALS + "几半]", span)) and not (unit and _date_not_count(unit, span))
-            and not _counts_another_thing(question, unit, sentence, end) and not _things_for_a_measure(question, span))
+            and not _counts_another_thing(question, unit, sentence, end) and not _things_for_a_measure(question, span)
+            and not _things_for_money(unit, span))
+
+
+# What an amount of money is never counted in: things, people, years ("几个", "一人", "二十年").
+# 块 is not here: "50块" is money.
+_NOT_MONEY_UNITS = (CLASSIFIERS - {"块"}) | set("人年岁天次")
+
+
+def _things_for_money(unit: str, span: str) -> bool:
+    """Whether money is asked (:func:`_asked_unit` gives 元) and ``span`` counts something
+    else ("激光祛斑美白多少钱" is not "几个", "做人流要多少钱" not "一人"). Of DRCD's 10 questions
+    asking an amount, no gold span ends so."""
+    return unit == "元" and span[-1:] in _NOT_MONEY_UNITS and not re.search(r"[元钱]", span)
 
 
 # "How big / long / high / far / heavy": a measure, not a count of things.

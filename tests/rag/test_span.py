@@ -99,6 +99,10 @@ def test_a_year_is_not_the_count_asked_for():
     ("首开集团的职工之家有多大", "在首开大厦10层和12层，首开集团工会打造了千余平方米“职工之家”。", "12层", False),
     ("首开集团的职工之家有多大", "在首开大厦10层和12层，首开集团工会打造了千余平方米“职工之家”。", "千余平方米", True),
     ("这座塔有多高", "这座塔共有9层，高约60米。", "60米", True),
+    # money is not counted in things or people
+    ("激光祛斑美白多少钱", "激光祛斑一般要做几个疗程，每次几百元到3000元左右。", "几个", False),
+    ("激光祛斑美白多少钱", "激光祛斑一般要做几个疗程，每次几百元到3000元左右。", "几百元到3000元", True),
+    ("一张门票多少钱", "门票每人50块，儿童半价。", "50块", True),
     ("首开集团工会获得了什么称号", SEED, "荣获", True),  # not a who or where question: left to the reader
 ])
 def test_a_who_or_where_answer_is_no_verb_and_a_measure_no_count_of_things(question, sentence, span, fits):
