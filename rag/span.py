@@ -262,7 +262,18 @@ def holds_count(question: str, sentence: str, start: int, end: int) -> bool:
     unit = _asked_unit(question)
     return (bool(re.search(r"[\d０-９" + _NUMERALS + "几半]", span)) and not (unit and _date_not_count(unit, span))
             and not _counts_another_thing(question, unit, sentence, end) and not _things_for_a_measure(question, span)
-            and not _things_for_money(unit, span))
+            and not _things_for_money(unit, span) and not _date_for_a_duration(question, span))
+
+
+_DURATION = re.compile(r"多久|多长时间|多少时间")
+_MONTH_OR_AGE = re.compile(r"(?<!个)(?:\d{1,2}|[一二三四五六七八九十]{1,3})月$|岁的?$")
+
+
+def _date_for_a_duration(question: str, span: str) -> bool:
+    """Whether a duration is asked ("流产后多久可以备孕") and ``span`` is a month of the calendar
+    or an age ("四月", "六岁的"): a duration is "4个月", "半年". None of DRCD's 42 questions
+    asking 多久 or 多长时间 has a gold span ending so."""
+    return bool(_DURATION.search(question)) and bool(_MONTH_OR_AGE.search(span))
 
 
 # What an amount of money is never counted in: things, people, years ("几个", "一人", "二十年").
