@@ -279,13 +279,16 @@ def _date_for_a_duration(question: str, span: str) -> bool:
 # What an amount of money is never counted in: things, people, years ("几个", "一人", "二十年").
 # 块 is not here: "50块" is money.
 _NOT_MONEY_UNITS = (CLASSIFIERS - {"块"}) | set("人年岁天次")
+# A figure and nothing but the thing it counts: "几个", "一人", "千名", "二十年" (not "500铢一个人",
+# whose price is counted per person).
+_COUNT_OF_THINGS = re.compile(r"[\d" + _NUMERALS + r"几多余]+[" + "".join(sorted(_NOT_MONEY_UNITS)) + r"]的?")
 
 
 def _things_for_money(unit: str, span: str) -> bool:
-    """Whether money is asked (:func:`_asked_unit` gives 元) and ``span`` counts something
-    else ("激光祛斑美白多少钱" is not "几个", "做人流要多少钱" not "一人"). Of DRCD's 10 questions
-    asking an amount, no gold span ends so."""
-    return unit == "元" and span[-1:] in _NOT_MONEY_UNITS and not re.search(r"[元钱]", span)
+    """Whether money is asked (:func:`_asked_unit` gives 元) and ``span`` is a figure of
+    something else ("激光祛斑美白多少钱" is not "几个", "做人流要多少钱" not "一人"). Of DRCD's 10
+    questions asking an amount, no gold span is one."""
+    return unit == "元" and bool(_COUNT_OF_THINGS.fullmatch(span))
 
 
 # "How big / long / high / far / heavy": a measure, not a count of things.

@@ -108,6 +108,7 @@ def test_a_year_is_not_the_count_asked_for():
     ("激光祛斑美白多少钱", "激光祛斑一般要做几个疗程，每次几百元到3000元左右。", "几个", False),
     ("激光祛斑美白多少钱", "激光祛斑一般要做几个疗程，每次几百元到3000元左右。", "几百元到3000元", True),
     ("一张门票多少钱", "门票每人50块，儿童半价。", "50块", True),
+    ("芭提雅人妖表演多少钱", "价格大概500铢一个人。", "500铢一个人", True),
     ("首开集团工会获得了什么称号", SEED, "荣获", True),  # not a who or where question: left to the reader
 ])
 def test_a_who_or_where_answer_is_no_verb_and_a_measure_no_count_of_things(question, sentence, span, fits):
