@@ -615,6 +615,12 @@ def _first_item(sentence: str, at: int) -> int | None:
     return None if any(len(item) > _LONGEST_ITEM for item in items) else start
 
 
+def _etc_kind(kind: str) -> str:
+    """The pattern of "等" and the kind a list names after it, with up to three characters
+    between ("等单位", "等有关单位")."""
+    return r"等[\u4e00-\u9fff\d]{0,3}?" + re.escape(kind)
+
+
 def named_list(question: str, sentence: str) -> tuple[int, int] | None:
     """The list a sentence names as the kind asked for, "A、B和C等单位" for "慰问了哪些单位":
     the reader, trained on Wikipedia paragraphs that seldom list, often takes a quoted name
@@ -622,7 +628,7 @@ def named_list(question: str, sentence: str) -> tuple[int, int] | None:
     kind = several_kind(question)
     if kind is None:
         return None
-    for m in re.finditer(r"等[\u4e00-\u9fff\d]{0,3}?" + re.escape(kind), sentence):
+    for m in re.finditer(_etc_kind(kind), sentence):
         start = _first_item(sentence, m.start())
         if start is not None and m.start() - start >= 2:
             return start, m.start()
@@ -666,8 +672,8 @@ def shaped(question: str, sentence: str, start: int, end: int) -> tuple[int, int
 def _before_kind(question: str, sentence: str, start: int, end: int) -> int:
     """A list answer ends before the "等部分" that names the kind asked for ("由哪几个部分组成":
     "站房、站台雨棚、地下通道、跨线天桥", as :func:`named_list` gives it), not after it."""
-    kind = several_kind(question) if asks_for_several(question) else None
+    kind = several_kind(question)
     if kind is None or LIST_MARK not in sentence[start:end]:
         return end
-    m = re.search(r"等[\u4e00-\u9fff\d]{0,3}?" + re.escape(kind) + "$", sentence[start:end])
+    m = re.search(_etc_kind(kind) + "$", sentence[start:end])
     return start + m.start() if m and m.start() > 0 else end
