@@ -101,7 +101,7 @@ def question_kind(question: str) -> str | None:
     if len(typed) <= _SEARCH_BOX_CHARS and _QUANTITY_TAIL.search(typed) and not _QUESTION_WORD.search(question):
         return "count"
     # "哪几个部分" asks which, not how many, and "20几所" is a figure; "多伦多大学" is no "多大".
-    if re.search(r"多少|(?<![哪\d十])几[个位名次项家条座所岁%年天种倍]|几$|多[大长高远久重](?!学)", question):
+    if re.search(r"多少|(?<![哪\d十])几[个位名次项家条座所岁%年天种倍层]|几$|多[大长高远久重](?!学)", question):
         return "count"
     if re.search(r"何时|什么时候|哪[一]?年|哪天|几月|几号|哪一天|什么时间|何年|年份|哪个年代|哪个世纪", question):
         return "date"
@@ -656,17 +656,55 @@ def shaped(question: str, sentence: str, start: int, end: int) -> tuple[int, int
     """The span the reader (or the rules) found, as the answer gives it, in this order: a
     count's figure taken from the clause that names what is counted ("国内客运航线62条，国际航线
     5条": 5条 for 国际航线) and its leading clause left out ("…常住人口764.52万人" → "764.52万人");
-    a bare year given its month and day ("2017年" → "2017年6月23日"); brackets and quotes closed,
+    a bare year given its month and day ("2017年" → "2017年6月23日"), a figure the figures joined
+    to it in its unit ("10层" → "10层和12层"); brackets and quotes closed,
     then loose marks trimmed ("《朱学论集" → "《朱学论集》", "《日出》。" → "《日出》"; closed first:
-    "“ Ein neues Lied wir heben an " is closed by the ” after its space); a list question's
+    "“ Ein neues Lied wir heben an " is closed by the ” after its space); a post given the
+    posts and the body before it ("副校长" → "首都经济贸易大学密云分校党委委员、副校长"); a list question's
     item grown to the whole list, from its first item (not the clause before it) to before the
     "等部分" naming the kind asked for."""
     s, e = focus_figure(question, sentence, start, end)
     s = figure_start(question, sentence, s, e)
-    e = with_date(question, sentence, s, e)
+    e = with_joined_figures(question, sentence, s, with_date(question, sentence, s, e))
     s, e = trimmed(sentence, *closed(sentence, s, e))
+    s = title_start(question, sentence, s, e)
     s = list_start(question, sentence, s, e)
     return s, _before_kind(question, sentence, s, with_list(question, sentence, s, e))
+
+
+# A figure joined to the one before it in the same unit: "和12层" after "10层".
+_JOIN = r"(?:和|、|及|与|或)"
+_JOINED_FIGURE = _JOIN + r"(?:" + _DIGITS + r"|[" + _NUMERALS + r"]+)" + _MAGNITUDE
+
+
+def with_joined_figures(question: str, sentence: str, start: int, end: int) -> int:
+    """Where a count's short answer should end: a figure with the figures joined to it in its
+    own unit ("在首开大厦几层": "10层和12层", not "10层"). None of DRCD's 450 count answers
+    is followed by such a figure (so none is lengthened wrongly); the reader stops at the first."""
+    span = sentence[start:end]
+    if (question_kind(question) != "count" or asks_for_phone(question) or len(span) < 2
+            or not re.search(r"[\d" + _NUMERALS + "]", span[:-1]) or not re.fullmatch(_UNIT, span[-1])):
+        return end
+    joined = re.compile(_JOINED_FIGURE + re.escape(span[-1]))
+    while m := joined.match(sentence, end):
+        end = m.end()
+    return end
+
+
+# A post, not a name: what a who-question is answered with when the article names no one.
+_POST = re.compile(r"(?:长|主任|书记|委员|主席|经理|总监|总裁|董事|教授|院士|秘书|顾问)$")
+
+
+def title_start(question: str, sentence: str, start: int, end: int) -> int:
+    """Where a who-answer that is a post should start: "聘请首都经济贸易大学密云分校党委委员、
+    副校长为院长" answers "院长是谁" with the person's posts and the body that gave them, not
+    the last post alone ("副校长"). Only a post after a 、 is grown: the 14 of DRCD's 724 who
+    answers that follow a 、 are names, items of a list of people, and keep their start."""
+    if (question_kind(question) != "person" or start == 0 or sentence[start - 1] != LIST_MARK
+            or not _POST.search(sentence[start:end])):
+        return start
+    first = _first_item(sentence, start)
+    return start if first is None else first
 
 
 def _before_kind(question: str, sentence: str, start: int, end: int) -> int:

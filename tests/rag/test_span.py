@@ -232,8 +232,20 @@ AIRPORT_ROUTES = "目前苏南硕放国际机场已累计开通国内客运航�
     ("香港是哪一年回归的", "香港于1997年7月1日回归。", "1997年", "1997年"),
     ("2017建党多少周年", "中国共产党1921年7月1日成立。", "1921年", "1921年"),
     ("西罗马帝国灭亡于何时", "西罗马帝国于476年灭亡。", "476年", "476年"),
+    # a figure takes the figures joined to it in its own unit ...
+    ("职工之家在首开大厦几层", "在首开大厦10层和12层，首开集团工会打造了“职工之家”", "10层", "10层和12层"),
+    ("这栋楼有几层在出租", "3层、5层及8层对外出租", "3层", "3层、5层及8层"),
+    # ... not a figure of another unit, nor one of another thing
+    ("会议开了几天", "会议开了3天和2个晚上", "3天", "3天"),
+    ("首开集团建了多少个工会驿站", "建成167个工会驿站和14个职工之家", "167个", "167个"),
+    # a who-answer that is a post takes the posts and the body before it; a name in a list does not
+    ("密云区工匠学院的院长是谁",
+     "聘请首都经济贸易大学密云分校党委委员、副校长为院长，10名劳模工匠和教师代表为导师", "副校长",
+     "首都经济贸易大学密云分校党委委员、副校长"),
+    ("康有为和谁流亡国外", "康有为、梁启超则流亡国外", "梁启超", "梁启超"),
+    ("谁主持了会议", "由市委书记、市长主持会议", "市长", "市委书记、市长"),
 ])
-def test_a_count_is_cut_to_its_figure_and_a_bare_year_given_its_date(question, sentence, span, want):
+def test_a_count_is_cut_to_its_figure_and_a_bare_year_given_its_date_and_a_post_its_body(question, sentence, span, want):
     assert _shaped(question, sentence, span) == want
 
 
