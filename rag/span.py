@@ -484,15 +484,19 @@ def trimmed(sentence: str, start: int, end: int) -> tuple[int, int]:
 def closed(sentence: str, start: int, end: int) -> tuple[int, int]:
     """The span with its brackets and quotes closed ("《朱学论集" → "《朱学论集》"), when the
     closing mark stands within an item's length of where the reader stopped, in the same
-    clause ("“三全" → "“三全服务标准”"), or one opened before the span does."""
+    clause ("“三全" → "“三全服务标准”"); and opened, when the opening mark stands as near
+    before it ("冬送温暖”" → "“情暖职工 冬送温暖”": the reader started after the space)."""
     text = sentence[start:end]
     for o, c in zip(_OPEN, _CLOSE, strict=True):
         if text.count(o) > text.count(c):
             close = sentence.find(c, end, end + _LONGEST_ITEM + 1)
             if close >= 0 and not CLAUSE_END.search(sentence, end, close):
                 end = close + 1
-        elif text.count(c) > text.count(o) and start > 0 and sentence[start - 1] == o:
-            start -= 1
+        elif text.count(c) > text.count(o):
+            opened = sentence.rfind(o, max(0, start - _LONGEST_ITEM - 1), start)
+            if opened >= 0 and not CLAUSE_END.search(sentence, opened, start) \
+                    and c not in sentence[opened + 1:start]:
+                start = opened
     return start, end
 
 
@@ -559,7 +563,8 @@ def with_list(question: str, sentence: str, start: int, end: int) -> int:
 
 
 # Words that end the clause's lead-in before a list's first item ("走访慰问了|苏家坨镇…"), beside verbs.
-_LEAD_ENDS = frozenset({"了", "过", "着", "的", "包括", "如", "有", "是", "为", "在", "向", "对", "给"})
+_LEAD_ENDS = frozenset({"了", "过", "着", "的", "包括", "如", "有", "是", "为", "在", "向", "对", "给",
+                        "其中", "设置", "设有", "开设", "涵盖", "包含"})  # jieba tags 设置 a noun ("其中设置|城市…")
 
 
 @lru_cache(maxsize=4096)
@@ -572,7 +577,8 @@ def several_kind(question: str) -> str | None:
     if m is None:
         return None
     w = next(iter(pseg.cut(question[m.end():])), None)
-    return w.word if w is not None and w.flag.startswith("n") and len(w.word) >= 2 else None
+    # a verbal noun names a kind as well as a noun does ("开展了哪些培训")
+    return w.word if w is not None and (w.flag.startswith("n") or w.flag == "vn") and len(w.word) >= 2 else None
 
 
 def _jieba_words() -> dict[str, int]:
@@ -616,9 +622,9 @@ def _first_item(sentence: str, at: int) -> int | None:
 
 
 def _etc_kind(kind: str) -> str:
-    """The pattern of "等" and the kind a list names after it, with up to three characters
-    between ("等单位", "等有关单位")."""
-    return r"等[\u4e00-\u9fff\d]{0,3}?" + re.escape(kind)
+    """The pattern of "等" and the kind a list names after it, with up to six characters
+    between ("等单位", "等有关单位", "等有针对性的培训")."""
+    return r"等[\u4e00-\u9fff\d]{0,6}?" + re.escape(kind)
 
 
 def named_list(question: str, sentence: str) -> tuple[int, int] | None:
@@ -638,15 +644,16 @@ def named_list(question: str, sentence: str) -> tuple[int, int] | None:
 def list_start(question: str, sentence: str, start: int, end: int) -> int:
     """Where a list question's short answer should start: the reader sometimes picks a later
     item ("鄯阳" of "化德、阿尔山、鄯阳"), and sometimes the clause before the list too ("投入专项
-    经费，将区交通、环卫…" for "把哪些人纳入重点慰问范围"); the answer asked for begins with the
-    first item, after its clause's lead-in."""
+    经费，将区交通、环卫…" for "把哪些人纳入重点慰问范围") or the list's own lead-in ("其中设置城市
+    密码咖啡、…" for "有哪些功能区"); the answer asked for begins with the first item, after its
+    clause's lead-in."""
     if not asks_for_several(question):
         return start
     if start > 0 and sentence[start - 1] == LIST_MARK:
         first = _first_item(sentence, start)
         return start if first is None else first
     mark = sentence.find(LIST_MARK, start, end)
-    if mark < 0 or not CLAUSE_END.search(sentence, start, mark):
+    if mark < 0:
         return start
     first = _first_item(sentence, mark)
     return start if first is None or first < start else first

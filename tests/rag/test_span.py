@@ -139,6 +139,11 @@ def _shaped(question: str, sentence: str, span: str) -> str:
     # ... and the "等部分" naming the kind asked for is left out, as named_list leaves it (CMRC)
     ("嘉兴南站由哪几个部分组成", "嘉兴南站为二等站，建筑总面积约1万平方米，包括站房、站台雨棚、地下通道、跨线天桥等部分。",
      "二等站，建筑总面积约1万平方米，包括站房、站台雨棚、地下通道、跨线天桥等部分", "站房、站台雨棚、地下通道、跨线天桥"),
+    # ... or the list's own lead-in, in the same clause (jieba tags 设置 a noun)
+    ("首开书院有哪些功能区", "其中设置城市密码咖啡、大家书房、城市复兴讲堂等多元功能区。",
+     "其中设置城市密码咖啡、大家书房、城市复兴讲堂", "城市密码咖啡、大家书房、城市复兴讲堂"),
+    ("苏家坨镇总工会慰问了哪些单位", "该镇总工会走访慰问了苏家坨镇水务管理服务中心、农业综合服务中心等单位的一线职工",
+     "慰问了苏家坨镇水务管理服务中心、农业综合服务中心", "苏家坨镇水务管理服务中心、农业综合服务中心"),
     # The last item ends where the clause's verb begins.
     ("巴尔干同盟由哪些国家组成？", "保加利亚、塞尔维亚、希腊与蒙特尼哥罗组成巴尔干同盟。", "保加利亚",
      "保加利亚、塞尔维亚、希腊与蒙特尼哥罗"),
@@ -161,6 +166,9 @@ def _shaped(question: str, sentence: str, span: str) -> str:
     # a quote closed after the space the reader stopped at, then trimmed
     ("这首赞美诗叫什么?", "诗名为“ Ein neues Lied wir heben an ”。", "“ Ein neues Lied wir heben an ",
      "“ Ein neues Lied wir heben an ”"),
+    # a quote opened a few characters back, when the reader started after its space; not across a clause's end
+    ("苏家坨镇慰问活动叫什么", "苏家坨镇总工会开展“情暖职工 冬送温暖”慰问活动。", "冬送温暖”", "“情暖职工 冬送温暖”"),
+    ("苏家坨镇慰问活动叫什么", "开展“情暖职工，冬送温暖”慰问活动。", "冬送温暖”", "冬送温暖”"),
     # a quote closed a few characters on, in the same clause; not across a clause's end
     ("首开书院有什么服务标准", "首开书院遵循全业务的“三全服务标准”，惠及职工。", "“三全", "“三全服务标准”"),
     ("首开书院有什么服务标准", "首开书院遵循“三全，服务标准”。", "“三全", "“三全"),
@@ -256,6 +264,9 @@ def test_a_count_is_cut_to_its_figure_and_a_bare_year_given_its_date_and_a_post_
     ("密云区在哪些行业开展了技能竞赛", "其中在家政服务、卫生系统、蜜蜂养殖、餐饮服务等行业开展技能竞赛10余场。",
      "家政服务、卫生系统、蜜蜂养殖、餐饮服务"),
     ("密云区在哪几个行业开展了技能竞赛", "其中在家政服务、卫生系统等多个行业开展技能竞赛。", "家政服务、卫生系统"),
+    # a kind jieba tags a verbal noun, named a few words after 等
+    ("密云区开展了哪些培训", "整合多方资源，开展民宿管理、新媒体运营推广、康养服务等有针对性的培训活动，",
+     "民宿管理、新媒体运营推广、康养服务"),
     # a list of another kind, no list at all, or a question that does not ask for several: none
     ("苏家坨镇总工会慰问了哪些单位", "为他们送上干果、牛奶等慰问品。", None),
     ("苏家坨镇总工会慰问了哪些单位", "该镇总工会慰问了一线职工。", None),
