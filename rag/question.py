@@ -143,7 +143,22 @@ def question_focus(question: str) -> QuestionFocus | None:
                 j += 1
             if nouns:
                 return QuestionFocus(tuple(nouns), "count", classified)
-    return None
+    return _what_focus(words)
+
+
+def _what_focus(words: tuple[tuple[str, str], ...]) -> QuestionFocus | None:
+    """"X的Y是什么": Y, the attribute of X asked for ("首开集团的工作机制是什么": 工作机制), which
+    the answering sentence names ("构建…的工作机制"); None for any other what question."""
+    tail = [(w, f) for w, f in words if f != "x"]
+    if len(tail) < 4 or [w for w, _ in tail[-2:]] != ["是", "什么"]:
+        return None
+    j, nouns = len(tail) - 3, list[str]()
+    while j >= 0 and _is_noun(tail[j][1]) and len(nouns) < 2:
+        nouns.insert(0, tail[j][0])
+        j -= 1
+    while j >= 0 and nouns and tail[j][1] in ("m", "q"):  # "的四个关键环节是什么"
+        j -= 1
+    return QuestionFocus(tuple(nouns), "what") if nouns and j >= 0 and tail[j][0] == "的" else None
 
 
 _ENTITY_FLAGS = ("ns", "nt")  # places and organisations; people's names are too often mis-tagged

@@ -419,3 +419,32 @@ def test_every_refusal_reason_the_composer_gives_is_one_the_api_can_send(tmp_pat
             r = c.post(path, json={"question": "上海市总工会如何培育高技能人才队伍"})  # the seed page says 密云, 北京
             assert r.status_code == 200, r.text
             assert r.json()["refused"] and r.json()["refusal_reason"] == "entity_missing"
+
+
+CHANGCHUN = ("多措并举“育”才。长春市总工会对优秀技能人才精确画像、精准培训，依托工匠学院推进线上线下培训。"
+             "围绕长春市现代化产业体系，长春市总工会设置竞赛项目145个。同时开展劳模工匠进企业系列活动，解决技术和种养殖难题80余项。"
+             "构建“党委领导、行政支持、工会搭台”的工作机制。长春市总工会的难题调研仍在进行。")
+
+
+@pytest.mark.parametrize(("question", "params", "leads"), [
+    # a count of a thing: the sentence naming it beside a figure, not the one naming it without one
+    ("长春市总工会解决了多少项难题", {"focus_bonus": 0.5}, "同时开展劳模工匠进企业系列活动，解决技术和种养殖难题80余项。"),
+    # "X的Y是什么": the sentence naming Y
+    ("长春市总工会的工作机制是什么", {"what_focus_bonus": 0.5}, "构建“党委领导、行政支持、工会搭台”的工作机制。"),
+])
+def test_a_sentence_naming_what_the_question_asks_about_leads(hashing_engine, question, params, leads):
+    """Sentences that repeat the question's other words (长春市总工会) do not outscore the one
+    that names what is counted, or the attribute asked for."""
+    from rag.types import Chunk, Hit
+
+    hits = [Hit(Chunk(id="c#0", doc_id="c", title="长春市总工会", text=CHANGCHUN, char_start=0,
+                      char_end=len(CHANGCHUN)), 2.0, dense_score=0.9)]
+    base = ComposeParams(refuse_below=0.0, confident_above=0.0, max_sentences=1, **params)
+    ans = ExtractiveComposer(hashing_engine.embedder, base).compose(question, hits)
+    assert not ans.refused and [q.text for c in ans.citations for q in c.quotes] == [leads]
+    # without the bonus, the sentence is scored as any other: its score falls by exactly the bonus
+    composer = ExtractiveComposer(hashing_engine.embedder, base)
+    plain = ExtractiveComposer(hashing_engine.embedder, ComposeParams(refuse_below=0.0, confident_above=0.0))
+    with_bonus = {c.quote.text: c.score for c in composer._candidates(question, hits)}
+    without = {c.quote.text: c.score for c in plain._candidates(question, hits)}
+    assert {t: round(with_bonus[t] - without[t], 6) for t in without if with_bonus[t] != without[t]} == {leads: 0.5}

@@ -10,6 +10,9 @@ from rag.question import mentions, question_entities, question_focus, question_n
     ("长春市总工会设置了多少个竞赛项目", "竞赛项目", "count"),
     ("九合空间在哪里", "九合空间", "where"),
     ("于明朝先后十次出巡奴儿干地方的人为谁", "人", "who"),  # jieba's 人为: 为 is the copula
+    # "X的Y是什么": the attribute Y, after any figure ("的四个关键环节")
+    ("首开集团的工作机制是什么", "工作机制", "what"),
+    ("长春市总工会的四个关键环节是什么？", "关键环节", "what"),
 ])
 def test_focus_of_factoid_questions(question, phrase, kind):
     f = question_focus(question)
@@ -31,7 +34,9 @@ def test_a_count_asked_with_its_classifier_counts_a_thing(question, counted):
                                       "哪几路公交车在余杭站北侧始发", "文周王是百济第多少代国王",
                                       # a count of years or days asks for a date: no thing is counted
                                       "南斯拉夫社会主义工人党于西元几年时所组成", "于民国几年嘉义正式升格为省辖市",
-                                      "但几日内会在光照下变成什么", "他在多少年后回国"])
+                                      "但几日内会在光照下变成什么", "他在多少年后回国",
+                                      # what, but no "X的Y是什么"
+                                      "反讽则是什么", "抱树运动指的是什么?", "明太祖采用什么战术"])
 def test_how_and_type_word_questions_have_no_focus(question):
     assert question_focus(question) is None
 
