@@ -1,8 +1,12 @@
 """Short answers: the exact words of the cited sentence that answer a factoid question
 ("首开集团建了多少个工会驿站" → "167个"), with their offsets.
 
-Rules, not a trained reader: no Chinese reading-comprehension model ships in a registry
-package, and these were developed on DRCD-dev (training data) only. Two steps:
+Two parts. The trained reader (rag/reader.py) finds a span by default; this module then
+checks that it is of the kind asked (:func:`fits_kind`: a count holds a figure, a who answer
+is no verb) and shapes it as the answer gives it (:func:`shaped`: a figure with its unit and
+the figures joined to it, brackets closed, a list grown to all its items). The rules below
+are the fallback when no reader is loaded (``ZHRAG_SHORT_ANSWERS=rules``), and still answer a
+count the reader took words for. They were developed on DRCD-dev (training data) only:
 
 1. **Slot alignment.** Reading-comprehension questions are often the sentence rephrased
    with a question word in place of the answer ("东德国歌是谁作的" / "东德国歌由汉斯·艾斯勒
@@ -13,8 +17,9 @@ package, and these were developed on DRCD-dev (training data) only. Two steps:
    transliterated "汉斯·艾斯勒"), a where question a place name. Among candidates not in the
    question, the one nearest the question's words in the sentence wins.
 
-"What" and "how" questions get no short answer: on DRCD-dev a noun picked for them was
-right too rarely to put before the cited sentence (eval/RESULTS.md, "Short answers").
+Without the reader, "what" and "how" questions get no short answer: on DRCD-dev a noun
+picked for them was right too rarely to put before the cited sentence (eval/RESULTS.md,
+"Short answers").
 """
 
 from __future__ import annotations
