@@ -267,7 +267,8 @@ def holds_count(question: str, sentence: str, start: int, end: int) -> bool:
     unit = _asked_unit(question)
     return (bool(re.search(r"[\d０-９" + _NUMERALS + "几半]", span)) and not (unit and _date_not_count(unit, span))
             and not _counts_another_thing(question, unit, sentence, end) and not _things_for_a_measure(question, span)
-            and not _things_for_money(unit, span) and not _date_for_a_duration(question, span))
+            and not _things_for_money(unit, span) and not _date_for_a_duration(question, span)
+            and not _time_for_things(question, unit, span))
 
 
 _DURATION = re.compile(r"多久|多长时间|多少时间")
@@ -298,6 +299,18 @@ def _things_for_money(unit: str, span: str) -> bool:
 
 # "How big / long / high / far / heavy": a measure, not a count of things.
 _MEASURE = re.compile(r"多[大长高远久重宽深厚](?!学)")
+
+
+# Units of time a figure of things is never counted in: "几层坛面" is not "十四年" of "乾隆十四年".
+_TIME_TAIL = re.compile(r"(?:年|个?月|日|天|岁|世纪|年代|小时|分钟|周)的?$")
+
+
+def _time_for_things(question: str, unit: str, span: str) -> bool:
+    """Whether things are counted in a classifier ("几层", "多少个") and ``span`` is a span of
+    time or a date ("十四年", "1930年代"); "几个月", "多少个小时" count time, and are left alone."""
+    m = re.search(r"(?:多少|几)" + re.escape(unit) + r"([月小钟星礼周]?)", question) if unit else None
+    return (m is not None and not m.group(1) and unit in CLASSIFIERS - {"年", "月", "日", "天", "周"}
+            and bool(_TIME_TAIL.search(span)))
 
 
 def _things_for_a_measure(question: str, span: str) -> bool:
@@ -382,7 +395,10 @@ def figure_start(question: str, sentence: str, start: int, end: int) -> int:
     if question_kind(question) != "count" or asks_for_phone(question) or not (m := _TAIL_FIGURE.search(span)):
         return start
     before = span[:m.start()]
-    if not before or before[-1].isdigit() or before.endswith(("到", "至", "或", "和", "、", ".", "-", "~", "～", "—", "及")):
+    if not before or before[-1].isdigit() or before.endswith(("到", "至", "或", "和", ".", "-", "~", "～", "—", "及")):
+        return start
+    # "3个、5个" lists figures; "13次顶级联赛冠军、13次英格兰足总杯冠军、2次" lists trophies, whose last is asked
+    if before.endswith(LIST_MARK) and re.search(r"[\d" + _NUMERALS + r"]\w?、$", before):
         return start
     return start + m.start() if len(_CJK.findall(before)) >= 3 or re.search(r"[，,；;：:]", before) else start
 
