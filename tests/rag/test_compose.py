@@ -104,8 +104,8 @@ def test_the_first_ranked_article_leads_when_a_look_alike_scores_as_well(hashing
     question = "首开集团工会建设了多少个工会驿站"
     hits = [hit("answers", "首开集团工会五年来建设了167个工会驿站，服务职工上万人次。", 0.90),
             hit("resembles", "首开集团工会建设了工会驿站。", 0.69)]
-    plain = ComposeParams(refuse_below=0.0, confident_above=0.0, type_bonus=0.0, other_article_margin=0.0,
-                          passage_margin=1.0, first_article_bonus=0.0)
+    plain = ComposeParams(refuse_below=0.0, confident_above=0.0, type_bonus=0.0, focus_bonus=0.0,
+                          other_article_margin=0.0, passage_margin=1.0, first_article_bonus=0.0)
     led = ExtractiveComposer(hashing_engine.embedder, plain).compose(question, hits)
     assert led.citations[0].chunk.doc_id == "resembles"  # the fixture's premise: without the bonus it leads
     for bonus in (0.02, ComposeParams().first_article_bonus):  # the value chosen, and the default
@@ -444,7 +444,8 @@ def test_a_sentence_naming_what_the_question_asks_about_leads(hashing_engine, qu
     assert not ans.refused and [q.text for c in ans.citations for q in c.quotes] == [leads]
     # without the bonus, the sentence is scored as any other: its score falls by exactly the bonus
     composer = ExtractiveComposer(hashing_engine.embedder, base)
-    plain = ExtractiveComposer(hashing_engine.embedder, ComposeParams(refuse_below=0.0, confident_above=0.0))
+    plain = ExtractiveComposer(hashing_engine.embedder, ComposeParams(refuse_below=0.0, confident_above=0.0,
+                                                                      focus_bonus=0.0, what_focus_bonus=0.0))
     with_bonus = {c.quote.text: c.score for c in composer._candidates(question, hits)}
     without = {c.quote.text: c.score for c in plain._candidates(question, hits)}
     assert {t: round(with_bonus[t] - without[t], 6) for t in without if with_bonus[t] != without[t]} == {leads: 0.5}
