@@ -45,9 +45,10 @@ def is_question_shaped(sentence: str) -> bool:
     return bool(_QUESTION_END.search(s)) or (len(s) < 40 and bool(_INTERROGATIVE.search(s)) and s.endswith(("？", "?")))
 
 
-# "半年", "两个月", "两层" (any classifier); "1991 年 4 月" as translated text spaces it.
+# "半年", "两个月", "两层" (any classifier but 种: "一种" is the indefinite article, "最先进的一种
+# 方法", and "两种方法" no figure of anything asked); "1991 年 4 月" as translated text spaces it.
 _NUMBER = re.compile(r"[0-9０-９]|[一二三四五六七八九十百千万两半]+["
-                     + "".join(sorted(CLASSIFIERS | set("个名位家项次人元年月日天条座所万亿岁%"))) + "]")
+                     + "".join(sorted((CLASSIFIERS - {"种"}) | set("个名位家项次人元年月日天条座所万亿岁%"))) + "]")
 _DATE = re.compile(r"\d{2,4} ?年|\d{1,2} ?月|\d{1,2} ?日|[今去明前]年|[一二三四五六七八九十]+月|星期|周[一二三四五六日]")
 _PLACE = re.compile(r"[省市区县镇乡村路街道巷号楼]|国|广场|公园|中心|大厦|院")
 _PLAN = re.compile(r"将(?:于|在|会|要)?|计划|预计|拟|准备|有望|即将|打算")

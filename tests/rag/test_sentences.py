@@ -81,6 +81,7 @@ def test_question_shape(sentence, shaped):
     ("集团工会积极开展工会驿站建设。", "count", False),
     ("本站共有两层，地面为大沙地东路。", "count", True),  # CMRC: any classifier counts ("两层")
     ("首开书院入选北京市工会重点工作创新案例。", "count", False),
+    ("冰点脱毛是目前最先进的一种永久性激光脱毛方法。", "count", False),  # "一种": the indefinite article
     ("华沙证券交易所于 1991 年 4 月恢复运营。", "date", True),
     ("交易所恢复运营后发展迅速。", "date", False),
 ])
