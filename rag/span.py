@@ -309,8 +309,7 @@ def _time_for_things(question: str, unit: str, span: str) -> bool:
     """Whether things are counted in a classifier ("几层", "多少个") and ``span`` is a span of
     time or a date ("十四年", "1930年代"); "几个月", "多少个小时" count time, and are left alone."""
     m = re.search(r"(?:多少|几)" + re.escape(unit) + r"([月小钟星礼周]?)", question) if unit else None
-    return (m is not None and not m.group(1) and unit in CLASSIFIERS - {"年", "月", "日", "天", "周"}
-            and bool(_TIME_TAIL.search(span)))
+    return m is not None and not m.group(1) and unit in CLASSIFIERS and bool(_TIME_TAIL.search(span))
 
 
 def _things_for_a_measure(question: str, span: str) -> bool:
