@@ -198,6 +198,15 @@ def _asked_kind(words: tuple[tuple[str, str], ...], i: int) -> bool:
     return i + 1 == len(words) or not _is_noun(words[i + 1][1])
 
 
+def jieba_words() -> dict[str, int]:
+    """jieba's dictionary, word -> frequency (loaded on first use): what tells a word jieba
+    knows from one it guessed, and a common name from a specific one."""
+    import jieba
+
+    jieba.initialize()
+    return jieba.dt.FREQ
+
+
 @lru_cache(maxsize=4096)
 def question_names(question: str) -> tuple[str, ...]:
     """The proper names a question is about (广茂, 白岳峰, 楼曾瑞, 国家自然科学基金): words jieba
@@ -205,15 +214,13 @@ def question_names(question: str) -> tuple[str, ...]:
     its dictionary does not know (names it guessed). Chinese characters only: Latin words are
     model numbers, misspellings and search-box spam ("i77700k", "Sentanta", "xmhhsy") more often
     than names (rag/names.py)."""
-    import jieba
-
     out = []
     words = _tagged(question)
     for i, (raw, flag) in enumerate(words):
         word = raw.strip()
         if not _HAN.fullmatch(word) or _ASKING.search(word) or _asked_kind(words, i):
             continue
-        if flag in _NAME_FLAGS or len(word) >= 3 and word not in jieba.dt.FREQ:
+        if flag in _NAME_FLAGS or len(word) >= 3 and word not in jieba_words():
             out.append(word)
     return tuple(dict.fromkeys(out))
 
@@ -255,9 +262,7 @@ COMMON_NAME_FREQ = 10_000
 def specific_names(question: str) -> tuple[str, ...]:
     """The question's names less those as common as :data:`COMMON_NAME_FREQ`: a question with
     none of these ("中国最长的河流是哪一条") holds no answer to naming its names."""
-    import jieba
-
-    return tuple(n for n in question_names(question) if jieba.dt.FREQ.get(n, 0) < COMMON_NAME_FREQ)
+    return tuple(n for n in question_names(question) if jieba_words().get(n, 0) < COMMON_NAME_FREQ)
 
 
 def named_in(name: str, text: str) -> bool:

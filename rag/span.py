@@ -28,7 +28,7 @@ import re
 from functools import lru_cache
 
 from rag.lexical import content_words
-from rag.question import CLASSIFIERS, question_focus
+from rag.question import CLASSIFIERS, jieba_words, question_focus
 
 _UNIT = (r"(?:个月|小时|分钟|秒钟|公里/小时|平方公里|平方米|公里|公尺|千米|厘米|毫米|米|公斤|千克|公吨|吨|克|摄氏度|度|"
          r"万人次|人次|万人|亿人|KB|MB|GB|TB|km|kg|"
@@ -601,14 +601,6 @@ def several_kind(question: str) -> str | None:
     return w.word if w is not None and (w.flag.startswith("n") or w.flag == "vn") and len(w.word) >= 2 else None
 
 
-def _jieba_words() -> dict[str, int]:
-    """jieba's dictionary, word -> frequency (loaded on first use)."""
-    import jieba
-
-    jieba.initialize()
-    return jieba.dt.FREQ
-
-
 def _first_item(sentence: str, at: int) -> int | None:
     """Where the list whose items run up to ``at`` begins: the first 、 of the clause marks
     the end of its first item, which begins after the clause's lead-in, its first run of verbs
@@ -621,7 +613,7 @@ def _first_item(sentence: str, at: int) -> int | None:
     first_end = mark if mark >= 0 else at
     start, pos, leading = clause, clause, False
     for w in pseg.cut(sentence[clause:first_end]):
-        if pos == clause and w.word[0] in "将把" and len(w.word) > 1 and w.word not in _jieba_words():
+        if pos == clause and w.word[0] in "将把" and len(w.word) > 1 and w.word not in jieba_words():
             # jieba's "将区|交通": the disposal 将 (把) fused with the first item's head
             leading, start = True, pos + 1
             pos += len(w.word)
@@ -639,6 +631,13 @@ def _first_item(sentence: str, at: int) -> int | None:
     items = re.split(LIST_MARK, sentence[start:at])
     items[-1:] = _LAST_JOIN.split(items[-1], maxsplit=1)  # "…（农服）和北京金地丰源科技有限公司"
     return None if any(len(item) > _LONGEST_ITEM for item in items) else start
+
+
+def _from_first_item(sentence: str, start: int) -> int:
+    """Where a span that starts after a 、 should start: at its list's first item (list_start's
+    later item, title_start's last post), or where it is when the list runs on too long."""
+    first = _first_item(sentence, start)
+    return start if first is None else first
 
 
 def _etc_kind(kind: str) -> str:
@@ -670,8 +669,7 @@ def list_start(question: str, sentence: str, start: int, end: int) -> int:
     if not asks_for_several(question):
         return start
     if start > 0 and sentence[start - 1] == LIST_MARK:
-        first = _first_item(sentence, start)
-        return start if first is None else first
+        return _from_first_item(sentence, start)
     mark = sentence.find(LIST_MARK, start, end)
     if mark < 0:
         return start
@@ -730,8 +728,7 @@ def title_start(question: str, sentence: str, start: int, end: int) -> int:
     if (question_kind(question) != "person" or start == 0 or sentence[start - 1] != LIST_MARK
             or not _POST.search(sentence[start:end])):
         return start
-    first = _first_item(sentence, start)
-    return start if first is None else first
+    return _from_first_item(sentence, start)
 
 
 def _before_kind(question: str, sentence: str, start: int, end: int) -> int:
