@@ -31,7 +31,7 @@ from rag.lexical import content_words
 from rag.question import CLASSIFIERS, jieba_words, question_focus
 
 _UNIT = (r"(?:个月|小时|分钟|秒钟|公里/小时|平方公里|平方米|公里|公尺|千米|厘米|毫米|米|公斤|千克|公吨|吨|克|摄氏度|度|"
-         r"万人次|人次|万人|亿人|KB|MB|GB|TB|km|kg|"
+         r"万人次|人次|万人|亿人|KB|MB|GB|TB|km|kg|cm|mm|ml|mAh|mAH|kW|GHz|MHz|Hz|"
          r"[个名位家项次人元年月日天周条座所岁%％届场件部种只辆架艘颗枚倍户层台首集章卷册期号席票分亩秒])")
 _NUMERALS = "一二三四五六七八九十百千万两零〇"
 # What may follow a number's digits: "多"/"余", a magnitude, "多"/"余" again ("3万余"), then the unit.
@@ -282,18 +282,22 @@ def _date_for_a_duration(question: str, span: str) -> bool:
     return bool(_DURATION.search(question)) and bool(_MONTH_OR_AGE.search(span))
 
 
-# What an amount of money is never counted in: things, people, years ("几个", "一人", "二十年").
-# 块 is not here: "50块" is money.
-_NOT_MONEY_UNITS = (CLASSIFIERS - {"块"}) | set("人年岁天次")
-# A figure and nothing but the thing it counts: "几个", "一人", "千名", "二十年" (not "500铢一个人",
-# whose price is counted per person).
-_COUNT_OF_THINGS = re.compile(r"[\d" + _NUMERALS + r"几多余]+[" + "".join(sorted(_NOT_MONEY_UNITS)) + r"]的?")
+# What an amount of money is never counted in: things, people, spans of time, house numbers
+# ("几个", "一人", "二十年", "两周", "203号"). 块 is not here: "50块" is money.
+_NOT_MONEY_UNITS = (CLASSIFIERS - {"块"}) | set("人年岁天次周号")
+# ... nor measures: "2000毫升" of a dialysis machine's fluid is not its price.
+_MEASURE_UNITS = (r"(?:平方|立方)?(?:公里|千米|厘米|毫米|米|公斤|千克|斤|克|吨|毫升|升|亩|千瓦|瓦|大卡|千焦|"
+                  r"英尺|英寸|尺|寸)|个?月|小时|分钟|秒钟")
+# A figure and nothing but the thing it counts: "几个", "一人", "千名", "二十年", "2000毫升" (not
+# "500铢一个人", whose price is counted per person).
+_COUNT_OF_THINGS = re.compile(r"[\d,." + _NUMERALS + r"几多余]+(?:[" + "".join(sorted(_NOT_MONEY_UNITS)) + r"]|"
+                              + _MEASURE_UNITS + r")的?")
 
 
 def _things_for_money(unit: str, span: str) -> bool:
     """Whether money is asked (:func:`_asked_unit` gives 元) and ``span`` is a figure of
-    something else ("激光祛斑美白多少钱" is not "几个", "做人流要多少钱" not "一人"). Of DRCD's 10
-    questions asking an amount, no gold span is one."""
+    something else ("激光祛斑美白多少钱" is not "几个", "做人流要多少钱" not "一人", "造影多少钱"
+    not "两周"). Of DRCD's 10 questions asking an amount, no gold span is one."""
     return unit == "元" and bool(_COUNT_OF_THINGS.fullmatch(span))
 
 
@@ -312,13 +316,18 @@ def _time_for_things(question: str, unit: str, span: str) -> bool:
     return m is not None and not m.group(1) and unit in CLASSIFIERS and bool(_TIME_TAIL.search(span))
 
 
+# A measure asked in its unit: "多少厘米", "多少平方米", "几千瓦".
+_ASKS_IN_MEASURE = re.compile(r"(?:多少|几)(?:" + _MEASURE_UNITS + r")")
+
+
 def _things_for_a_measure(question: str, span: str) -> bool:
-    """Whether a measure is asked ("职工之家有多大") and ``span`` counts things ("12层" of
-    "在首开大厦10层和12层"): a size is in 平方米, a length in 米, an age in 岁, never in a
-    classifier of things. Of DRCD's 59 questions asking 多大, 多长, 多久… none has a gold span
-    ending in one."""
-    return (bool(_MEASURE.search(question)) and not re.search(r"多少|几", question)
-            and span[-1:] in CLASSIFIERS)
+    """Whether a measure is asked ("职工之家有多大", "2尺4是多少厘米") and ``span`` counts things
+    ("12层" of "在首开大厦10层和12层", "一个"): a size is in 平方米, a length in 米, an age in 岁,
+    never in a classifier of things. Of DRCD's 59 questions asking 多大, 多长, 多久… none has a
+    gold span ending in one."""
+    asks = bool(_MEASURE.search(question)) and not re.search(r"多少|几", question) \
+        or bool(_ASKS_IN_MEASURE.search(question))
+    return asks and span[-1:] in CLASSIFIERS
 
 
 def fits_kind(question: str, sentence: str, start: int, end: int) -> bool:

@@ -109,6 +109,14 @@ def test_a_year_is_not_the_count_asked_for():
     ("激光祛斑美白多少钱", "激光祛斑一般要做几个疗程，每次几百元到3000元左右。", "几百元到3000元", True),
     ("一张门票多少钱", "门票每人50块，儿童半价。", "50块", True),
     ("芭提雅人妖表演多少钱", "价格大概500铢一个人。", "500铢一个人", True),
+    # ... nor in spans of time, house numbers or measures (DuReader's conflict notes quoted these)
+    ("造影多少钱", "月经干净后两周内复查，费用在150-600之间。", "两周", False),
+    ("无锡无痛人流多少钱", "无锡滨湖区蠡溪路203号的医院做的。", "203号", False),
+    ("腹膜透析机多少钱一台", "每天用2000毫升药液。", "2000毫升", False),
+    ("腹膜透析机多少钱一台", "一台差不多十万。", "十万", True),
+    # a measure asked in its unit is not counted in things
+    ("2尺4是多少厘米", "1平方英尺约合929平方厘米，是一个英制单位。", "一个", False),
+    ("2尺4是多少厘米", "3尺等于1米，解得x=80厘米。", "80厘米", True),
     # things counted in a classifier are not counted in time (DRCD: "几层坛面" answered "十四年"), but time may be
     ("圜丘坛总共有几层坛面?", "坛面原来使用蓝琉璃砖，乾隆十四年重建后，改用艾叶青石铺设。", "十四年", False),
     ("圜丘坛总共有几层坛面?", "用古尺计算圜丘三层坛面的直径。", "三层", True),
@@ -199,6 +207,7 @@ def test_a_short_search_box_query_ending_with_a_quantity_asks_for_a_number():
     ("天津海信空调售后维修电话", "天津海信空调售后维修电话：400-6177-626，24小时服务。", "400-6177-626"),
     ("造影多少钱", "费用因地区和医院的差异会有不同，在150-600元之间。", "150-600元"),
     ("亚马逊市值", "亚马逊市值达3581亿美元，超过沃尔玛。", "3581亿"),
+    ("王妍之身高", "王妍之身高170cm，体重48kg。", "170cm"),  # Latin units are units too
 ])
 def test_numbers_keep_their_range_and_telephone_numbers_their_dashes(question, sentence, want):
     from rag.span import with_unit
