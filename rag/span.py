@@ -112,7 +112,7 @@ def question_kind(question: str) -> str | None:
         return "date"
     if re.search(r"谁|什么人|哪位|名字|叫什么|何人", question):
         return "person"
-    if re.search(r"哪里|哪儿|在哪|何地|何处|什么地方|哪个国家|哪个城市|哪个省|位于", question):
+    if re.search(r"哪里|哪儿|在哪|何地|何处|什么地方|(?:什么|哪个)(?:位置|地点)|哪个国家|哪个城市|哪个省|位于", question):
         return "place"
     return None
 
@@ -349,7 +349,7 @@ def fits_kind(question: str, sentence: str, start: int, end: int) -> bool:
 
 
 # "Where" itself, not "in which event" (在哪一场会议, 在哪一事件: DRCD quotes those answers).
-_WHERE = re.compile(r"哪里|哪儿|何处|何地|什么地方|在哪(?![一个场次件项])")
+_WHERE = re.compile(r"哪里|哪儿|何处|何地|什么地方|(?:什么|哪个)(?:位置|地点)|在哪(?![一个场次件项])")
 _QUOTES = (("“", "”"), ("「", "」"), ("『", "』"))
 
 
