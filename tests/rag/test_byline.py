@@ -1,0 +1,44 @@
+import pytest
+
+from rag.byline import asks_for_byline
+from rag.compose import ComposeParams, ExtractiveComposer
+
+
+@pytest.mark.parametrize(("question", "asks"), [
+    ("首开集团那篇报道的记者是谁", True),
+    ("密云区总工会那篇文章是哪位记者写的", True),
+    ("谁写的东城区总工会那篇报道", True),
+    ("《论自由》的作者是谁", False),  # a book's author, not a report's
+    ("记者在首开书院看到了什么", False),  # what the reporter saw
+    ("首开集团工会主席叫什么名字", False),
+])
+def test_a_byline_question_is_one_about_a_reporter_or_a_reports_writer(question, asks):
+    assert asks_for_byline(question) is asks
+
+
+def _ask(engine, question):
+    composer = ExtractiveComposer(engine.embedder, ComposeParams(refuse_below=0.0, confident_above=0.0))
+    return composer.compose(question, engine.retriever.search(question, 5))
+
+
+@pytest.mark.parametrize(("question", "reporter", "title"), [
+    ("首开集团那篇报道的记者是谁", "刘欣欣", "首开集团工会高标准打造职工服务阵地"),
+    ("密云区总工会那篇文章是哪位记者写的", "王路曼", "密云区总工会多措并举培育高技能人才队伍"),
+])
+def test_the_reporter_is_answered_from_the_articles_dateline_and_cited_to_it(hashing_engine, question, reporter,
+                                                                             title):
+    ans = _ask(hashing_engine, question)
+    assert not ans.refused and ans.short == reporter and ans.text.startswith(f"{reporter}[1]。")
+    (cited,) = ans.citations
+    assert cited.chunk.title == title and reporter in cited.chunk.meta["reporters"]
+    # the dateline is kept as metadata, not text: nothing is quoted that the article does not hold
+    assert not cited.quotes and reporter not in hashing_engine.store.get_article(cited.chunk.doc_id).text
+
+
+def test_no_byline_is_given_for_an_article_the_question_does_not_name_or_that_names_no_reporter(hashing_engine,
+                                                                                              seed_articles):
+    reporters = {n for a in seed_articles for n in a.meta.get("reporters") or ()}
+    assert {"刘欣欣", "王路曼"} <= reporters
+    for question in ("谁写的北京地铁那篇报道", "谁写的长春市总工会那篇报道"):  # the 长春 article is reprinted, unsigned
+        ans = _ask(hashing_engine, question)
+        assert not any(name in ans.text for name in reporters), ans.text
