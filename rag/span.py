@@ -30,7 +30,7 @@ from functools import lru_cache
 from rag.lexical import content_words
 from rag.question import CLASSIFIERS, jieba_words, question_focus
 
-_UNIT = (r"(?:个月|小时|分钟|秒钟|公里/小时|平方公里|平方米|公里|公尺|千米|厘米|毫米|米|公斤|千克|公吨|吨|克|摄氏度|度|"
+_UNIT = (r"(?:个半月|个半小时|个月|小时|分钟|秒钟|公里/小时|平方公里|平方米|公里|公尺|千米|厘米|毫米|米|公斤|千克|公吨|吨|克|摄氏度|度|"
          r"万人次|人次|万人|亿人|KB|MB|GB|TB|km|kg|cm|mm|ml|mAh|mAH|kW|GHz|MHz|Hz|"
          r"[个名位家项次人元年月日天周条座所岁%％届场件部种只辆架艘颗枚倍户层台首集章卷册期号席票分亩秒])")
 _NUMERALS = "一二三四五六七八九十百千万两零〇"
@@ -287,11 +287,11 @@ def _date_for_a_duration(question: str, span: str) -> bool:
 _NOT_MONEY_UNITS = (CLASSIFIERS - {"块"}) | set("人年岁天次周号")
 # ... nor measures: "2000毫升" of a dialysis machine's fluid is not its price.
 _MEASURE_UNITS = (r"(?:平方|立方)?(?:公里|千米|厘米|毫米|米|公斤|千克|斤|克|吨|毫升|升|亩|千瓦|瓦|大卡|千焦|"
-                  r"英尺|英寸|尺|寸)|个?月|小时|分钟|秒钟")
-# A figure and nothing but the thing it counts: "几个", "一人", "千名", "二十年", "2000毫升" (not
-# "500铢一个人", whose price is counted per person).
+                  r"英尺|英寸|尺|寸)")
+# A figure and nothing but the thing it counts: "几个", "一人", "千名", "二十年", "3个月", "2000毫升"
+# (not "500铢一个人", whose price is counted per person).
 _COUNT_OF_THINGS = re.compile(r"[\d,." + _NUMERALS + r"几多余]+(?:[" + "".join(sorted(_NOT_MONEY_UNITS)) + r"]|"
-                              + _MEASURE_UNITS + r")的?")
+                              + _MEASURE_UNITS + r"|个?月|小时|分钟|秒钟)的?")
 
 
 def _things_for_money(unit: str, span: str) -> bool:

@@ -118,6 +118,7 @@ def test_a_year_is_not_the_count_asked_for():
     # a measure asked in its unit is not counted in things
     ("2尺4是多少厘米", "1平方英尺约合929平方厘米，是一个英制单位。", "一个", False),
     ("2尺4是多少厘米", "3尺等于1米，解得x=80厘米。", "80厘米", True),
+    ("孕妇几个月开始补钙", "怀孕4个半月以后开始补钙。", "4个", True),  # time is not such a measure: left to the reader
     # things counted in a classifier are not counted in time (DRCD: "几层坛面" answered "十四年"), but time may be
     ("圜丘坛总共有几层坛面?", "坛面原来使用蓝琉璃砖，乾隆十四年重建后，改用艾叶青石铺设。", "十四年", False),
     ("圜丘坛总共有几层坛面?", "用古尺计算圜丘三层坛面的直径。", "三层", True),
@@ -209,6 +210,7 @@ def test_a_short_search_box_query_ending_with_a_quantity_asks_for_a_number():
     ("造影多少钱", "费用因地区和医院的差异会有不同，在150-600元之间。", "150-600元"),
     ("亚马逊市值", "亚马逊市值达3581亿美元，超过沃尔玛。", "3581亿"),
     ("王妍之身高", "王妍之身高170cm，体重48kg。", "170cm"),  # Latin units are units too
+    ("孕妇几个月开始补钙", "怀孕4个半月以后开始补钙。", "4个半月"),
 ])
 def test_numbers_keep_their_range_and_telephone_numbers_their_dashes(question, sentence, want):
     from rag.span import with_unit
