@@ -371,6 +371,22 @@ def test_two_pages_giving_two_telephone_numbers_do_not_conflict(hashing_engine):
     assert {c.chunk.doc_id for c in ans.citations} == {"a"}
 
 
+def test_a_figure_that_could_not_answer_the_question_does_not_conflict_with_the_answer(hashing_engine):
+    """"无锡无痛人流多少钱": another page's "203号" (a street number) is no price; the answer
+    cites the price's page alone, with no "各来源说法不一" note quoting the address."""
+    from rag.types import Chunk, Hit
+
+    a = "无锡市人民医院无痛人流费用1000-1500元左右。"
+    b = "我一姐妹在无锡滨湖区蠡溪路203号的医院做的无痛人流。"
+    hits = [Hit(Chunk(id=f"{d}#0", doc_id=d, title="", text=t, char_start=0, char_end=len(t)), 1.0, dense_score=0.9)
+            for d, t in (("a", a), ("b", b))]
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0)
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("1000-1500元")).compose(
+        "无锡无痛人流多少钱", hits)
+    assert ans.short == "1000-1500元" and "说法不一" not in ans.text
+    assert {c.chunk.doc_id for c in ans.citations} == {"a"}
+
+
 @pytest.mark.parametrize("check", [True, False])
 def test_a_question_naming_a_place_is_not_answered_from_a_page_that_does_not_name_it(hashing_engine, check):
     """The DuReader case: with the gold page gone, "南京志高空调售后维修电话" was answered with
