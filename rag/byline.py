@@ -22,7 +22,11 @@ from rag.lexical import content_words
 from rag.types import Hit
 
 _BYLINE = re.compile(r"(?:哪位|哪个|哪一位|什么)记者|记者(?:是谁|叫什么|是哪位|为谁|姓名)"
-                     r"|(?:报道|文章|稿件|稿子|新闻)的?(?:作者|撰稿人)|谁(?:写|采写|撰写)的")
+                     r"|(?:报道|文章|稿件|稿子|新闻)的?(?:作者|撰稿人)")
+# "谁写的" asks about a report only when the question says it is one ("冬天来了春天还会远吗是谁写的"
+# asks for a poet).
+_WHO_WROTE = re.compile(r"谁(?:写|采写|撰写)的")
+_A_REPORT = re.compile(r"报道|稿件|稿子|新闻|那篇|这篇")
 # The question's words that only say it asks for a byline; the rest name the article's subject.
 _BYLINE_WORDS = frozenset({"记者", "作者", "撰稿", "撰稿人", "报道", "文章", "稿件", "稿子", "新闻", "那篇", "这篇",
                            "一篇", "篇文章", "写", "采写", "撰写", "是谁", "哪位", "叫什么", "名字"})
@@ -30,7 +34,7 @@ _BYLINE_WORDS = frozenset({"记者", "作者", "撰稿", "撰稿人", "报道", 
 
 def asks_for_byline(question: str) -> bool:
     """"…的记者是谁", "哪位记者写的…", "谁写的…那篇报道": the answer is the article's reporter."""
-    return bool(_BYLINE.search(question))
+    return bool(_BYLINE.search(question) or _WHO_WROTE.search(question) and _A_REPORT.search(question))
 
 
 def find_byline(question: str, hits: Sequence[Hit]) -> tuple[Hit, tuple[str, ...]] | None:

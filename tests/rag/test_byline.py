@@ -9,6 +9,7 @@ from rag.compose import ComposeParams, ExtractiveComposer
     ("密云区总工会那篇文章是哪位记者写的", True),
     ("谁写的东城区总工会那篇报道", True),
     ("《论自由》的作者是谁", False),  # a book's author, not a report's
+    ("冬天来了春天还会远吗 是谁写的", False),  # a poet (DuReader)
     ("记者在首开书院看到了什么", False),  # what the reporter saw
     ("首开集团工会主席叫什么名字", False),
 ])
