@@ -37,17 +37,28 @@ def asks_for_byline(question: str) -> bool:
     return bool(_BYLINE.search(question) or _WHO_WROTE.search(question) and _A_REPORT.search(question))
 
 
+def byline_text(hit: Hit, reporters: Sequence[str]) -> str:
+    """The answer: the reporters, or that the article names none, and where it came from."""
+    title = hit.chunk.title
+    if reporters:
+        names = "、".join(reporters)
+        return f"{names}[1]。《{title}》署名记者：{names}。[1]"
+    source = hit.chunk.meta.get("source")
+    return f"《{title}》没有记者署名{f'，转自《{source}》' if source else ''}。[1]"
+
+
 def find_byline(question: str, hits: Sequence[Hit]) -> tuple[Hit, tuple[str, ...]] | None:
     """The passage whose title names most of the question's subject, the better ranked on a
-    tie ("密云区总工会那篇文章" is not the 东城区总工会 one), with its article's reporters. None
-    when no title names the subject, or the article it names has no reporter (a reprint), so
-    the question is answered as any other."""
+    tie ("密云区总工会那篇文章" is not the 东城区总工会 one), with its article's reporters (none
+    for a reprint). None when no title names the subject, so the question is answered as any
+    other."""
     subject = [w for w in content_words(question) if len(w) >= 2 and w not in _BYLINE_WORDS]
     best: tuple[int, Hit] | None = None
     for hit in hits:
         named = sum(w in hit.chunk.title for w in subject)
         if named and (best is None or named > best[0]):
             best = named, hit
-    if best is None or not best[1].chunk.meta.get("reporters"):
-        return None  # the article asked about names no reporter: not another article's byline
-    return best[1], tuple(best[1].chunk.meta["reporters"])
+    if best is None:
+        return None
+    # an article that names no reporter (a reprint, "转自《中工网》") gets no other one's byline
+    return best[1], tuple(best[1].chunk.meta.get("reporters") or ())

@@ -23,7 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.byline import asks_for_byline, find_byline
+from rag.byline import asks_for_byline, byline_text, find_byline
 from rag.chunking import split_sentences
 from rag.embedding import Embedder
 from rag.lexical import bigram_set, content_words, plain, term_coverage
@@ -445,8 +445,7 @@ class ExtractiveComposer:
         if asks_for_byline(question) and (byline := find_byline(question, hits[: self.params.max_passages])):
             # "…那篇报道的记者是谁": the names of the article's dateline (rag/byline.py)
             hit, reporters = byline
-            names = "、".join(reporters)
-            return Answer(text=f"{names}[1]。《{hit.chunk.title}》署名记者：{names}。[1]", hits=tuple(hits), short=names,
+            return Answer(text=byline_text(hit, reporters), hits=tuple(hits), short="、".join(reporters),
                           citations=(Citation(n=1, chunk=hit.chunk, score=hit.score),))
         ans = self._compose(question, hits)
         gate = self.params.gate

@@ -36,10 +36,14 @@ def test_the_reporter_is_answered_from_the_articles_dateline_and_cited_to_it(has
     assert not cited.quotes and reporter not in hashing_engine.store.get_article(cited.chunk.doc_id).text
 
 
-def test_no_byline_is_given_for_an_article_the_question_does_not_name_or_that_names_no_reporter(hashing_engine,
-                                                                                              seed_articles):
+def test_no_byline_is_given_for_an_article_the_question_does_not_name_and_a_reprint_is_said_to_have_none(
+        hashing_engine, seed_articles):
     reporters = {n for a in seed_articles for n in a.meta.get("reporters") or ()}
     assert {"刘欣欣", "王路曼"} <= reporters
-    for question in ("谁写的北京地铁那篇报道", "谁写的长春市总工会那篇报道"):  # the 长春 article is reprinted, unsigned
-        ans = _ask(hashing_engine, question)
-        assert not any(name in ans.text for name in reporters), ans.text
+    subway = _ask(hashing_engine, "谁写的北京地铁那篇报道")
+    assert not any(name in subway.text for name in reporters), subway.text
+    # the 长春 article is reprinted "转自《中工网》" and names no reporter: not another article's
+    reprint = _ask(hashing_engine, "谁写的长春市总工会那篇报道")
+    assert not any(name in reprint.text for name in reporters), reprint.text
+    assert not reprint.refused and reprint.text == "《长春市总工会建立全链条技能人才培养工作体系》没有记者署名，转自《中工网》。[1]"
+    assert reprint.citations[0].chunk.title == "长春市总工会建立全链条技能人才培养工作体系"
