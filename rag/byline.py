@@ -50,8 +50,8 @@ def byline_text(hit: Hit, reporters: Sequence[str]) -> str:
 def find_byline(question: str, hits: Sequence[Hit]) -> tuple[Hit, tuple[str, ...]] | None:
     """The passage whose title names most of the question's subject, the better ranked on a
     tie ("密云区总工会那篇文章" is not the 东城区总工会 one), with its article's reporters (none
-    for a reprint). None when no title names the subject, so the question is answered as any
-    other."""
+    for a reprint). None when no title names the subject, or its article names neither reporter
+    nor source, so the question is answered as any other."""
     subject = [w for w in content_words(question) if len(w) >= 2 and w not in _BYLINE_WORDS]
     best: tuple[int, Hit] | None = None
     for hit in hits:
@@ -60,5 +60,10 @@ def find_byline(question: str, hits: Sequence[Hit]) -> tuple[Hit, tuple[str, ...
             best = named, hit
     if best is None:
         return None
-    # an article that names no reporter (a reprint, "转自《中工网》") gets no other one's byline
-    return best[1], tuple(best[1].chunk.meta.get("reporters") or ())
+    meta = best[1].chunk.meta
+    if not meta.get("reporters"):
+        # A reprint ("转自《中工网》") is said to name none, and gets no other article's byline;
+        # an article with neither (a dateline ingest did not read, an encyclopedia's page) is
+        # answered as any other question.
+        return (best[1], ()) if meta.get("source") else None
+    return best[1], tuple(meta["reporters"])

@@ -47,3 +47,14 @@ def test_no_byline_is_given_for_an_article_the_question_does_not_name_and_a_repr
     assert not any(name in reprint.text for name in reporters), reprint.text
     assert not reprint.refused and reprint.text == "《长春市总工会建立全链条技能人才培养工作体系》没有记者署名，转自《中工网》。[1]"
     assert reprint.citations[0].chunk.title == "长春市总工会建立全链条技能人才培养工作体系"
+
+
+def test_an_article_naming_neither_reporter_nor_source_is_not_said_to_be_unsigned(hashing_engine):
+    """An encyclopedia's page, or a dateline ingest did not read: no claim about its byline."""
+    from rag.byline import find_byline
+    from rag.types import Chunk, Hit
+
+    text = "朱启钤是北洋政府官员，曾主持北京正阳门改造。"
+    hit = Hit(Chunk(id="z#0", doc_id="z", title="朱启钤", text=text, char_start=0, char_end=len(text)), 1.0,
+              dense_score=0.9)
+    assert find_byline("《朱启钤：「被抹掉的奠基人」》这篇文章的作者是谁?", [hit]) is None
