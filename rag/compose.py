@@ -439,14 +439,16 @@ class ExtractiveComposer:
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
         if not hits:
             return refusal(hits, "no_passages")
-        reads = self.reader is not None
-        if not is_answerable(question, hits, self.params, reader=reads):
-            return refusal(hits, "not_relevant")
         if asks_for_byline(question) and (byline := find_byline(question, hits[: self.params.max_passages])):
-            # "…那篇报道的记者是谁": the names of the article's dateline (rag/byline.py)
+            # "…那篇报道的记者是谁": the names of the article's dateline (rag/byline.py). The gate
+            # judges whether sentences answer; these names stand in the metadata of an article
+            # whose title names the question's subject, which is this answer's own test.
             hit, reporters = byline
             return Answer(text=byline_text(hit, reporters), hits=tuple(hits), short="、".join(reporters),
                           citations=(Citation(n=1, chunk=hit.chunk, score=hit.score),))
+        reads = self.reader is not None
+        if not is_answerable(question, hits, self.params, reader=reads):
+            return refusal(hits, "not_relevant")
         ans = self._compose(question, hits)
         gate = self.params.gate
         if gate is not None and gate.reads and reads and not ans.refused \

@@ -1,7 +1,6 @@
 import pytest
 
 from rag.byline import asks_for_byline
-from rag.compose import ComposeParams, ExtractiveComposer
 
 
 @pytest.mark.parametrize(("question", "asks"), [
@@ -18,8 +17,8 @@ def test_a_byline_question_is_one_about_a_reporter_or_a_reports_writer(question,
 
 
 def _ask(engine, question):
-    composer = ExtractiveComposer(engine.embedder, ComposeParams(refuse_below=0.0, confident_above=0.0))
-    return composer.compose(question, engine.retriever.search(question, 5))
+    """With the engine's own composer and its default settings (gate and cosine floor included)."""
+    return engine.composer.compose(question, engine.retriever.search(question, 5))
 
 
 @pytest.mark.parametrize(("question", "reporter", "title"), [
@@ -58,3 +57,22 @@ def test_an_article_naming_neither_reporter_nor_source_is_not_said_to_be_unsigne
     hit = Hit(Chunk(id="z#0", doc_id="z", title="朱启钤", text=text, char_start=0, char_end=len(text)), 1.0,
               dense_score=0.9)
     assert find_byline("《朱启钤：「被抹掉的奠基人」》这篇文章的作者是谁?", [hit]) is None
+
+
+@pytest.mark.slow
+def test_the_api_answers_who_wrote_an_article_and_streams_it(tmp_path, e5):
+    """Over HTTP with the real model (the hashing embedder's cosines refuse everything): the
+    answer and its citation pass the edge's schema, a citation quoting nothing included."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from tests.conftest import hashing_settings
+
+    with TestClient(create_app(hashing_settings(tmp_path, embed_model="e5-small"))) as c:
+        body = c.post("/ask", json={"question": "首开集团那篇报道的记者是谁"}).json()
+        assert not body["refused"] and body["answer"].startswith("刘欣欣[1]。")
+        (cited,) = body["citations"]
+        assert cited["title"] == "首开集团工会高标准打造职工服务阵地" and cited["meta"]["reporters"] == ["刘欣欣"]
+        r = c.post("/v1/chat/completions", json={"stream": True, "messages": [
+            {"role": "user", "content": "谁写的长春市总工会那篇报道"}]})
+        assert r.status_code == 200 and "没有记者署名" in r.text and "中工网" in r.text
