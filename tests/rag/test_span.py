@@ -210,6 +210,9 @@ def test_a_short_search_box_query_ending_with_a_quantity_asks_for_a_number():
     ("造影多少钱", "费用因地区和医院的差异会有不同，在150-600元之间。", "150-600元"),
     ("亚马逊市值", "亚马逊市值达3581亿美元，超过沃尔玛。", "3581亿"),
     ("王妍之身高", "王妍之身高170cm，体重48kg。", "170cm"),  # Latin units are units too
+    # the figure that can answer as asked, not the first one (a span of time or a volume for money)
+    ("造影多少钱", "月经干净后两周内做造影，费用在150-600之间。", "150-600"),
+    ("腹膜透析机多少钱一台", "腹膜透析每天要用2000毫升药液，机器一台差不多10万。", "10万"),
     ("孕妇几个月开始补钙", "怀孕4个半月以后开始补钙。", "4个半月"),
 ])
 def test_numbers_keep_their_range_and_telephone_numbers_their_dashes(question, sentence, want):
