@@ -667,7 +667,12 @@ def named_list(question: str, sentence: str) -> tuple[int, int] | None:
         return None
     for m in re.finditer(_etc_kind(kind), sentence):
         start = _first_item(sentence, m.start())
-        if start is not None and m.start() - start >= 2:
+        if start is None or m.start() - start < 2:
+            continue
+        # a count names the list before it only when there is one ("主打两大模式「战史演武」&
+        # 「争霸演武」": the items follow, and "主打" is none)
+        if m.group().startswith("等") or LIST_MARK in sentence[start:m.start()] \
+                or _LAST_JOIN.search(sentence, start, m.start()):
             return start, m.start()
     return None
 

@@ -299,6 +299,7 @@ def test_a_count_is_cut_to_its_figure_a_year_given_its_date_a_post_its_body_and_
      "从价值观、个性特质、素质能力及关键经历四个维度，构建“工匠型人才成长模型”。", "价值观、个性特质、素质能力及关键经历"),
     # a list of another kind, no list at all, or a question that does not ask for several: none
     ("长春市总工会从哪几个维度构建工匠型人才成长模型", "从价值观、个性特质两个方面入手，建立四个维度的模型。", None),
+    ("战国史模式主打哪两个模式？", "主打两大模式「战史演武」&「争霸演武」。", None),  # CMRC: the items follow
     ("苏家坨镇总工会慰问了哪些单位", "为他们送上干果、牛奶等慰问品。", None),
     ("苏家坨镇总工会慰问了哪些单位", "该镇总工会慰问了一线职工。", None),
     ("密云区在什么行业开展了技能竞赛", "其中在家政服务、卫生系统等行业开展技能竞赛。", None),
