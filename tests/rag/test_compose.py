@@ -355,35 +355,25 @@ def test_a_count_the_reader_answered_with_words_takes_the_number_in_its_sentence
     assert ans.short == "300位"
 
 
-def test_two_pages_giving_two_telephone_numbers_do_not_conflict(hashing_engine):
-    """Service centres each list their own number: the answer cites the short answer's page
-    alone, with no "各来源说法不一" note keeping every page."""
+@pytest.mark.parametrize(("question", "a", "b", "read", "short"), [
+    # service centres each list their own number
+    ("天津三星空调售后维修电话", "天津三星空调售后维修电话：022-60992821，全市上门服务。",
+     "天津三星空调维修中心电话：400-810-5858，河西区可上门。", "022", "022-60992821"),
+    # another page's "203号" (a street number) is no price
+    ("无锡无痛人流多少钱", "无锡市人民医院无痛人流费用1000-1500元左右。", "我一姐妹在无锡滨湖区蠡溪路203号的医院做的无痛人流。",
+     "1000-1500元", "1000-1500元"),
+])
+def test_figures_that_do_not_answer_the_same_question_do_not_conflict(hashing_engine, question, a, b, read, short):
+    """The answer cites the short answer's page alone, with no "各来源说法不一" note keeping
+    every page: two telephone numbers do not contradict each other, and a figure that could
+    not answer the question contradicts nothing."""
     from rag.types import Chunk, Hit
 
-    a = "天津三星空调售后维修电话：022-60992821，全市上门服务。"
-    b = "天津三星空调维修中心电话：400-810-5858，河西区可上门。"
     hits = [Hit(Chunk(id=f"{d}#0", doc_id=d, title="", text=t, char_start=0, char_end=len(t)), 1.0, dense_score=0.9)
             for d, t in (("a", a), ("b", b))]
     params = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0)
-    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("022")).compose(
-        "天津三星空调售后维修电话", hits)
-    assert ans.short == "022-60992821" and "说法不一" not in ans.text
-    assert {c.chunk.doc_id for c in ans.citations} == {"a"}
-
-
-def test_a_figure_that_could_not_answer_the_question_does_not_conflict_with_the_answer(hashing_engine):
-    """"无锡无痛人流多少钱": another page's "203号" (a street number) is no price; the answer
-    cites the price's page alone, with no "各来源说法不一" note quoting the address."""
-    from rag.types import Chunk, Hit
-
-    a = "无锡市人民医院无痛人流费用1000-1500元左右。"
-    b = "我一姐妹在无锡滨湖区蠡溪路203号的医院做的无痛人流。"
-    hits = [Hit(Chunk(id=f"{d}#0", doc_id=d, title="", text=t, char_start=0, char_end=len(t)), 1.0, dense_score=0.9)
-            for d, t in (("a", a), ("b", b))]
-    params = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0)
-    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("1000-1500元")).compose(
-        "无锡无痛人流多少钱", hits)
-    assert ans.short == "1000-1500元" and "说法不一" not in ans.text
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader(read)).compose(question, hits)
+    assert ans.short == short and "说法不一" not in ans.text
     assert {c.chunk.doc_id for c in ans.citations} == {"a"}
 
 
