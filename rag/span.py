@@ -182,6 +182,11 @@ def _transliterated(sentence: str, words: list[str]) -> list[tuple[int, int]]:
     return out
 
 
+# An item's number in a list of points: "1、", "2." (a bare figure of one or two digits before the
+# mark, at the start of a clause: not the "42." ending "零点零零42.").
+_ENUMERATOR = re.compile(r"(?:(?<=[：:；;，,。！？\s])|^)\d{1,2}[、.．]")
+
+
 def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
     """Offsets in ``sentence`` of the words that answer ``question``, or None."""
     kind = question_kind(question)
@@ -206,8 +211,10 @@ def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
     unit = _asked_unit(question) if kind == "count" else ""
     if kind == "count":
         # only figures that can answer as the count asked ("造影多少钱": "150-600", not the
-        # "两周" before it): the test the reader's span passes too
-        cands = [c for c in cands if holds_count(question, sentence, *c)]
+        # "两周" before it: the test the reader's span passes too), not a year unless asked in
+        # years, and not an item's number ("1、斑点大小")
+        cands = [c for c in cands if not _date_not_count(unit, sentence[c[0]:c[1]])
+                 and holds_count(question, sentence, *c) and not _ENUMERATOR.match(sentence[:c[1] + 1], c[0])]
         if not cands:
             return None
 

@@ -213,6 +213,8 @@ def test_a_short_search_box_query_ending_with_a_quantity_asks_for_a_number():
     # the figure that can answer as asked, not the first one (a span of time or a volume for money)
     ("造影多少钱", "月经干净后两周内做造影，费用在150-600之间。", "150-600"),
     ("腹膜透析机多少钱一台", "腹膜透析每天要用2000毫升药液，机器一台差不多10万。", "10万"),
+    # ... nor a year when the count is not asked in years
+    ("2017年大学生毕业人数", "2016年毕业季已经结束,高校毕业生达到历史新高765万。", "765万"),
     ("孕妇几个月开始补钙", "怀孕4个半月以后开始补钙。", "4个半月"),
 ])
 def test_numbers_keep_their_range_and_telephone_numbers_their_dashes(question, sentence, want):
@@ -220,6 +222,11 @@ def test_numbers_keep_their_range_and_telephone_numbers_their_dashes(question, s
 
     got = short_answer(question, sentence)
     assert got is not None and sentence[got[0]:with_unit(question, sentence, *got)] == want
+
+
+def test_an_items_number_is_no_figure():
+    # DuReader: "1、斑点大小" was read for a price
+    assert short_answer("激光去斑多少钱", "价格主要跟以下几个方面因素有关：1、斑点大小：每个人色斑情况不同。") is None
 
 
 def test_a_number_does_not_end_in_a_comma():
