@@ -48,9 +48,9 @@ def byline_text(hit: Hit, reporters: Sequence[str]) -> str:
 
 
 def find_byline(question: str, hits: Sequence[Hit]) -> tuple[Hit, tuple[str, ...]] | None:
-    """The passage whose title names most of the question's subject, the better ranked on a
-    tie ("密云区总工会那篇文章" is not the 东城区总工会 one), with its article's reporters (none
-    for a reprint). None when no title names the subject, or its article names neither reporter
+    """The article whose title names most of the question's subject, the better ranked on a
+    tie ("密云区总工会那篇文章" is not the 东城区总工会 one), as its opening passage among ``hits``,
+    with its reporters (none for a reprint). None when no title names the subject, or its article names neither reporter
     nor source, so the question is answered as any other."""
     subject = [w for w in content_words(question) if len(w) >= 2 and w not in _BYLINE_WORDS]
     best: tuple[int, Hit] | None = None
@@ -60,10 +60,12 @@ def find_byline(question: str, hits: Sequence[Hit]) -> tuple[Hit, tuple[str, ...
             best = named, hit
     if best is None:
         return None
-    meta = best[1].chunk.meta
+    # cited to the article's opening among the passages found: where its dateline stood
+    hit = min((h for h in hits if h.chunk.doc_id == best[1].chunk.doc_id), key=lambda h: h.chunk.char_start)
+    meta = hit.chunk.meta
     if not meta.get("reporters"):
         # A reprint ("转自《中工网》") is said to name none, and gets no other article's byline;
         # an article with neither (a dateline ingest did not read, an encyclopedia's page) is
         # answered as any other question.
-        return (best[1], ()) if meta.get("source") else None
-    return best[1], tuple(meta["reporters"])
+        return (hit, ()) if meta.get("source") else None
+    return hit, tuple(meta["reporters"])

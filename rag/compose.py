@@ -439,7 +439,7 @@ class ExtractiveComposer:
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
         if not hits:
             return refusal(hits, "no_passages")
-        if asks_for_byline(question) and (byline := find_byline(question, hits[: self.params.max_passages])):
+        if asks_for_byline(question) and (byline := find_byline(question, hits)):
             # "…那篇报道的记者是谁": the names of the article's dateline (rag/byline.py). The gate
             # judges whether sentences answer; these names stand in the metadata of an article
             # whose title names the question's subject, which is this answer's own test.

@@ -27,10 +27,13 @@ def _ask(engine, question):
 ])
 def test_the_reporter_is_answered_from_the_articles_dateline_and_cited_to_it(hashing_engine, question, reporter,
                                                                              title):
-    ans = _ask(hashing_engine, question)
+    hits = hashing_engine.retriever.search(question, 5)
+    ans = hashing_engine.composer.compose(question, hits)
     assert not ans.refused and ans.short == reporter and ans.text.startswith(f"{reporter}[1]。")
     (cited,) = ans.citations
     assert cited.chunk.title == title and reporter in cited.chunk.meta["reporters"]
+    # cited to the article's opening among the passages found, where its dateline stood
+    assert cited.chunk.char_start == min(h.chunk.char_start for h in hits if h.chunk.title == title)
     # the dateline is kept as metadata, not text: nothing is quoted that the article does not hold
     assert not cited.quotes and reporter not in hashing_engine.store.get_article(cited.chunk.doc_id).text
 
