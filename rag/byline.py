@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 
 from rag.lexical import content_words
-from rag.types import Hit
+from rag.types import Answer, Citation, Hit
 
 _BYLINE = re.compile(r"(?:哪位|哪个|哪一位|什么)记者|记者(?:是谁|叫什么|是哪位|为谁|姓名)"
                      r"|(?:报道|文章|稿件|稿子|新闻)的?(?:作者|撰稿人)")
@@ -37,21 +37,29 @@ def asks_for_byline(question: str) -> bool:
     return bool(_BYLINE.search(question) or _WHO_WROTE.search(question) and _A_REPORT.search(question))
 
 
-def byline_text(hit: Hit, reporters: Sequence[str]) -> str:
-    """The answer: the reporters, or that the article names none, and where it came from."""
-    title = hit.chunk.title
+def byline_answer(question: str, hits: Sequence[Hit]) -> Answer | None:
+    """The answer to a question about an article's reporter: the reporters, or that the
+    article names none and where it was reprinted from, cited to the article's opening
+    passage. None when the question asks no such thing or no article fits (:func:`find_byline`)."""
+    found = find_byline(question, hits) if asks_for_byline(question) else None
+    if found is None:
+        return None
+    hit, reporters = found
+    title, names = hit.chunk.title, "、".join(reporters)
     if reporters:
-        names = "、".join(reporters)
-        return f"{names}[1]。《{title}》署名记者：{names}。[1]"
-    source = hit.chunk.meta.get("source")
-    return f"《{title}》没有记者署名{f'，转自《{source}》' if source else ''}。[1]"
+        text = f"{names}[1]。《{title}》署名记者：{names}。[1]"
+    else:
+        source = hit.chunk.meta.get("source")
+        text = f"《{title}》没有记者署名{f'，转自《{source}》' if source else ''}。[1]"
+    return Answer(text=text, citations=(Citation(n=1, chunk=hit.chunk, score=hit.score),), hits=tuple(hits),
+                  short=names)
 
 
 def find_byline(question: str, hits: Sequence[Hit]) -> tuple[Hit, tuple[str, ...]] | None:
     """The article whose title names most of the question's subject, the better ranked on a
     tie ("密云区总工会那篇文章" is not the 东城区总工会 one), as its opening passage among ``hits``,
-    with its reporters (none for a reprint). None when no title names the subject, or its article names neither reporter
-    nor source, so the question is answered as any other."""
+    with its reporters (none for a reprint). None when no title names the subject, or its
+    article names neither reporter nor source, so the question is answered as any other."""
     subject = [w for w in content_words(question) if len(w) >= 2 and w not in _BYLINE_WORDS]
     best: tuple[int, Hit] | None = None
     for hit in hits:

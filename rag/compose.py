@@ -23,7 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.byline import asks_for_byline, byline_text, find_byline
+from rag.byline import byline_answer
 from rag.chunking import split_sentences
 from rag.embedding import Embedder
 from rag.lexical import bigram_set, content_words, plain, term_coverage
@@ -439,13 +439,11 @@ class ExtractiveComposer:
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
         if not hits:
             return refusal(hits, "no_passages")
-        if asks_for_byline(question) and (byline := find_byline(question, hits)):
+        if (byline := byline_answer(question, hits)) is not None:
             # "…那篇报道的记者是谁": the names of the article's dateline (rag/byline.py). The gate
             # judges whether sentences answer; these names stand in the metadata of an article
             # whose title names the question's subject, which is this answer's own test.
-            hit, reporters = byline
-            return Answer(text=byline_text(hit, reporters), hits=tuple(hits), short="、".join(reporters),
-                          citations=(Citation(n=1, chunk=hit.chunk, score=hit.score),))
+            return byline
         reads = self.reader is not None
         if not is_answerable(question, hits, self.params, reader=reads):
             return refusal(hits, "not_relevant")
