@@ -313,15 +313,17 @@ def _things_for_money(unit: str, span: str) -> bool:
 _MEASURE = re.compile(r"多[大长高远久重宽深厚](?!学)")
 
 
-# Units of time a figure of things is never counted in: "几层坛面" is not "十四年" of "乾隆十四年".
-_TIME_TAIL = re.compile(r"(?:年|个?月|日|天|岁|世纪|年代|小时|分钟|周)的?$")
+# Units of time and measures a figure of things is never counted in: "几层坛面" is not "十四年"
+# of "乾隆十四年", "有几条线" not "近5.6万平方米" of the station's floor.
+_NOT_THINGS_TAIL = re.compile(r"(?:年|个?月|日|天|岁|世纪|年代|小时|分钟|周|" + _MEASURE_UNITS + r")的?$")
 
 
 def _time_for_things(question: str, unit: str, span: str) -> bool:
     """Whether things are counted in a classifier ("几层", "多少个") and ``span`` is a span of
-    time or a date ("十四年", "1930年代"); "几个月", "多少个小时" count time, and are left alone."""
+    time, a date or a measure ("十四年", "1930年代", "5.6万平方米"); "几个月", "多少个小时"
+    count time, and are left alone."""
     m = re.search(r"(?:多少|几)" + re.escape(unit) + r"([月小钟星礼周]?)", question) if unit else None
-    return m is not None and not m.group(1) and unit in CLASSIFIERS and bool(_TIME_TAIL.search(span))
+    return m is not None and not m.group(1) and unit in CLASSIFIERS and bool(_NOT_THINGS_TAIL.search(span))
 
 
 # A measure asked in its unit: "多少厘米", "多少平方米", "几千瓦".

@@ -123,6 +123,9 @@ def test_a_year_is_not_the_count_asked_for():
     ("圜丘坛总共有几层坛面?", "坛面原来使用蓝琉璃砖，乾隆十四年重建后，改用艾叶青石铺设。", "十四年", False),
     ("圜丘坛总共有几层坛面?", "用古尺计算圜丘三层坛面的直径。", "三层", True),
     ("他在国外待了几个月", "他在国外待了三个月。", "三个月", True),
+    # ... nor in measures (CMRC: "嘉兴南站有几条线" answered with the station's floor area)
+    ("嘉兴南站有几条线", "车站总建筑面积近5.6万平方米，设有4条线路。", "近5.6万平方米", False),
+    ("嘉兴南站有几条线", "车站总建筑面积近5.6万平方米，设有4条线路。", "4条", True),
     ("首开集团工会获得了什么称号", SEED, "荣获", True),  # not a who or where question: left to the reader
 ])
 def test_a_who_or_where_answer_is_no_verb_and_a_measure_no_count_of_things(question, sentence, span, fits):
