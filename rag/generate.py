@@ -19,6 +19,7 @@ from typing import Protocol
 
 import httpx
 
+from rag.byline import byline_answer
 from rag.chunking import split_sentences
 from rag.citations import CheckedSentence, answer_from_checked, check_generated
 from rag.compose import AnswerGenerator, ComposeParams, is_answerable, refusal
@@ -136,6 +137,12 @@ class CheckedGenerator:
         before writing anything, the fallback composer answers (small models often reply
         with a bare "[1]")."""
         hits = list(hits)
+        if (byline := byline_answer(question, hits)) is not None:
+            # "…那篇报道的记者是谁": the article's dateline names, kept as metadata, which no
+            # passage the model reads holds (rag/byline.py); the extractive composer's own answer.
+            self.paths["byline"] += 1
+            yield from answer_pieces(byline)
+            return
         if not is_answerable(question, hits, self.params, reader=self.fallback is not None):
             yield refusal(hits, "not_relevant" if hits else "no_passages")
             return

@@ -79,3 +79,31 @@ def test_the_api_answers_who_wrote_an_article_and_streams_it(tmp_path, e5):
         r = c.post("/v1/chat/completions", json={"stream": True, "messages": [
             {"role": "user", "content": "谁写的长春市总工会那篇报道"}]})
         assert r.status_code == 200 and "没有记者署名" in r.text and "中工网" in r.text
+
+
+def test_the_generator_path_answers_a_byline_question_from_the_dateline_without_asking_the_model(hashing_engine):
+    """The model reads passages, and the dateline is not in them: asked, it could only refuse or guess."""
+    from fastapi import FastAPI
+
+    from rag.generate import CheckedGenerator, OpenAIChatBackend, stream_answer
+    from rag.types import Answer
+    from tests.conftest import LiveServer
+
+    asked: list = []
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def complete(body: dict):
+        asked.append(body)
+        return {"choices": [{"index": 0, "message": {"role": "assistant", "content": "记者是张三[1]。"}}]}
+
+    question = "首开集团那篇报道的记者是谁"
+    hits = hashing_engine.retriever.search(question, 5)
+    with LiveServer(app) as up:
+        gen = CheckedGenerator(OpenAIChatBackend(up.url + "/v1", "m"), fallback=hashing_engine.composer)
+        whole = gen.compose(question, hits)
+        *pieces, last = list(stream_answer(gen, question, hits))
+    assert not whole.refused and whole.short == "刘欣欣" and whole.text.startswith("刘欣欣[1]。")
+    assert "张三" not in whole.text and not asked
+    assert isinstance(last, Answer) and "".join(pieces) == last.text == whole.text
+    assert gen.paths["byline"] == 2
