@@ -116,7 +116,8 @@ class CheckedGenerator:
         self.fallback = fallback
         self.params = params or ComposeParams()
         # Which path each answer took ("model": the model's checked sentences, "declined": its
-        # own no-answer line, "fallback": the extractive composer); the evaluation reports it.
+        # own no-answer line, "fallback": the extractive composer, "byline": the article's
+        # dateline names); the evaluation reports it.
         self.paths: Counter[str] = Counter()
 
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
