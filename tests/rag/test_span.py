@@ -127,12 +127,20 @@ def test_a_year_is_not_the_count_asked_for():
     ("嘉兴南站有几条线", "车站总建筑面积近5.6万平方米，设有4条线路。", "近5.6万平方米", False),
     ("嘉兴南站有几条线", "车站总建筑面积近5.6万平方米，设有4条线路。", "4条", True),
     ("首开集团工会获得了什么称号", SEED, "荣获", True),  # not a who or where question: left to the reader
+    # ... but no what-question is answered with a bare count of things; a count with its thing may
+    ("密云区技能竞赛前三名的选手有什么待遇", "参赛职工2万余人次，前三名的选手优先推荐评选“密云工匠”。", "2万余人次", False),
+    ("密云区技能竞赛前三名的选手有什么待遇", "参赛职工2万余人次，前三名的选手优先推荐评选“密云工匠”。",
+     "优先推荐评选“密云工匠”", True),
+    ("首开集团获得了什么荣誉", "首开书院等8个“职工之家”获评“北京市公共区域职工之家”。", "8个“职工之家”", True),
 ])
 def test_a_who_or_where_answer_is_no_verb_and_a_measure_no_count_of_things(question, sentence, span, fits):
     from rag.span import fits_kind
 
     s = sentence.index(span)
     assert fits_kind(question, sentence, s, s + len(span)) is fits
+
+
+DONGCHENG = "投入专项经费与区人保局、区经信局、区科委等相关部门合作开展东城工匠评选、技能大赛、技能培训。"
 
 
 def _shaped(question: str, sentence: str, span: str) -> str:
@@ -289,6 +297,19 @@ AIRPORT_ROUTES = "目前苏南硕放国际机场已累计开通国内客运航�
      "密云区总工会联合区人力资源和社会保障局", "区人力资源和社会保障局"),
     ("新北市三峡蓝染节是由什么机关办理的活动？", "由新北市政府文化局办理", "新北市政府文化局", "新北市政府文化局"),
     ("波斯的细密画技术来自拜占庭镶嵌画圣像的什么技术?", "来自拜占庭的细密镶嵌技术", "细密镶嵌技术", "细密镶嵌技术"),
+    # a partner is named after the sentence's own 与, when the question's verb follows (合作) ...
+    ("东城区总工会和哪些部门合作开展东城工匠评选", DONGCHENG, "专项经费与区人保局、区经信局、区科委",
+     "区人保局、区经信局、区科委"),
+    ("东城区总工会和哪些部门合作开展东城工匠评选", DONGCHENG, "区科委", "区人保局、区经信局、区科委"),
+    # ... not when the 与 is the answer's own ("胎儿与产妇", DRCD) or another verb follows
+    ("分娩的第二阶段长度不定，一般来说和什么有关?", "第二阶段的长度应该由胎儿与产妇的健康状况决定。", "胎儿与产妇的健康状况",
+     "胎儿与产妇的健康状况"),
+    ("东城区总工会和哪些部门联合慰问职工", DONGCHENG, "专项经费与区人保局、区经信局、区科委",
+     "专项经费与区人保局、区经信局、区科委"),
+    # a list cut short is given whole though the question does not ask for several, to the 的 joining it to its noun
+    ("首开书院的三全服务标准指什么", "首开书院遵循全年龄、全领域、全业务的“三全服务标准”，惠及了职工群体。", "全年龄、全领域",
+     "全年龄、全领域、全业务"),
+    ("首开书院遵循什么标准", "首开书院遵循全年龄、全领域、全业务的“三全服务标准”。", "“三全服务标准”", "“三全服务标准”"),
 ])
 def test_a_count_is_cut_to_its_figure_a_year_given_its_date_a_post_its_body_and_the_subject_left_out(question, sentence, span, want):
     assert _shaped(question, sentence, span) == want
