@@ -650,7 +650,11 @@ def several_kind(question: str) -> str | None:
     m = _SEVERAL.search(question)
     if m is None:
         return None
-    w = next(iter(pseg.cut(question[m.end():])), None)
+    if question[m.end():].strip("？?。！! 呢啊"):
+        w = next(iter(pseg.cut(question[m.end():])), None)
+    else:  # "慰问品有哪些": the kind is named before the question ends on it
+        before = re.sub(r"(?:都|还|主要|具体|分别)?(?:有|是|包括|包含)$", "", question[:m.start()])
+        w = ([None] + list(pseg.cut(before)))[-1] if before != question[:m.start()] else None
     # a verbal noun names a kind as well as a noun does ("开展了哪些培训")
     return w.word if w is not None and (w.flag.startswith("n") or w.flag == "vn") and len(w.word) >= 2 else None
 
@@ -665,8 +669,14 @@ def _first_item(sentence: str, at: int) -> int | None:
     clause = _clause(sentence, at)[0]
     mark = sentence.find(LIST_MARK, clause, at)
     first_end = mark if mark >= 0 else at
-    start, pos, leading = clause, clause, False
+    start, pos, leading, prev = clause, clause, False, ""
     for w in pseg.cut(sentence[clause:first_end]):
+        if leading and (w.flag == "r" and prev == "p" or w.flag == "f" and prev.startswith("v")):
+            # "为他们送上|干果、牛奶": a pronoun after the preposition, a direction after the verb
+            start, prev = pos + len(w.word), w.flag
+            pos += len(w.word)
+            continue
+        prev = w.flag
         if pos == clause and w.word[0] in "将把" and len(w.word) > 1 and w.word not in jieba_words():
             # jieba's "将区|交通": the disposal 将 (把) fused with the first item's head
             leading, start = True, pos + 1
