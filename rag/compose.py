@@ -26,7 +26,7 @@ import numpy as np
 from rag.byline import byline_answer
 from rag.chunking import split_sentences
 from rag.embedding import Embedder
-from rag.lexical import bigram_set, content_words, plain, term_coverage
+from rag.lexical import bigram_set, content_words, plain, rarity_weights, term_coverage, weighted_coverage
 from rag.question import named_in, names_focus, question_entities, question_focus, specific_names
 from rag.reader import Span, SpanReader
 from rag.sentences import (
@@ -391,10 +391,13 @@ class ExtractiveComposer:
         focus = question_focus(question)
         counted = focus.phrase if focus is not None and focus.counts_a_thing and p.focus_bonus else None
         asked = focus.phrase if focus is not None and focus.kind == "what" and p.what_focus_bonus else None
+        # the question's words count by how few of the answer sentences hold them: the subject
+        # every sentence of the article repeats picks none out (RESULTS: "Words that pick a sentence out")
+        weights = rarity_weights(terms, [quote.text for _, _, quote in raw if not is_question_shaped(quote.text)])
         base = []
         for (_, hit, quote), v in zip(raw, vecs, strict=True):
             passage = hit.dense_score if hit.dense_score is not None else 0.0
-            base.append(0.6 * float(v @ q) + 0.4 * passage + 0.1 * term_coverage(terms, quote.text))
+            base.append(0.6 * float(v @ q) + 0.4 * passage + 0.1 * weighted_coverage(weights, quote.text))
         out = []
         first_doc = hits[0].chunk.doc_id
         for i, (rank, hit, quote) in enumerate(raw):

@@ -102,3 +102,22 @@ def term_coverage(query_terms: Sequence[str], text: str) -> float:
     if not terms:
         return 0.0
     return float(np.mean([t in text.lower() for t in terms]))
+
+
+def rarity_weights(query_terms: Sequence[str], texts: Sequence[str]) -> dict[str, float]:
+    """Each of the query's content words weighted by how few of ``texts`` hold it
+    (ln((n + 1) / (df + 0.5))). Among the sentences an answer is chosen from, a word they all
+    repeat (the article's subject, 长春市总工会) tells none of them apart; the one word only the
+    answering sentence holds (难题 of "解决了哪些方面的难题") does."""
+    lowered = [t.lower() for t in texts]
+    n = len(lowered)
+    return {t: float(np.log((n + 1) / (sum(t in x for x in lowered) + 0.5))) for t in set(query_terms)}
+
+
+def weighted_coverage(weights: dict[str, float], text: str) -> float:
+    """Share of the query words' weight (:func:`rarity_weights`) that ``text`` holds."""
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    low = text.lower()
+    return sum(w for t, w in weights.items() if t in low) / total

@@ -455,3 +455,22 @@ def test_a_sentence_naming_what_the_question_asks_about_leads(hashing_engine, qu
     with_bonus = {c.quote.text: c.score for c in composer._candidates(question, hits)}
     without = {c.quote.text: c.score for c in plain._candidates(question, hits)}
     assert {t: round(with_bonus[t] - without[t], 6) for t in without if with_bonus[t] != without[t]} == {leads: 0.5}
+
+
+def test_the_questions_words_count_by_how_few_of_the_sentences_hold_them():
+    """The subject every sentence of the article repeats (长春市总工会) picks none out; the words
+    only the answering sentence holds (解决, 难题) do: by plain coverage the sentences that repeat
+    the subject lead, by rarity the one that answers."""
+    from rag.lexical import content_words, rarity_weights, term_coverage, weighted_coverage
+
+    sentences = ["围绕长春市现代化产业体系，长春市总工会设置竞赛项目145个。",
+                 "长春市总工会对优秀技能人才精确画像、精准培训。",
+                 "长春市总工会开展研学行动，组织高校学生进企业。",
+                 "同时开展劳模工匠进企业系列活动，解决技术和种养殖难题80余项。"]
+    terms = content_words("长春市总工会解决了哪些方面的难题")
+    weights = rarity_weights(terms, sentences)
+    assert weights["难题"] > weights["总工会"]
+    plain = [term_coverage(terms, s) for s in sentences]
+    rare = [weighted_coverage(weights, s) for s in sentences]
+    assert max(plain[:3]) >= plain[3] and rare[3] > max(rare[:3])
+    assert weighted_coverage(weights, "北京今天下雪了。") == 0.0 and weighted_coverage({}, sentences[0]) == 0.0
