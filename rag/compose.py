@@ -27,6 +27,7 @@ from rag.byline import byline_answer
 from rag.chunking import split_sentences
 from rag.embedding import Embedder
 from rag.lexical import bigram_set, content_words, plain, rarity_weights, term_coverage, weighted_coverage
+from rag.mentions import mention_answer
 from rag.question import named_in, names_focus, question_entities, question_focus, specific_names
 from rag.reader import Span, SpanReader
 from rag.sentences import (
@@ -442,11 +443,8 @@ class ExtractiveComposer:
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
         if not hits:
             return refusal(hits, "no_passages")
-        if (byline := byline_answer(question, hits)) is not None:
-            # "…那篇报道的记者是谁": the names of the article's dateline (rag/byline.py). The gate
-            # judges whether sentences answer; these names stand in the metadata of an article
-            # whose title names the question's subject, which is this answer's own test.
-            return byline
+        if (own := about_articles(question, hits)) is not None:
+            return own
         reads = self.reader is not None
         if not is_answerable(question, hits, self.params, reader=reads):
             return refusal(hits, "not_relevant")
@@ -686,3 +684,12 @@ def build_answer(used: Sequence[tuple[Hit, Quote]], hits: Sequence[Hit], *,
         for cid, n in numbers.items()
     )
     return Answer(text="".join(parts), citations=citations, refused=False, hits=tuple(hits))
+
+
+def about_articles(question: str, hits: Sequence[Hit]) -> Answer | None:
+    """The answer to a question about the articles themselves, not a fact in them: who wrote
+    one ("…那篇报道的记者是谁", rag/byline.py: its dateline's names) or which say something
+    ("哪篇文章提到了工匠学院", rag/mentions.py: their titles). The gate judges whether sentences
+    answer, so it is not asked; each answer has its own test (a title naming the subject, an
+    article naming it). None for any other question."""
+    return byline_answer(question, hits) or mention_answer(question, hits)

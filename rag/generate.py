@@ -19,10 +19,9 @@ from typing import Protocol
 
 import httpx
 
-from rag.byline import byline_answer
 from rag.chunking import split_sentences
 from rag.citations import CheckedSentence, answer_from_checked, check_generated
-from rag.compose import AnswerGenerator, ComposeParams, is_answerable, refusal
+from rag.compose import AnswerGenerator, ComposeParams, about_articles, is_answerable, refusal
 from rag.types import Answer, Hit
 
 log = logging.getLogger(__name__)
@@ -116,8 +115,8 @@ class CheckedGenerator:
         self.fallback = fallback
         self.params = params or ComposeParams()
         # Which path each answer took ("model": the model's checked sentences, "declined": its
-        # own no-answer line, "fallback": the extractive composer, "byline": the article's
-        # dateline names); the evaluation reports it.
+        # own no-answer line, "fallback": the extractive composer, "about_articles": a byline or
+        # the titles of articles, rag/compose.py: about_articles); the evaluation reports it.
         self.paths: Counter[str] = Counter()
 
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
@@ -138,11 +137,11 @@ class CheckedGenerator:
         before writing anything, the fallback composer answers (small models often reply
         with a bare "[1]")."""
         hits = list(hits)
-        if (byline := byline_answer(question, hits)) is not None:
-            # "…那篇报道的记者是谁": the article's dateline names, kept as metadata, which no
-            # passage the model reads holds (rag/byline.py); the extractive composer's own answer.
-            self.paths["byline"] += 1
-            yield from answer_pieces(byline)
+        if (own := about_articles(question, hits)) is not None:
+            # "…那篇报道的记者是谁", "哪篇文章提到了…": the articles' own datelines and titles,
+            # which the model is not asked for (rag/byline.py, rag/mentions.py)
+            self.paths["about_articles"] += 1
+            yield from answer_pieces(own)
             return
         if not is_answerable(question, hits, self.params, reader=self.fallback is not None):
             yield refusal(hits, "not_relevant" if hits else "no_passages")

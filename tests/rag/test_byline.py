@@ -106,4 +106,4 @@ def test_the_generator_path_answers_a_byline_question_from_the_dateline_without_
     assert not whole.refused and whole.short == "刘欣欣" and whole.text.startswith("刘欣欣[1]。")
     assert "张三" not in whole.text and not asked
     assert isinstance(last, Answer) and "".join(pieces) == last.text == whole.text
-    assert gen.paths["byline"] == 2
+    assert gen.paths["about_articles"] == 2
