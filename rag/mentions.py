@@ -25,9 +25,14 @@ _ASKING = re.compile(r"(?:是|有)?" + _WHICH_ARTICLE.pattern + r"(?:里|中|上
                      r"|[的了过吗呢？?。，,！!\s]")
 
 
+# Asks which articles mention something, not which work a text names: "发表哪篇文章而成名" and
+# "这段话出自哪一篇文章" (CMRC, DRCD) want the title a passage gives.
+_MENTIONS = re.compile(r"提到|提及|讲到|谈到|写到|说到|涉及|讲了|写了|说了|介绍了|报道了|关于|有关")
+
+
 def asks_for_articles(question: str) -> bool:
-    """"哪篇文章提到了工匠学院", "哪些报道讲了职工之家": the answer is articles, not a fact."""
-    return bool(_WHICH_ARTICLE.search(question))
+    """"哪篇文章提到了工匠学院", "关于苏家坨镇的报道有哪些": the answer is articles, not a fact."""
+    return bool(_WHICH_ARTICLE.search(question)) and bool(_MENTIONS.search(question))
 
 
 def _subject(question: str) -> list[str]:

@@ -9,6 +9,8 @@ from rag.mentions import _subject, asks_for_articles
     ("哪些报道提到了首开集团和职工之家", ["首开集团", "职工之家"]),
     ("首开书院在哪里", None),  # a fact, not articles
     ("首开集团那篇报道的记者是谁", None),  # a byline (rag/byline.py)
+    ("1986年迟子建在《人民文学》上发表哪篇文章而成名？", None),  # the title of a work the text names (CMRC)
+    ("这段话出自哪一篇文章?", None),  # DRCD
 ])
 def test_a_question_for_articles_names_what_they_mention(question, subject):
     assert asks_for_articles(question) is (subject is not None)
