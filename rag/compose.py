@@ -48,6 +48,7 @@ from rag.span import (
     fits_kind,
     named_list,
     question_kind,
+    quoted_attribute,
     shaped,
     short_answer,
     with_unit,
@@ -615,6 +616,10 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
                 found = hit, quote, rule[0], with_unit(question, quote.text, *rule)
     elif (rule := _rules_span(question, used[0][1].text)) is not None:
         found = *used[0], *rule
+    # the quoted name a cited sentence gives the attribute asked for ("…的工作机制是什么":
+    # "构建“党委领导、行政支持、工会搭台”的工作机制") stands over the reader's pick
+    named = next(((hit, quote, *at) for hit, quote in used if (at := quoted_attribute(question, quote.text))), None)
+    found = named or found
     if found is not None:
         hit, quote, s, e = found
         found = hit, quote, *shaped(question, quote.text, s, e)

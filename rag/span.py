@@ -862,3 +862,26 @@ def _before_kind(question: str, sentence: str, start: int, end: int) -> int:
         return end
     m = re.search(_etc_kind(kind) + "$", sentence[start:end])
     return start + m.start() if m and m.start() > 0 else end
+
+
+# "首开集团的工作机制是什么" / "构建了什么工作机制": the attribute asked for (工作机制).
+_WHAT_NOUN = re.compile(r"什么([\u4e00-\u9fff]{2,6})[？?]?$")
+
+
+def quoted_attribute(question: str, sentence: str) -> tuple[int, int] | None:
+    """The quoted name a sentence gives the attribute asked for: "构建“党委领导、行政支持、工会
+    搭台”的工作机制" answers "首开集团的工作机制是什么" with the quoted words, the way news
+    names a mechanism, a brand or a slogan. The reader, trained on Wikipedia, took a quoted
+    name from the sentence beside it. On DRCD it applies once ("拥有什么头衔": 「奥古斯都」,
+    right)."""
+    focus = question_focus(question)
+    noun = focus.phrase if focus is not None and focus.kind == "what" else (
+        m.group(1) if (m := _WHAT_NOUN.search(question)) else "")
+    if len(noun) < 2:
+        return None
+    for opening, closing in _QUOTES:
+        m = re.search(re.escape(opening) + r"[^" + opening + closing + r"]{1,30}" + re.escape(closing)
+                      + r"的?" + re.escape(noun), sentence)
+        if m:
+            return m.start(), m.end() - len(noun) - (sentence[m.end() - len(noun) - 1] == "的")
+    return None

@@ -474,3 +474,17 @@ def test_the_questions_words_count_by_how_few_of_the_sentences_hold_them():
     rare = [weighted_coverage(weights, s) for s in sentences]
     assert max(plain[:3]) >= plain[3] and rare[3] > max(rare[:3])
     assert weighted_coverage(weights, "北京今天下雪了。") == 0.0 and weighted_coverage({}, sentences[0]) == 0.0
+
+
+@pytest.mark.parametrize("question", ["长春市总工会的工作机制是什么", "长春市总工会构建了什么工作机制"])
+def test_the_quoted_name_a_cited_sentence_gives_the_attribute_asked_for_is_the_short_answer(hashing_engine, question):
+    """"构建“党委领导、行政支持、工会搭台”的工作机制": news names a mechanism in quotes."""
+    from rag.types import Chunk, Hit
+
+    hits = [Hit(Chunk(id="c#0", doc_id="c", title="长春市总工会", text=CHANGCHUN, char_start=0,
+                      char_end=len(CHANGCHUN)), 2.0, dense_score=0.9)]
+    ans = ExtractiveComposer(hashing_engine.embedder, ComposeParams(refuse_below=0.0, confident_above=0.0)).compose(
+        question, hits)
+    span, n = ans.short_answer
+    assert not ans.refused and span.text == ans.short == "“党委领导、行政支持、工会搭台”"
+    assert ans.text.startswith(f"{span.text}[{n}]。") and CHANGCHUN[span.start:span.end] == span.text

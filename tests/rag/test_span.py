@@ -341,3 +341,18 @@ def test_a_count_is_cut_to_its_figure_a_year_given_its_date_a_post_its_body_and_
 def test_a_list_question_finds_the_list_a_sentence_names_as_the_kind_asked(question, sentence, want):
     got = named_list(question, sentence)
     assert (sentence[got[0]:got[1]] if got else None) == want
+
+
+@pytest.mark.parametrize(("question", "sentence", "want"), [
+    ("首开集团的工作机制是什么", "构建“党委领导、行政支持、工会搭台”的工作机制，加强多方联动。", "“党委领导、行政支持、工会搭台”"),
+    ("首开集团构建了什么工作机制", "构建“党委领导、行政支持、工会搭台”的工作机制。", "“党委领导、行政支持、工会搭台”"),
+    ("从屋大维开始，第一公民还可以拥有什么头衔?", "第一公民还拥有「奥古斯都」头衔。", "「奥古斯都」"),  # DRCD
+    # a quoted name of something else, or no quote before the attribute: none
+    ("首开集团的工作机制是什么", "打造贴近职工的“温馨家园”，完善工作机制。", None),
+    ("首开集团的工作体系是什么", "构建“党委领导、行政支持、工会搭台”的工作机制。", None),
+])
+def test_the_quoted_name_of_the_attribute_asked_for(question, sentence, want):
+    from rag.span import quoted_attribute
+
+    got = quoted_attribute(question, sentence)
+    assert (sentence[slice(*got)] if got else None) == want
