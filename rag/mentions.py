@@ -35,10 +35,15 @@ def asks_for_articles(question: str) -> bool:
     return bool(_WHICH_ARTICLE.search(question)) and bool(_MENTIONS.search(question))
 
 
+# Where a subject joins several things: spaces, 、, and 和/与/及 between words of two characters
+# or more ("首开集团和职工之家"), not the 和 of a name ("和平里").
+_JOINS = re.compile(r"[\s、]+|(?<=[\u4e00-\u9fff]{2})[和与及](?=[\u4e00-\u9fff]{2})")
+
+
 def _subject(question: str) -> list[str]:
     """What the articles should mention: the question less its asking words, split where it
     joins several ("哪些报道提到了首开集团和职工之家": 首开集团, 职工之家)."""
-    return [w for w in re.split(r"[\s和与及、]+", _ASKING.sub(" ", question)) if len(w) >= 2]
+    return [w for w in _JOINS.split(_ASKING.sub(" ", question)) if len(w) >= 2]
 
 
 def mention_answer(question: str, hits: Sequence[Hit]) -> Answer | None:

@@ -276,7 +276,7 @@ def holds_count(question: str, sentence: str, start: int, end: int) -> bool:
     return (bool(re.search(r"[\d０-９" + _NUMERALS + "几半]", span)) and not (unit and _date_not_count(unit, span))
             and not _counts_another_thing(question, unit, sentence, end) and not _things_for_a_measure(question, span)
             and not _things_for_money(unit, span) and not _date_for_a_duration(question, span)
-            and not _time_for_things(question, unit, span))
+            and not _time_or_measure_for_things(question, unit, span))
 
 
 _DURATION = re.compile(r"多久|多长时间|多少时间")
@@ -318,7 +318,7 @@ _MEASURE = re.compile(r"多[大长高远久重宽深厚](?!学)")
 _NOT_THINGS_TAIL = re.compile(r"(?:年|个?月|日|天|岁|世纪|年代|小时|分钟|周|" + _MEASURE_UNITS + r")的?$")
 
 
-def _time_for_things(question: str, unit: str, span: str) -> bool:
+def _time_or_measure_for_things(question: str, unit: str, span: str) -> bool:
     """Whether things are counted in a classifier ("几层", "多少个") and ``span`` is a span of
     time, a date or a measure ("十四年", "1930年代", "5.6万平方米"); "几个月", "多少个小时"
     count time, and are left alone."""
