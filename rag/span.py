@@ -766,6 +766,7 @@ def shaped(question: str, sentence: str, start: int, end: int) -> tuple[int, int
     s = title_start(question, sentence, s, e)
     s = subject_start(question, sentence, s, e)
     s = partner_start(question, sentence, list_start(question, sentence, s, e), e)
+    e = _before_attribute(question, sentence, s, e)
     return s, _before_kind(question, sentence, s, with_list(question, sentence, s, e))
 
 
@@ -844,14 +845,25 @@ def partner_start(question: str, sentence: str, start: int, end: int) -> int:
 
 
 def title_start(question: str, sentence: str, start: int, end: int) -> int:
-    """Where a who-answer that is a post should start: "聘请首都经济贸易大学密云分校党委委员、
-    副校长为院长" answers "院长是谁" with the person's posts and the body that gave them, not
-    the last post alone ("副校长"). Only a post after a 、 is grown: the 14 of DRCD's 724 who
-    answers that follow a 、 are names, items of a list of people, and keep their start."""
-    if (question_kind(question) != "person" or start == 0 or sentence[start - 1] != LIST_MARK
-            or not _POST.search(sentence[start:end])):
+    """Where a who-answer that is a post, or a group of people, should start: "聘请首都经济贸易
+    大学密云分校党委委员、副校长为院长" answers "院长是谁" with the person's posts and the body
+    that gave them, not the last post alone ("副校长"), and "组织谁疗休养" with "全区劳模工匠、
+    高技能人才", not the last group. Only a post or a group after a 、 is grown: the 14 of DRCD's
+    724 who answers that follow a 、 are names, items of a list of people, and keep their start."""
+    if question_kind(question) != "person" or start == 0 or sentence[start - 1] != LIST_MARK:
+        return start
+    if not _POST.search(sentence[start:end]) and not _common_nouns(sentence[start:end]):
         return start
     return _from_first_item(sentence, start)
+
+
+def _common_nouns(span: str) -> bool:
+    """Whether ``span`` is common nouns alone to jieba, a group of people ("全区劳模工匠、高技能
+    人才疗休养": 高技能人才 is one item of whom), not a name (梁启超 nr, 匈牙利 ns, and 周恩来,
+    which jieba tags a time)."""
+    import jieba.posseg as pseg
+
+    return all(w.flag in ("n", "ng") for w in pseg.cut(span))
 
 
 def _before_kind(question: str, sentence: str, start: int, end: int) -> int:
@@ -862,6 +874,17 @@ def _before_kind(question: str, sentence: str, start: int, end: int) -> int:
         return end
     m = re.search(_etc_kind(kind) + "$", sentence[start:end])
     return start + m.start() if m and m.start() > 0 else end
+
+
+def _before_attribute(question: str, sentence: str, start: int, end: int) -> int:
+    """Where an answer to "X的Y是什么" should end: before the "为…Y" that calls it the Y asked
+    about ("以服务区域经济发展、提升劳动者素质为核心目标" answers "工匠学院的目标是什么" with
+    what comes before 为核心目标)."""
+    focus = question_focus(question)
+    if focus is None or focus.kind != "what":
+        return end
+    m = re.search(r"[以]?为[\u4e00-\u9fff]{0,4}" + re.escape(focus.phrase) + "$", sentence[start:end])
+    return start + m.start() if m and m.start() >= 2 else end
 
 
 # "首开集团的工作机制是什么" / "构建了什么工作机制": the attribute asked for (工作机制).
