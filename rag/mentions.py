@@ -20,14 +20,15 @@ from rag.types import Answer, Citation, Hit, Quote
 
 _WHICH_ARTICLE = re.compile(r"哪(?:篇|几篇|些|一篇)(?:文章|报道|稿件|稿子|新闻)|(?:文章|报道|稿件|新闻)(?:有|是)?哪(?:篇|几篇|些)")
 # What only asks which article ("哪篇文章", "提到了", "关于…的"); the rest names what it mentions.
+_MENTION_VERBS = r"提到|提及|讲到|谈到|写到|说到|涉及"
 _ASKING = re.compile(r"(?:是|有)?" + _WHICH_ARTICLE.pattern + r"(?:里|中|上)?"
-                     r"|(?:提到|提及|讲到|谈到|写到|说到|涉及|介绍|报道|讲|写|说)(?:了|过|到)?|关于|有关"
+                     r"|(?:" + _MENTION_VERBS + r"|介绍|报道|讲|写|说)(?:了|过|到)?|关于|有关"
                      r"|[的了过吗呢？?。，,！!\s]")
 
 
 # Asks which articles mention something, not which work a text names: "发表哪篇文章而成名" and
 # "这段话出自哪一篇文章" (CMRC, DRCD) want the title a passage gives.
-_MENTIONS = re.compile(r"提到|提及|讲到|谈到|写到|说到|涉及|讲了|写了|说了|介绍了|报道了|关于|有关")
+_MENTIONS = re.compile(_MENTION_VERBS + r"|(?:讲|写|说|介绍|报道)了|关于|有关")
 
 
 def asks_for_articles(question: str) -> bool:
@@ -54,7 +55,9 @@ def mention_answer(question: str, hits: Sequence[Hit]) -> Answer | None:
     if not asks_for_articles(question) or not (subject := _subject(question)):
         return None
     found: dict[str, tuple[Hit, Quote]] = {}
-    rank = {d: i for i, d in reversed(list(enumerate(h.chunk.doc_id for h in hits)))}
+    rank: dict[str, int] = {}  # an article's rank: that of its best passage
+    for i, h in enumerate(hits):
+        rank.setdefault(h.chunk.doc_id, i)
     for hit in sorted(hits, key=lambda h: (rank[h.chunk.doc_id], h.chunk.char_start)):
         doc = hit.chunk.doc_id
         text = hit.chunk.text

@@ -290,6 +290,8 @@ def _date_for_a_duration(question: str, span: str) -> bool:
     return bool(_DURATION.search(question)) and bool(_MONTH_OR_AGE.search(span))
 
 
+# The figure of a count, in digits or numerals, loose ("2万余", "几", "三十多").
+_FIGURE = r"[\d,." + _NUMERALS + r"几多余]+"
 # What an amount of money is never counted in: things, people, spans of time, house numbers
 # ("几个", "一人", "二十年", "两周", "203号"). 块 is not here: "50块" is money.
 _NOT_MONEY_UNITS = (CLASSIFIERS - {"块"}) | set("人年岁天次周号")
@@ -298,7 +300,7 @@ _MEASURE_UNITS = (r"(?:平方|立方)?(?:公里|千米|厘米|毫米|米|公斤|
                   r"英尺|英寸|尺|寸)")
 # A figure and nothing but the thing it counts: "几个", "一人", "千名", "二十年", "3个月", "2000毫升"
 # (not "500铢一个人", whose price is counted per person).
-_COUNT_OF_THINGS = re.compile(r"[\d,." + _NUMERALS + r"几多余]+(?:[" + "".join(sorted(_NOT_MONEY_UNITS)) + r"]|"
+_COUNT_OF_THINGS = re.compile(_FIGURE + r"(?:[" + "".join(sorted(_NOT_MONEY_UNITS)) + r"]|"
                               + _MEASURE_UNITS + r"|个?月|小时|分钟|秒钟)的?")
 
 
@@ -361,7 +363,7 @@ def fits_kind(question: str, sentence: str, start: int, end: int) -> bool:
 
 
 # A figure of things and nothing else: "2万余人次", "10名", "三个".
-_BARE_COUNT = re.compile(r"[约近]?[\d,." + _NUMERALS + r"几多余]+(?:人次|[人" + "".join(sorted(CLASSIFIERS)) + r"])")
+_BARE_COUNT = re.compile(r"[约近]?" + _FIGURE + r"(?:人次|[人" + "".join(sorted(CLASSIFIERS)) + r"])")
 
 
 def _count_for_a_what(question: str, span: str) -> bool:
@@ -903,8 +905,8 @@ def quoted_attribute(question: str, sentence: str) -> tuple[int, int] | None:
     if len(noun) < 2:
         return None
     for opening, closing in _QUOTES:
-        m = re.search(re.escape(opening) + r"[^" + opening + closing + r"]{1,30}" + re.escape(closing)
-                      + r"的?" + re.escape(noun), sentence)
+        m = re.search("(" + re.escape(opening) + r"[^" + opening + closing + r"]{1,30}" + re.escape(closing)
+                      + ")的?" + re.escape(noun), sentence)
         if m:
-            return m.start(), m.end() - len(noun) - (sentence[m.end() - len(noun) - 1] == "的")
+            return m.span(1)
     return None
