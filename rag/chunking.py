@@ -97,7 +97,7 @@ def chunk_text(text: str, params: ChunkParams = ChunkParams()) -> list[tuple[int
 
 def chunk_article(article: Article, params: ChunkParams = ChunkParams()) -> list[Chunk]:
     """Chunks of one article; ids are stable over rebuilds (article id + offsets)."""
-    meta = {k: v for k, v in article.meta.items() if k in ("column", "source", "reporters", "date", "file")}
+    meta = {k: v for k, v in article.meta.items() if k in ("column", "source", "reporters", "photographers", "date", "file")}
     return [
         Chunk(
             id=stable_id(article.doc_id, s, e),

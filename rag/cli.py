@@ -83,6 +83,7 @@ def format_answer(ans: Answer) -> str:
         about = [f"栏目：{meta['column']}" if meta.get("column") else "",
                  f"来源：{meta['source']}" if meta.get("source") else "",
                  f"记者：{'、'.join(meta['reporters'])}" if meta.get("reporters") else "",
+                 f"摄影：{'、'.join(meta['photographers'])}" if meta.get("photographers") else "",
                  f"日期：{meta['date']}" if meta.get("date") else ""]
         about_s = " · ".join(a for a in about if a)
         lines.append(f"[{c.n}] 《{c.chunk.title}》" + (f"（{about_s}）" if about_s else ""))

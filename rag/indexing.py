@@ -31,7 +31,7 @@ from rag.types import Article, frozen_meta, stable_id
 log = logging.getLogger(__name__)
 
 # Bump when ingest output changes for the same bytes, so unchanged-file skipping re-parses.
-INGEST_VERSION = 4
+INGEST_VERSION = 5
 API_SOURCE = "api"
 
 

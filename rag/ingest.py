@@ -207,8 +207,11 @@ def parse_page(text: str, *, source_path: str = "", default_title: str | None = 
                 continue
             if _PHOTO_CREDIT.match(line):
                 meta["photo_credit"] = line
-                for key, names in _people(line).items():
+                people = _people(line)
+                for key, names in people.items():
                     meta.setdefault(key, names)
+                # whose photographs these are: "谁拍摄了通州那篇报道的照片" (rag/byline.py)
+                meta["photographers"] = [n for names in people.values() for n in names]
                 continue
             if is_furniture_line(line):
                 furniture += 1

@@ -223,6 +223,7 @@
     if (c.meta && c.meta.column) meta.push("栏目：" + c.meta.column);
     if (c.meta && c.meta.source) meta.push("来源：" + c.meta.source);
     if (c.meta && c.meta.reporters) meta.push("记者：" + c.meta.reporters.join("、"));
+    if (c.meta && c.meta.photographers) meta.push("摄影：" + c.meta.photographers.join("、"));
     if (c.meta && c.meta.date) meta.push("日期：" + c.meta.date);
     meta.push("第" + c.char_start + "–" + c.char_end + "字");
     s.appendChild(el("div", "meta", meta.join(" · ")));

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.byline import asks_for_byline
+from rag.byline import asks_for_byline, asks_for_photographer
 
 
 @pytest.mark.parametrize(("question", "asks"), [
@@ -14,6 +14,34 @@ from rag.byline import asks_for_byline
 ])
 def test_a_byline_question_is_one_about_a_reporter_or_a_reports_writer(question, asks):
     assert asks_for_byline(question) is asks
+
+
+@pytest.mark.parametrize(("question", "asks"), [
+    ("谁拍摄了通州那篇报道的照片", True),
+    ("“业工融合”那篇文章的照片是谁拍的", True),
+    ("通州那篇新闻的摄影是谁", True),
+    ("这张照片是谁拍的", False),  # a famous picture, not a report's
+    ("谁拍摄了电影《英雄》", False),
+    ("首开集团那篇报道的记者是谁", False),
+])
+def test_a_photographer_question_is_one_about_a_reports_photographs(question, asks):
+    assert asks_for_photographer(question) is asks
+
+
+def test_the_photographers_are_answered_from_the_photo_credit_of_the_article_the_text_names(hashing_engine):
+    """The 通州 item is titled by its theme ("“业工融合”助力企业发展") and names 通州 in its text;
+    its credit line ("本报记者 宗晓畅 通讯员 高岩 摄影报道") is metadata, not text."""
+    ans = _ask(hashing_engine, "谁拍摄了通州那篇报道的照片")
+    assert not ans.refused and ans.short == "宗晓畅、高岩" and ans.text.startswith("宗晓畅、高岩[1]。")
+    (cited,) = ans.citations
+    assert cited.chunk.title == "“业工融合”助力企业发展" and cited.chunk.meta["photographers"] == ["宗晓畅", "高岩"]
+    assert "高岩" not in hashing_engine.store.get_article(cited.chunk.doc_id).text
+    # an article with no photo credit gets no one's names
+    other = _ask(hashing_engine, "谁拍摄了首开集团那篇报道的照片")
+    assert "宗晓畅" not in other.text and "高岩" not in other.text, other.text
+    # a reporter asked of the item whose title does not name 通州: found by its text too
+    who = _ask(hashing_engine, "通州那篇报道的记者是谁")
+    assert who.short == "宗晓畅" and who.citations[0].chunk.title == "“业工融合”助力企业发展"
 
 
 def _ask(engine, question):

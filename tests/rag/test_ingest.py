@@ -45,7 +45,7 @@ def test_metadata_is_extracted(seed_articles):
     assert meta[TITLES[2]]["source"] == "中工网"
     assert "转自" not in {a.title: a.text for a in seed_articles}[TITLES[2]]
     assert meta[TITLES[5]]["reporters"] == ["宗晓畅"] and meta[TITLES[5]]["correspondents"] == ["高岩"]
-    assert "摄影报道" in meta[TITLES[5]]["photo_credit"]
+    assert "摄影报道" in meta[TITLES[5]]["photo_credit"] and meta[TITLES[5]]["photographers"] == ["宗晓畅", "高岩"]
     # The dateline moves into metadata rather than opening the text.
     first = {a.title: a.text for a in seed_articles}[TITLES[1]]
     assert first.startswith("建平台、聚合力、谋长远") and meta[TITLES[1]]["dateline"] == "本报讯（记者 王路曼）"
