@@ -65,26 +65,11 @@ _SURNAMES = frozenset("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林
 _WHY = r"(?<![称名视作])为什么|为何|何以|什么原因|原因是|原因为|的原因"
 
 
-# "How is X" and "how do you say X": a how-word that ends the question asks for a state or a
-# word ("声誉如何": 疯狂科学家, "平均年龄怎样了": 下降, "用波兰语怎么说": Ogród Saski), not for
-# a manner ("如何融入北美社会", "怎么运作"). "是怎样的" stays with the sentences ("线路是怎样的").
-_STATE_ASKED = re.compile(r"(?<![是的])(?:如何|怎样了?|怎么样了?)[?？吗呢。 ]*$|怎么(?:说|称呼|读|念|写)[?？吗呢。 ]*$")
-
-
-def asks_for_state(question: str) -> bool:
-    """"特斯拉在流行文化中的声誉如何", "狼的英语单词怎么写": a how-question answered by a few
-    words, as a what-question is. Every one of the 19 such questions in the shared sets has a
-    gold answer of a few words (CMRC "崇陵规模如何": 规模较小; XQuAD "排名如何": 第三; DuReader
-    "上海工程技术大学怎么样": 不错); DRCD has one ("韦林花园都市的规模如何": 非常小)."""
-    return bool(_STATE_ASKED.search(question))
-
-
 def asks_for_explanation(question: str) -> bool:
     """"How does X work", "why", "what are X's plans": questions whose answer is sentences,
-    not a few words ("东城区总工会2025年有什么打算" is not answered "全区中心工作"). A
-    how-question that asks for a state or a word (:func:`asks_for_state`) is not one."""
-    return not asks_for_state(question) and bool(re.search(
-        r"怎么(?!样的)|怎样|如何|哪些措施|做法|介绍一下|讲讲|说说|(?:什么|哪些|有何)打算|" + _WHY, question))
+    not a few words ("东城区总工会2025年有什么打算" is not answered "全区中心工作")."""
+    return bool(re.search(r"怎么(?!样的)|怎样|如何|哪些措施|做法|介绍一下|讲讲|说说|(?:什么|哪些|有何)打算|" + _WHY,
+                          question))
 
 
 def asks_for_reason(question: str) -> bool:
