@@ -767,6 +767,7 @@ def shaped(question: str, sentence: str, start: int, end: int) -> tuple[int, int
     s, e = trimmed(sentence, *closed(sentence, s, e))
     s = title_start(question, sentence, s, e)
     s = subject_start(question, sentence, s, e)
+    s = place_start(question, sentence, s, e)
     s = partner_start(question, sentence, list_start(question, sentence, s, e), e)
     e = _before_attribute(question, sentence, s, e)
     return s, _before_kind(question, sentence, s, with_list(question, sentence, s, e))
@@ -778,11 +779,12 @@ _JOINED_FIGURE = _JOIN + r"(?:" + _DIGITS + r"|[" + _NUMERALS + r"]+)" + _MAGNIT
 
 
 def with_joined_figures(question: str, sentence: str, start: int, end: int) -> int:
-    """Where a count's short answer should end: a figure with the figures joined to it in its
-    own unit ("在首开大厦几层": "10层和12层", not "10层"). None of DRCD's 450 count answers
-    is followed by such a figure (so none is lengthened wrongly); the reader stops at the first."""
+    """Where a count's or a place's short answer should end: a figure with the figures joined
+    to it in its own unit ("在首开大厦几层": "10层和12层", not "10层"; "首开文体活动中心在哪":
+    "首开大厦10层和12层"). None of DRCD's 450 count answers and 6 place answers ending in a
+    figure is followed by such a figure (so none is lengthened wrongly); the reader stops at the first."""
     span = sentence[start:end]
-    if (question_kind(question) != "count" or asks_for_phone(question) or len(span) < 2
+    if (question_kind(question) not in ("count", "place") or asks_for_phone(question) or len(span) < 2
             or not re.search(r"[\d" + _NUMERALS + "]", span[:-1]) or not re.fullmatch(_UNIT, span[-1])):
         return end
     joined = re.compile(_JOINED_FIGURE + re.escape(span[-1]))
@@ -814,6 +816,25 @@ def subject_start(question: str, sentence: str, start: int, end: int) -> int:
         if not question.startswith(span[:at]):
             break
     return start
+
+
+def place_start(question: str, sentence: str, start: int, end: int) -> int:
+    """Where a where-answer should start: right after its 在 when only nouns and verbs stand
+    between ("在首开大厦10层…": "首开大厦10层", not the reader's "大厦10层"; jieba tags 首开 a
+    verb). Of DRCD's 568 where answers, 126 start right after a 在 and none after a 在 and
+    such words (12 start after a 在 and a time, a 的, a preposition or a direction: "在芬兰的|
+    赫尔辛基", "在1567年|瑞典", which keep their start)."""
+    at = sentence.rfind("在", max(0, start - _PLACE_LEAD), start)
+    if at < 0 or at + 1 == start or question_kind(question) != "place":
+        return start
+    import jieba.posseg as pseg
+
+    lead = sentence[at + 1:start]
+    return at + 1 if all(w.flag.startswith(("n", "v")) for w in pseg.cut(lead)) else start
+
+
+# How far before a where-answer its 在 may stand (in characters) for the answer to start after it.
+_PLACE_LEAD = 6
 
 
 # "和哪些部门合作", "与谁联合", "同哪个单位共建": the question asks for a partner.
