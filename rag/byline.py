@@ -35,10 +35,13 @@ _A_REPORT = re.compile(r"报道|稿件|稿子|新闻|那篇|这篇")
 # "谁拍摄了…的照片", "…的照片是谁拍的", "…那篇报道的摄影是谁": the photographer.
 _PHOTO = re.compile(r"谁(?:拍摄|拍|摄影|拍照)|(?:照片|图片|配图|摄影)(?:记者|师)?(?:是谁|是哪位|为谁|叫什么|是由谁|由谁)"
                     r"|(?:照片|图片|配图)(?:是)?(?:谁|哪位记者)拍")
+# "…那篇文章转自哪里", "…报道的来源是什么": where the article was reprinted from.
+_SOURCE = re.compile(r"转(?:载)?自(?:哪|什么|何)|(?:来源|出处)(?:是|为)?(?:哪|什么|何)")
 # The question's words that only say it asks for a byline; the rest name the article's subject.
 _BYLINE_WORDS = frozenset({"记者", "作者", "撰稿", "撰稿人", "报道", "文章", "稿件", "稿子", "新闻", "那篇", "这篇",
                            "一篇", "篇文章", "写", "采写", "撰写", "是谁", "哪位", "叫什么", "名字",
-                           "拍摄", "拍照", "摄影", "摄影师", "照片", "图片", "配图", "拍的"})
+                           "拍摄", "拍照", "摄影", "摄影师", "照片", "图片", "配图", "拍的",
+                           "转自", "转载", "来源", "出处", "哪里", "什么", "媒体", "网站"})
 
 
 def asks_for_byline(question: str) -> bool:
@@ -52,11 +55,27 @@ def asks_for_photographer(question: str) -> bool:
     return bool(_PHOTO.search(question)) and bool(_A_REPORT.search(question))
 
 
+def asks_for_source(question: str) -> bool:
+    """"长春市总工会那篇文章转自哪里", "…报道的来源是什么": the answer is the paper it was
+    reprinted from ("转自《中工网》", which ingest keeps as ``source``). Only about a report."""
+    return bool(_SOURCE.search(question)) and bool(_A_REPORT.search(question))
+
+
 def byline_answer(question: str, hits: Sequence[Hit]) -> Answer | None:
     """The answer to a question about an article's reporter: the reporters, or that the
     article names none and where it was reprinted from, cited to the article's opening
-    passage; about its photographer, the photo credit's names. None when the question asks no
+    passage; about its photographer, the photo credit's names; about its source, the paper it
+    was reprinted from, or that it is the paper's own reporter's. None when the question asks no
     such thing or no article fits (:func:`find_byline`, :func:`find_photographers`)."""
+    if asks_for_source(question):
+        hit = _subject_article(question, hits)
+        if hit is None or not (hit.chunk.meta.get("source") or hit.chunk.meta.get("reporters")):
+            return None
+        title, source = hit.chunk.title, hit.chunk.meta.get("source")
+        if source:
+            return _answer(hit, hits, source, f"《{title}》转自《{source}》。[1]")
+        names = "、".join(hit.chunk.meta["reporters"])
+        return _answer(hit, hits, "", f"《{title}》署名本报记者{names}，没有转载来源。[1]")
     if asks_for_photographer(question):
         shot = find_photographers(question, hits)
         if shot is None:

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.byline import asks_for_byline, asks_for_photographer
+from rag.byline import asks_for_byline, asks_for_photographer, asks_for_source
 
 
 @pytest.mark.parametrize(("question", "asks"), [
@@ -26,6 +26,26 @@ def test_a_byline_question_is_one_about_a_reporter_or_a_reports_writer(question,
 ])
 def test_a_photographer_question_is_one_about_a_reports_photographs(question, asks):
     assert asks_for_photographer(question) is asks
+
+
+@pytest.mark.parametrize(("question", "asks"), [
+    ("长春市总工会那篇文章转自哪里", True),
+    ("长春那篇报道的来源是什么", True),
+    ("这句话出自哪里", False),
+    ("长江的来源是什么", False),  # not a report's
+])
+def test_a_source_question_is_one_about_where_a_report_was_reprinted_from(question, asks):
+    assert asks_for_source(question) is asks
+
+
+def test_the_source_is_answered_from_the_reprint_line_ingest_kept_and_an_own_report_is_said_to_be_one(
+        hashing_engine):
+    ans = _ask(hashing_engine, "长春市总工会那篇文章转自哪里")
+    assert not ans.refused and ans.short == "中工网"
+    assert ans.text == "中工网[1]。《长春市总工会建立全链条技能人才培养工作体系》转自《中工网》。[1]"
+    assert "中工网" not in hashing_engine.store.get_article(ans.citations[0].chunk.doc_id).text
+    own = _ask(hashing_engine, "首开集团那篇报道转自哪里")
+    assert own.text == "《首开集团工会高标准打造职工服务阵地》署名本报记者刘欣欣，没有转载来源。[1]"
 
 
 def test_the_photographers_are_answered_from_the_photo_credit_of_the_article_the_text_names(hashing_engine):
