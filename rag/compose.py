@@ -49,8 +49,10 @@ from rag.span import (
     named_list,
     question_kind,
     quoted_attribute,
+    several_kind,
     shaped,
     short_answer,
+    with_list,
     with_unit,
 )
 from rag.types import Answer, Chunk, Citation, Hit, Quote, RefusalReason
@@ -647,15 +649,30 @@ def _listed(question: str, used: Sequence[tuple[Hit, Quote]],
     for "慰问了哪些单位"), the found span's sentence looked at first. The reader, trained on
     Wikipedia paragraphs that seldom list, often takes one item, a quoted name beside the list,
     or the clause before it; or finds nothing it is sure of."""
+    kind = several_kind(question)
     if found is not None:
         _, quote, s, e = found
-        if LIST_MARK in quote.text[s:e] and not CLAUSE_END.search(quote.text[s:e]):
+        if LIST_MARK in quote.text[s:e] and not CLAUSE_END.search(quote.text[s:e]) \
+                and (kind is None or kind in quote.text[s:e + len(kind) + _KIND_AFTER_LIST]):
             return found
     first = found[1] if found is not None else None
-    for hit, quote in sorted(used, key=lambda u: u[1] is not first):
+    ordered = sorted(used, key=lambda u: u[1] is not first)
+    for hit, quote in ordered:
         if (listed := named_list(question, quote.text)) is not None:
             return hit, quote, *listed
+    if found is not None and LIST_MARK not in (item := found[1].text[found[2]:found[3]]):
+        # one item, where another cited sentence lists it with the rest ("围绕全区中心工作…" and
+        # "面向全区中心工作和重大领域倾斜" for "经费支出面向哪些领域")
+        for hit, quote in ordered:
+            at = quote.text.find(item)
+            if at >= 0 and (end := with_list(question, quote.text, at, at + len(item))) > at + len(item):
+                return hit, quote, at, end
     return found
+
+
+# How far after a list its kind may be named for the list to be one of that kind: "工匠学院、
+# 技能学历“双助推”等职工学习成长平台" is a list of 平台.
+_KIND_AFTER_LIST = 8
 
 
 def build_answer(used: Sequence[tuple[Hit, Quote]], hits: Sequence[Hit], *,

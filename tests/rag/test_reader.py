@@ -282,3 +282,37 @@ def test_a_how_many_question_gets_no_short_answer_without_a_numeral_in_it():
     # the same words answer a question that is not a count
     got = with_short_answer("首开集团建了什么", ans, used, _Reader(Span(sentence=0, start=11, end=15, margin=4.0)))
     assert got.short == "工会驿站"
+
+
+def _two_sentences(first: str, second: str) -> tuple[list, object]:
+    text = first + second
+    chunk = Chunk(id="d#0", doc_id="d", title="东城区总工会", text=text, char_start=0, char_end=len(text))
+    used = [(Hit(chunk, 1.0, dense_score=0.9), Quote(first, 0, len(first))),
+            (Hit(chunk, 1.0, dense_score=0.9), Quote(second, len(first), len(text)))]
+    return used, build_answer(used, [h for h, _ in used])
+
+
+def test_a_list_of_another_kind_gives_way_to_the_list_named_as_the_kind_asked():
+    # The seed article on 东城区: the reader took the people to be sent on rest leave, a list,
+    # from the sentence before the one naming the platforms ("…等职工学习成长平台").
+    first = "2025年，东城区总工会将组织全区劳模工匠、高技能人才疗休养。"
+    second = "持续推进产业工人队伍建设改革，健全完善工匠学院、技能学历“双助推”等职工学习成长平台。"
+    used, ans = _two_sentences(first, second)
+    s, e = first.index("全区"), first.index("疗休养")
+    question = "东城区总工会2025年要健全哪些平台"
+    assert with_short_answer(question, ans, used, _Reader(Span(0, s, e, 2.0))).short == "工匠学院、技能学历“双助推”"
+    # a list of the kind asked stays as the reader found it
+    assert with_short_answer("东城区总工会将组织哪些人疗休养", ans, used,
+                             _Reader(Span(0, s, e, 2.0))).short == "全区劳模工匠、高技能人才"
+
+
+def test_one_item_is_given_with_the_rest_of_its_list_from_another_cited_sentence():
+    # The reader took "全区中心工作" from the sentence that names it alone; the other names it
+    # with the second field asked for ("投向哪些领域": the second item names the kind).
+    first = "2024年，东城区总工会围绕全区中心工作，发挥工会的作用。"
+    second = "东城区总工会加大经费支持力度，经费支出主要面向全区中心工作和重大领域倾斜。"
+    used, ans = _two_sentences(first, second)
+    s = first.index("全区")
+    got = with_short_answer("东城区总工会2024年经费支出面向哪些领域", ans, used, _Reader(Span(0, s, s + 6, 2.0)))
+    span, _ = got.short_answer
+    assert got.short == "全区中心工作和重大领域" and (first + second)[span.start:span.end] == "全区中心工作和重大领域"
