@@ -49,7 +49,7 @@ from index.store import (
     last_of_each,
     query_terms,
 )
-from index.types import Article, Chunk, Filters, date_key, frozen_meta
+from index.types import Article, Chunk, Filters, date_key, frozen_meta, names_person
 
 log = logging.getLogger(__name__)
 
@@ -399,10 +399,12 @@ class MilvusStore:
         return sorted(rows, key=lambda r: (r["updated_at"], r["doc_id"]))
 
     def list_articles(self, offset: int = 0, limit: int = 100, filters: Filters | None = None,
-                      title_contains: str = "") -> list[ArticleInfo]:
+                      title_contains: str = "", person: str = "") -> list[ArticleInfo]:
         rows = self._all_articles(self._filter(filters))
         if title_contains:  # client-side, like the sort: Milvus's LIKE would need its wildcards escaped
             rows = [r for r in rows if title_contains in r["title"]]
+        if person:
+            rows = [r for r in rows if names_person(r["meta"] or {}, person)]
         return [self._info(r) for r in rows[offset:offset + limit]]
 
     def iter_articles(self) -> Iterator[tuple[Article, ArticleInfo]]:

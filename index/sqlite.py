@@ -57,7 +57,7 @@ from index.store import (
     last_of_each,
 )
 from index.store import query_terms as matchable_terms
-from index.types import Article, Chunk, Filters, date_key, frozen_meta
+from index.types import PEOPLE_KEYS, Article, Chunk, Filters, date_key, frozen_meta
 
 log = logging.getLogger(__name__)
 
@@ -755,12 +755,16 @@ class SQLiteStore:
         return ArticleInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]))
 
     def list_articles(self, offset: int = 0, limit: int = 100, filters: Filters | None = None,
-                      title_contains: str = "") -> list[ArticleInfo]:
+                      title_contains: str = "", person: str = "") -> list[ArticleInfo]:
         where: list[str] = []
         args: list[Any] = []
         if title_contains:  # instr, not LIKE: no wildcard characters to escape in what staff type
             where.append("instr(a.title, ?) > 0")
             args.append(title_contains)
+        if person:  # a reporter's or photographer's articles: their names are metadata lists
+            where.append("(" + " OR ".join(f"EXISTS (SELECT 1 FROM json_each(a.meta, '$.{k}') WHERE value = ?)"
+                                           for k in PEOPLE_KEYS) + ")")
+            args.extend([person] * len(PEOPLE_KEYS))
         if filters is not None:
             for field, values in (("collection", filters.collections), ("col", filters.columns),
                                   ("source", filters.sources)):

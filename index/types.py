@@ -74,6 +74,16 @@ class Article:
         )
 
 
+# The metadata that names an article's people (ingest: the dateline's reporters, the photo
+# credit's names): what ``Store.list_articles(person=…)`` looks in.
+PEOPLE_KEYS = ("reporters", "correspondents", "photographers")
+
+
+def names_person(meta: Any, person: str) -> bool:
+    """Whether an article's metadata names ``person`` among its people (:data:`PEOPLE_KEYS`)."""
+    return any(person in (meta.get(k) or ()) for k in PEOPLE_KEYS)
+
+
 @dataclass(frozen=True)
 class Filters:
     """Which articles a search may return. Empty fields mean "any"; dates are inclusive.

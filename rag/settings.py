@@ -26,6 +26,7 @@ MAX_QUESTION_CHARS = 500
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_UPLOAD_BYTES = MAX_BODY_BYTES - 64 * 1024  # one uploaded file, leaving room for the multipart framing
 MAX_TITLE_CHARS = 500
+MAX_PERSON_CHARS = 50  # a reporter's or photographer's name, as staff filter the listing by it
 MAX_TEXT_CHARS = 1_000_000
 MAX_DOCUMENTS_PER_REQUEST = 500
 MAX_META_KEYS = 20

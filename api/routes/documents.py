@@ -24,7 +24,7 @@ from api.schemas import (
 from index.staff import Caller, StaffStore
 from rag.ingest import SUPPORTED_SUFFIXES, IngestError, article_from_record, parse_file
 from rag.pipeline import Engine
-from rag.settings import MAX_ID_CHARS, MAX_TITLE_CHARS, MAX_UPLOAD_BYTES
+from rag.settings import MAX_ID_CHARS, MAX_PERSON_CHARS, MAX_TITLE_CHARS, MAX_UPLOAD_BYTES
 from rag.types import Article, clean_text
 
 router = APIRouter(prefix="/documents", tags=["documents"])
@@ -36,10 +36,14 @@ def list_documents(engine: EngineDep, staff: StaffDep, offset: Annotated[int, Qu
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                    q: Annotated[str, Query(max_length=MAX_TITLE_CHARS, description="title contains"),
                                 AfterValidator(clean_text)] = "",
+                   person: Annotated[str, Query(max_length=MAX_PERSON_CHARS,
+                                                description="a reporter, correspondent or photographer the article names"),
+                                     AfterValidator(clean_text)] = "",
                    flt: FiltersDep = None) -> list[DocumentOut]:
     off = staff.disabled().doc_ids
+    found = engine.store.list_articles(offset, limit, flt, q.strip(), person=person.strip())
     return [DocumentOut(doc_id=a.doc_id, title=a.title, chars=a.chars, collection=a.collection, chunks=a.chunks,
-                        meta=a.meta, disabled=a.doc_id in off) for a in engine.store.list_articles(offset, limit, flt, q.strip())]
+                        meta=a.meta, disabled=a.doc_id in off) for a in found]
 
 
 @router.get("/{doc_id}", response_model=DocumentFull, summary="One article with its text",

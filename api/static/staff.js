@@ -87,7 +87,7 @@
 
   function filterParams(form) {
     var p = new URLSearchParams();
-    ["q", "collection", "column", "source", "date_from", "date_to"].forEach(function (n) {
+    ["q", "collection", "column", "source", "person", "date_from", "date_to"].forEach(function (n) {
       var f = form.elements[n];
       if (f && f.value.trim()) p.set(n, f.value.trim());
     });

@@ -219,3 +219,13 @@ def test_upload_needs_the_write_key_and_a_file(client):
     r = client.post("/documents/upload", files={"file": ("a.txt", "## 标题\n\n正文内容，工会活动。".encode())})
     assert r.status_code == 401
     assert client.post("/documents/upload", headers={"X-API-Key": "s3cret"}).status_code == 422
+
+
+def test_documents_are_listed_by_the_people_their_bylines_name(client):
+    listed = client.get("/documents", params={"person": "宗晓畅"}).json()
+    assert sorted(d["title"] for d in listed) == ["“业工融合”助力企业发展", "海淀区苏家坨镇总工会开展情暖职工慰问活动"]
+    assert all("宗晓畅" in d["meta"]["reporters"] for d in listed)
+    assert client.get("/documents", params={"person": "张三"}).json() == []
+    assert client.get("/documents", params={"person": "宗" * 51}).status_code == 422
+    body = client.post("/ask", json={"question": "宗晓畅写了哪些报道"}).json()
+    assert not body["refused"] and body["answer"].startswith("宗晓畅署名的文章：《")

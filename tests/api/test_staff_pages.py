@@ -114,6 +114,14 @@ def test_documents_page(site, browser, tmp_path):
     assert [b.text for b in css(browser, "#tabs button") if b.is_displayed()] == ["文档", "检索测试", "反馈"]
     rows = wait(browser, lambda d: css(d, "#doc-rows tr"))
     assert len(rows) >= 6
+    # by a reporter's name, which stands in the articles' metadata only
+    who = css(browser, "#doc-filter input[name=person]")[0]
+    who.send_keys("宗晓畅")
+    css(browser, "#doc-filter button")[0].click()
+    wait(browser, lambda d: len(css(d, "#doc-rows tr")) == 2)
+    assert {tr.find_elements("css selector", "td")[0].text for tr in css(browser, "#doc-rows tr")} == \
+           {"“业工融合”助力企业发展", "海淀区苏家坨镇总工会开展情暖职工慰问活动"}
+    who.clear()
     box = css(browser, "#doc-filter input[name=q]")[0]
     box.send_keys("密云")
     css(browser, "#doc-filter button")[0].click()

@@ -220,3 +220,12 @@ def test_the_name_check_reads_milvus_as_it_reads_the_embedded_store(tmp_path, mi
             assert check.articles_naming(["gm"], ["沪通"]) == set()
     finally:
         sqlite.close()
+
+
+def test_articles_are_listed_by_their_people_as_the_embedded_store_lists_them(tmp_path, milvus, seed_articles):
+    embedded = store_of(tmp_path / "kb", EMB, seed_articles)
+    for person in ("刘欣欣", "宗晓畅", "高岩", "王路曼", "首开"):
+        assert sorted(i.title for i in milvus.list_articles(person=person)) == \
+               sorted(i.title for i in embedded.list_articles(person=person)), person
+    assert milvus.list_articles(person="宗晓畅", title_contains="业工")[0].title == "“业工融合”助力企业发展"
+    embedded.close()

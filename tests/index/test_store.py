@@ -333,3 +333,19 @@ def test_a_long_running_store_saves_its_big_dense_index_as_it_goes(tmp_path, sto
         assert IVFDenseIndex.load(big.snapshot_path)[1]["seq"] == big.stats()["seq"] > saved_seq
     finally:
         big.close()
+
+
+def test_articles_are_listed_by_the_people_their_metadata_names(tmp_path, seed_articles):
+    """A reporter's name stands in the dateline, which ingest keeps as metadata, not text."""
+    from tests.conftest import store_of
+
+    store = store_of(tmp_path / "kb", HashingEmbedder(), seed_articles)
+    by = {p: sorted(i.title for i in store.list_articles(person=p)) for p in ("刘欣欣", "宗晓畅", "高岩", "首开")}
+    assert by["刘欣欣"] == ["首开集团工会高标准打造职工服务阵地"]
+    assert by["宗晓畅"] == ["“业工融合”助力企业发展", "海淀区苏家坨镇总工会开展情暖职工慰问活动"]
+    assert by["高岩"] == ["“业工融合”助力企业发展"]  # a correspondent of the photo credit
+    assert by["首开"] == []  # names match whole, not inside a title or text
+    # with the other listing conditions
+    assert store.list_articles(person="宗晓畅", title_contains="业工") == store.list_articles(person="高岩")
+    assert store.list_articles(person="宗晓畅", filters=Filters(collections=("archive",))) == []
+    store.close()

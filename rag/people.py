@@ -1,0 +1,71 @@
+"""Whose articles: "刘欣欣写了哪些报道", "宗晓畅拍摄了哪些照片".
+
+Editors look the archive up by its people as often as by its subjects. A reporter's name stands
+in the dateline, which ingest moves out of the text into the article's metadata (``reporters``;
+the photo credit's names are ``photographers``), so no passage holds it: retrieval finds nothing
+by it, and the name check refused "刘欣欣写了哪些报道" saying no article names 刘欣欣. Here the
+answer is the titles of the articles whose metadata names the person, from the whole archive
+(``Store.list_articles(person=…)``), each cited to its opening passage.
+
+Only questions asking what a person wrote or photographed are taken, and only when some
+article names them so; any other question about a person is answered as before.
+"""
+
+from __future__ import annotations
+
+import re
+
+from index.store import Store
+from rag.types import Answer, Citation, Hit
+
+# At most this many titles are listed; more are counted ("共12篇，列出前10篇"), up to _COUNTED.
+MAX_LISTED = 10
+_COUNTED = 1000
+
+_ROLE = r"(?:摄影记者|记者|通讯员|摄影师)?"
+_WHEN = r"(?:最近|近期|近来|今年|去年|都|一共|共|曾经|曾)?"
+_NAME = r"(?P<name>[\u4e00-\u9fff]{2,4}?)"
+_KIND = r"(?:文章|报道|稿件|稿子|新闻|作品|照片|图片)"
+_SIGNED = (re.compile(_ROLE + _NAME + _WHEN + r"(?:写|采写|撰写|拍摄|拍|发表|发|署名)(?:了|过)?"
+                      r"(?:哪些|哪几篇|什么|几篇|多少篇|哪篇)"),
+           re.compile(f"{_ROLE}{_NAME}(?:写|拍|拍摄|署名)?的{_KIND}(?:有|是)?哪(?:些|几篇|篇)"))
+
+_WHAT = {True: "摄影", False: "署名"}
+_COUNT = re.compile(r"几篇|多少篇")
+
+
+def signed_by(question: str) -> str | None:
+    """The person whose articles the question asks for, as written: 刘欣欣 of "刘欣欣写了哪些
+    报道", 宗晓畅 of "记者宗晓畅的报道有哪些"; None for any other question."""
+    m = next((m for p in _SIGNED if (m := p.match(question.strip()))), None)
+    return m.group("name") if m else None
+
+
+def people_answer(question: str, store: Store) -> Answer | None:
+    """The articles the question's person signed or photographed, cited to their openings;
+    None when the question asks no such thing or no article's metadata names the person."""
+    person = signed_by(question)
+    if person is None:
+        return None
+    photos = bool(re.search("拍|摄影|照片|图片", question))
+    # reprint records (no passages of their own) are not listed; for photographs, the credit's names only
+    infos = [i for i in store.list_articles(limit=_COUNTED, person=person)
+             if i.chunks and (not photos or person in (i.meta.get("photographers") or ()))]
+    if not infos:
+        return None
+    hits = []
+    for info in infos[:MAX_LISTED]:
+        chunks = store.chunks_of(info.doc_id)
+        if chunks:
+            hits.append(Hit(chunks[0], 1.0))
+    if not hits:
+        return None
+    titles = "、".join(f"《{h.chunk.title}》[{n}]" for n, h in enumerate(hits, 1))
+    total = f"{len(infos)}" if len(infos) < _COUNTED else f"{_COUNTED}以上"
+    more = f"（共{total}篇，列出前{len(hits)}篇）" if len(infos) > len(hits) else ""
+    if _COUNT.search(question):  # "刘欣欣写了几篇报道": the count first
+        text, short = f"{total}篇[1]。{person}{_WHAT[photos]}的文章共{total}篇：{titles}。", f"{total}篇"
+    else:
+        text, short = f"{person}{_WHAT[photos]}的文章：{titles}。{more}", "、".join(f"《{h.chunk.title}》" for h in hits)
+    return Answer(text=text, hits=tuple(hits), short=short,
+                  citations=tuple(Citation(n=n, chunk=h.chunk, score=h.score) for n, h in enumerate(hits, 1)))
