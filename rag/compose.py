@@ -52,6 +52,7 @@ from rag.span import (
     several_kind,
     shaped,
     short_answer,
+    to_whom,
     with_list,
     with_unit,
 )
@@ -620,7 +621,8 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
         found = *used[0], *rule
     # the quoted name a cited sentence gives the attribute asked for ("…的工作机制是什么":
     # "构建“党委领导、行政支持、工会搭台”的工作机制") stands over the reader's pick
-    named = next(((hit, quote, *at) for hit, quote in used if (at := quoted_attribute(question, quote.text))), None)
+    named = next(((hit, quote, *at) for hit, quote in used
+                  if (at := quoted_attribute(question, quote.text) or to_whom(question, quote.text))), None)
     found = named or found
     if found is not None:
         hit, quote, s, e = found

@@ -931,3 +931,29 @@ def quoted_attribute(question: str, sentence: str) -> tuple[int, int] | None:
         if m:
             return m.span(1)
     return None
+
+
+# "为谁提供服务", "面向谁开放", "向哪些人发放": whom the question's verb is for.
+# Not the 为 of a word ("认为谁才更适合", "成为谁的", "称为谁"), nor "X为谁" (who X is).
+_TO_WHOM = re.compile(r"(?:(?<![认以成作称视因])为|向|对|面向|给|替)(?:谁|哪些人|什么人)(?=[\u4e00-\u9fff])")
+_TO = r"(?:为|向|对|面向|给|替)"
+
+
+def to_whom(question: str, sentence: str) -> tuple[int, int] | None:
+    """Whom a sentence names between a preposition and the question's verb: "为项目管理人员、
+    一线施工人员提供“温馨港湾”" answers "流动驿站为谁提供服务", and "对公众开放的首开书院"
+    "首开书院面向谁开放". The reader, trained on Wikipedia, took the quoted thing provided or the
+    sentence's subject. The sentence may use another preposition than the question (对 for 面向);
+    the words between stay within one clause and hold no other preposition ("为争取苏联对日本宣战":
+    日本). Of DRCD's 22 questions asking so, the gold sentence of one names whom so, right
+    ("是为换取苏联对谁宣战": 日本)."""
+    m = _TO_WHOM.search(question)
+    if m is None:
+        return None
+    import jieba.posseg as pseg
+
+    verb = next((w.word for w in pseg.cut(question[m.end():]) if w.flag.startswith("v")), None)
+    if verb is None:
+        return None
+    found = re.search(_TO + r"((?:(?!" + _TO + r")[^" + _CLAUSE_END + r"“”「」《》]){2,24}?)" + re.escape(verb), sentence)
+    return found.span(1) if found else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.span import asks_for_explanation, asks_for_reason, named_list, question_kind, short_answer
+from rag.span import asks_for_explanation, asks_for_reason, named_list, question_kind, short_answer, to_whom
 
 SEED = "5年来，首开集团工会共建设14个市级职工之家，167个工会驿站，并荣获“全国模范职工之家”称号。"
 
@@ -368,4 +368,17 @@ def test_the_quoted_name_of_the_attribute_asked_for(question, sentence, want):
     from rag.span import quoted_attribute
 
     got = quoted_attribute(question, sentence)
+    assert (sentence[slice(*got)] if got else None) == want
+
+
+@pytest.mark.parametrize(("question", "sentence", "want"), [
+    ("流动驿站为谁提供服务", "开展流动驿站建设，为项目管理人员、一线施工人员提供“温馨港湾”。", "项目管理人员、一线施工人员"),
+    ("首开书院面向谁开放", "首开集团将企业一楼空间打造成对公众开放的首开书院。", "公众"),  # another preposition
+    ("所谓《雅尔达协定》，是为换取苏联对谁宣战?", "美英为争取苏联对日本宣战，与苏联签订协定。", "日本"),  # DRCD: the nearest
+    ("弥尔认为谁才更适合来判断", "因为他们才更适合来判断什么最有益于社会", None),  # 认为, not 为
+    ("理想国为谁所写的?", "《理想国》是柏拉图所写的。", None),  # who it is, not whom for
+    ("流动驿站为谁提供服务", "首开集团工会提供服务，为职工。", None),  # not within one clause
+])
+def test_whom_a_verb_is_for_is_named_between_its_preposition_and_the_verb(question, sentence, want):
+    got = to_whom(question, sentence)
     assert (sentence[slice(*got)] if got else None) == want
