@@ -620,7 +620,8 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
     elif (rule := _rules_span(question, used[0][1].text)) is not None:
         found = *used[0], *rule
     # the quoted name a cited sentence gives the attribute asked for ("…的工作机制是什么":
-    # "构建“党委领导、行政支持、工会搭台”的工作机制") stands over the reader's pick
+    # "构建“党委领导、行政支持、工会搭台”的工作机制"), or whom it names the verb asked about is
+    # for ("为谁提供服务": "为项目管理人员、一线施工人员提供…"), stands over the reader's pick
     named = next(((hit, quote, *at) for hit, quote in used
                   if (at := quoted_attribute(question, quote.text) or to_whom(question, quote.text))), None)
     found = named or found
@@ -646,11 +647,13 @@ def _rules_span(question: str, sentence: str) -> tuple[int, int] | None:
 
 def _listed(question: str, used: Sequence[tuple[Hit, Quote]],
             found: tuple[Hit, Quote, int, int] | None) -> tuple[Hit, Quote, int, int] | None:
-    """A list question's short answer: the span found when it is a list of its own; otherwise
-    the list a cited sentence names as the kind asked for ("…和北京金地丰源科技有限公司等单位"
-    for "慰问了哪些单位"), the found span's sentence looked at first. The reader, trained on
-    Wikipedia paragraphs that seldom list, often takes one item, a quoted name beside the list,
-    or the clause before it; or finds nothing it is sure of."""
+    """A list question's short answer: the span found when it is a list of its own (named as
+    the kind asked, when the question names one: "健全哪些平台" is not answered with the people of
+    "组织全区劳模工匠、高技能人才疗休养"); otherwise the list a cited sentence names as the kind
+    asked for ("…和北京金地丰源科技有限公司等单位" for "慰问了哪些单位"), the found span's sentence
+    looked at first; otherwise the found item with the rest of its list in another cited
+    sentence. The reader, trained on Wikipedia paragraphs that seldom list, often takes one item,
+    a quoted name beside the list, or the clause before it; or finds nothing it is sure of."""
     kind = several_kind(question)
     if found is not None:
         _, quote, s, e = found
