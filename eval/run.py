@@ -39,7 +39,7 @@ from rag.embedding import CachedEmbedder, Embedder
 from rag.indexing import Indexer
 from rag.lexical import analyzer
 from rag.pipeline import build_store as build_new_store
-from rag.pipeline import chunk_params, embedder_for, make_generator, with_name_check
+from rag.pipeline import chunk_params, embedder_for, make_generator, with_store_answers
 from rag.rerank import Reranker
 from rag.retrieve import HybridRetriever
 from rag.settings import Settings
@@ -197,7 +197,7 @@ def score_refusal(articles, queries: Sequence[Query], emb: Embedder, composer: A
     still = 0
     with temporary_retriever(left, emb, settings, "zhrag-eval-unanswerable-") as fused:
         retriever = answering_retriever(fused, settings)
-        composer = with_name_check(composer, fused.store, settings)
+        composer = with_store_answers(composer, fused.store, settings)
         reasons: dict[str, int] = {}
         rows = []
         for q in tqdm(queries, desc="unanswerable", unit="q", leave=False):
@@ -321,7 +321,7 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
     # One for every answer stage (one sentence cache): the extractive composer, or the
     # checked generator that ZHRAG_GENERATOR names (a local model is loaded once).
     generator = make_generator(settings, emb)
-    composer = with_name_check(generator, store, settings)
+    composer = with_store_answers(generator, store, settings)
     answering = answering_retriever(retriever, settings)
     if cfg.answers > 0:
         answers, answer_rows = score_answers(answering, composer, queries[: cfg.answers], cfg.top_k)

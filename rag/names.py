@@ -36,7 +36,6 @@ from collections.abc import Iterator, Sequence
 from index.store import Store
 from rag.compose import NAME_MISSING, NAME_UNKNOWN, AnswerGenerator, refusal
 from rag.lexical import plain
-from rag.people import people_answer
 from rag.question import named_in, question_names, specific_names
 from rag.types import Answer, Article, Hit
 
@@ -59,9 +58,7 @@ def article_words(article: Article) -> str:
 
 class NameCheck:
     """An :class:`~rag.compose.AnswerGenerator` that refuses a question naming something no
-    article of ``store`` names, and otherwise lets ``inner`` answer. A question asking what a
-    reporter wrote, whose name stands in the articles' metadata only, is answered from the
-    store's listing first (rag/people.py)."""
+    article of ``store`` names, and otherwise lets ``inner`` answer."""
 
     def __init__(self, inner: AnswerGenerator, store: Store) -> None:
         self.inner = inner
@@ -121,8 +118,6 @@ class NameCheck:
         return refusal(hits, "name_missing", NAME_MISSING.format(names=_quoted(names)))
 
     def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
-        if (signed := people_answer(question, self.store)) is not None:
-            return signed
         if (refused := self.name_refusal(question, hits)) is not None:
             return refused
         ans = self.inner.compose(question, hits)
@@ -138,9 +133,6 @@ class NameCheck:
         streams tokens is held back until it is done, so its answer is checked like any other."""
         from rag.generate import answer_pieces, stream_answer
 
-        if (signed := people_answer(question, self.store)) is not None:
-            yield from answer_pieces(signed)
-            return
         if (refused := self.name_refusal(question, hits)) is not None:
             yield refused
             return

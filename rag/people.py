@@ -1,4 +1,4 @@
-"""Whose articles: "刘欣欣写了哪些报道", "宗晓畅拍摄了哪些照片".
+"""Whose articles: "刘欣欣写了哪些报道", "宗晓畅拍摄了哪些照片", "哪篇文章转自中工网".
 
 Editors look the archive up by its people as often as by its subjects. A reporter's name stands
 in the dateline, which ingest moves out of the text into the article's metadata (``reporters``;
@@ -8,15 +8,20 @@ answer is the titles of the articles whose metadata names the person, from the w
 (``Store.list_articles(person=…)``), each cited to its opening passage.
 
 Only questions asking what a person wrote or photographed are taken, and only when some
-article names them so; any other question about a person is answered as before.
+article names them so; any other question about a person is answered as before. Articles
+reprinted from another paper are listed the same way, by the source ingest keeps from their
+"转自《中工网》" line (``Filters(sources=…)``).
 """
 
 from __future__ import annotations
 
 import re
 
-from index.store import Store
-from rag.types import Answer, Citation, Hit
+from collections.abc import Iterator, Sequence
+
+from index.store import ArticleInfo, Store
+from rag.compose import AnswerGenerator
+from rag.types import Answer, Citation, Filters, Hit
 
 # At most this many titles are listed; more are counted ("共12篇，列出前10篇"), up to _COUNTED.
 MAX_LISTED = 10
@@ -41,9 +46,24 @@ def signed_by(question: str) -> str | None:
     return m.group("name") if m else None
 
 
+# "哪篇文章转自中工网", "转自《中工网》的报道有哪些".
+_FROM = (re.compile(r"(?:哪些|哪篇|哪几篇)" + _KIND + r"?(?:是)?转(?:载)?自《?(?P<source>[^《》？?，。]{2,20}?)》?[？?]?$"),
+         re.compile(r"转(?:载)?自《?(?P<source>[^《》？?，。的]{2,20})》?的" + _KIND + r"(?:有)?(?:哪些|哪篇|哪几篇)"))
+
+
+def reprinted_from(question: str) -> str | None:
+    """The paper whose reprints the question asks for: 中工网 of "哪篇文章转自中工网"."""
+    m = next((m for p in _FROM if (m := p.search(question.strip()))), None)
+    return m.group("source") if m else None
+
+
 def people_answer(question: str, store: Store) -> Answer | None:
-    """The articles the question's person signed or photographed, cited to their openings;
-    None when the question asks no such thing or no article's metadata names the person."""
+    """The articles the question's person signed or photographed, or that were reprinted from
+    the paper it names, cited to their openings; None when the question asks no such thing or
+    no article's metadata names the person or paper."""
+    if (source := reprinted_from(question)) is not None:
+        infos = [i for i in store.list_articles(limit=_COUNTED, filters=Filters(sources=(source,))) if i.chunks]
+        return _listing(question, store, infos, f"转自《{source}》的文章")
     person = signed_by(question)
     if person is None:
         return None
@@ -51,6 +71,11 @@ def people_answer(question: str, store: Store) -> Answer | None:
     # reprint records (no passages of their own) are not listed; for photographs, the credit's names only
     infos = [i for i in store.list_articles(limit=_COUNTED, person=person)
              if i.chunks and (not photos or person in (i.meta.get("photographers") or ()))]
+    return _listing(question, store, infos, f"{person}{_WHAT[photos]}的文章")
+
+
+def _listing(question: str, store: Store, infos: list[ArticleInfo], what: str) -> Answer | None:
+    """The titles of ``infos`` (at most :data:`MAX_LISTED`), each cited to its article's opening."""
     if not infos:
         return None
     hits = []
@@ -64,8 +89,32 @@ def people_answer(question: str, store: Store) -> Answer | None:
     total = f"{len(infos)}" if len(infos) < _COUNTED else f"{_COUNTED}以上"
     more = f"（共{total}篇，列出前{len(hits)}篇）" if len(infos) > len(hits) else ""
     if _COUNT.search(question):  # "刘欣欣写了几篇报道": the count first
-        text, short = f"{total}篇[1]。{person}{_WHAT[photos]}的文章共{total}篇：{titles}。", f"{total}篇"
+        text, short = f"{total}篇[1]。{what}共{total}篇：{titles}。", f"{total}篇"
     else:
-        text, short = f"{person}{_WHAT[photos]}的文章：{titles}。{more}", "、".join(f"《{h.chunk.title}》" for h in hits)
+        text, short = f"{what}：{titles}。{more}", "、".join(f"《{h.chunk.title}》" for h in hits)
     return Answer(text=text, hits=tuple(hits), short=short,
                   citations=tuple(Citation(n=n, chunk=h.chunk, score=h.score) for n, h in enumerate(hits, 1)))
+
+
+class Listings:
+    """An :class:`~rag.compose.AnswerGenerator` that answers a question for a person's or a
+    paper's articles from the store's listing (:func:`people_answer`), and lets ``inner`` answer
+    any other. It stands outside the name check, which would refuse a name that only metadata
+    holds."""
+
+    def __init__(self, inner: AnswerGenerator, store: Store) -> None:
+        self.inner = inner
+        self.store = store
+
+    def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
+        return people_answer(question, self.store) or self.inner.compose(question, hits)
+
+    def compose_stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
+        from rag.generate import answer_pieces, stream_answer
+
+        listed = people_answer(question, self.store)
+        yield from answer_pieces(listed) if listed is not None else stream_answer(self.inner, question, hits)
+
+    def __getattr__(self, attr: str) -> object:
+        # What the evaluation reads of a generator (its paths counter, its params) is the inner one's.
+        return getattr(self.inner, attr)

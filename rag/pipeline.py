@@ -245,7 +245,7 @@ def load_engine(settings: Settings, *, build_if_missing: bool = True, progress: 
                     open_store(settings, embedder, build_if_missing=build_if_missing, progress=progress))
     staff = StaffStore(settings.staff_path())
     retriever = make_retriever(settings, store, embedder, exclude=staff.disabled)
-    return Engine(settings, embedder, store, retriever, with_name_check(make_generator(settings, embedder), store, settings),
+    return Engine(settings, embedder, store, retriever, with_store_answers(make_generator(settings, embedder), store, settings),
                   Indexer(store, embedder, chunk_params(settings), reprints=settings.reprints), staff)
 
 
@@ -287,11 +287,14 @@ def make_reader(settings: Settings) -> SpanReader | None:
     return load_reader(ensure_model(settings.cache_dir / "models"))
 
 
-def with_name_check(generator: AnswerGenerator, store: Store, settings: Settings) -> AnswerGenerator:
-    """The generator, refusing questions that name something no article of ``store`` names."""
+def with_store_answers(generator: AnswerGenerator, store: Store, settings: Settings) -> AnswerGenerator:
+    """The generator, refusing questions that name something no article of ``store`` names
+    (``ZHRAG_NAME_CHECK``), and answering those for a person's or a paper's articles from the
+    store's listing (rag/people.py)."""
     from rag.names import NameCheck
+    from rag.people import Listings
 
-    return NameCheck(generator, store) if settings.name_check else generator
+    return Listings(NameCheck(generator, store) if settings.name_check else generator, store)
 
 
 def make_generator(settings: Settings, embedder: Embedder) -> AnswerGenerator:

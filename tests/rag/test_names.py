@@ -36,7 +36,9 @@ def test_a_name_is_found_across_jiebas_cut_and_punctuation():
 
 def test_a_question_about_an_unknown_name_is_refused_and_one_about_a_known_name_is_not(hashing_engine):
     engine = hashing_engine
-    assert isinstance(engine.composer, NameCheck)
+    from rag.people import Listings
+
+    assert isinstance(engine.composer, Listings) and isinstance(engine.composer.inner, NameCheck)
     _, hits = engine.retrieve((), "广茂铁路全长多少公里")
     assert hits  # the seed page's passages are retrieved, and none names 广茂
     refused = engine.compose("广茂铁路全长多少公里", hits)

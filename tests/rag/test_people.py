@@ -1,6 +1,6 @@
 import pytest
 
-from rag.people import MAX_LISTED, people_answer, signed_by
+from rag.people import MAX_LISTED, people_answer, reprinted_from, signed_by
 
 
 @pytest.mark.parametrize(("question", "person"), [
@@ -15,6 +15,32 @@ from rag.people import MAX_LISTED, people_answer, signed_by
 ])
 def test_a_question_for_a_persons_articles_names_the_person(question, person):
     assert signed_by(question) == person
+
+
+@pytest.mark.parametrize(("question", "source"), [
+    ("哪篇文章转自中工网", "中工网"),
+    ("转自《中工网》的报道有哪些", "中工网"),
+    ("长春市总工会那篇文章转自哪里", None),  # one article's source (rag/byline.py)
+    ("首开书院在哪里", None),
+])
+def test_a_question_for_a_papers_reprints_names_the_paper(question, source):
+    assert reprinted_from(question) == source
+
+
+def test_a_papers_reprints_are_listed_from_the_source_ingest_kept(hashing_engine):
+    ans = _ask(hashing_engine, "哪篇文章转自中工网")
+    assert ans.text == "转自《中工网》的文章：《长春市总工会建立全链条技能人才培养工作体系》[1]。"
+    assert "中工网" not in hashing_engine.store.get_article(ans.citations[0].chunk.doc_id).text
+    assert people_answer("哪些报道转自人民日报", hashing_engine.store) is None
+
+
+def test_listings_answer_with_the_name_check_off_too(tmp_path):
+    from rag.pipeline import load_engine
+    from tests.conftest import hashing_settings
+
+    engine = load_engine(hashing_settings(tmp_path, name_check=False))
+    ans = engine.composer.compose("刘欣欣写了哪些报道", engine.retriever.search("刘欣欣写了哪些报道", 5))
+    assert ans.text == "刘欣欣署名的文章：《首开集团工会高标准打造职工服务阵地》[1]。"
 
 
 def _ask(engine, question):
