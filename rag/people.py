@@ -16,7 +16,6 @@ reprinted from another paper are listed the same way, by the source ingest keeps
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterator, Sequence
 
 from index.store import ArticleInfo, Store
