@@ -842,6 +842,16 @@ _PARTNER = re.compile(r"[和与同跟](?:哪|谁|什么)")
 _WITH = frozenset("和与同跟")
 
 
+@lru_cache(maxsize=4096)
+def _verb_after(question: str, at: int, min_chars: int = 1) -> str | None:
+    """The question's first verb after ``at`` of ``min_chars`` or more characters (合作 of
+    "和哪些部门合作开展…", 提供 of "为谁提供服务"): looked for once per question, though each
+    cited sentence is matched against it."""
+    import jieba.posseg as pseg
+
+    return next((w.word for w in pseg.cut(question[at:]) if w.flag.startswith("v") and len(w.word) >= min_chars), None)
+
+
 def partner_start(question: str, sentence: str, start: int, end: int) -> int:
     """Where an answer naming a partner should start: after the sentence's own 与 ("投入专项经费
     与区人保局、区经信局、区科委等相关部门合作开展…" answers "和哪些部门合作开展东城工匠评选" with
@@ -852,11 +862,11 @@ def partner_start(question: str, sentence: str, start: int, end: int) -> int:
     m = _PARTNER.search(question)
     if m is None:
         return start
-    import jieba.posseg as pseg
-
-    verb = next((w.word for w in pseg.cut(question[m.end():]) if w.flag.startswith("v") and len(w.word) >= 2), None)
+    verb = _verb_after(question, m.end(), 2)
     if verb is None or verb not in sentence[end:end + 30]:
         return start
+    import jieba.posseg as pseg
+
     pos = start
     for w in pseg.cut(sentence[start:end]):
         if LIST_MARK in w.word:
@@ -950,9 +960,7 @@ def to_whom(question: str, sentence: str) -> tuple[int, int] | None:
     m = _TO_WHOM.search(question)
     if m is None:
         return None
-    import jieba.posseg as pseg
-
-    verb = next((w.word for w in pseg.cut(question[m.end():]) if w.flag.startswith("v")), None)
+    verb = _verb_after(question, m.end())
     if verb is None:
         return None
     found = re.search(_TO + r"((?:(?!" + _TO + r")[^" + _CLAUSE_END + r"“”「」《》]){2,24}?)" + re.escape(verb), sentence)
