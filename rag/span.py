@@ -719,9 +719,17 @@ def named_list(question: str, sentence: str) -> tuple[int, int] | None:
     the reader, trained on Wikipedia paragraphs that seldom list, often takes a quoted name
     from a sentence beside it instead."""
     kind = several_kind(question)
-    if kind is None:
-        return None
+    return None if kind is None else list_of(kind, sentence)
+
+
+def list_of(kind: str, sentence: str, *, owned: bool = True) -> tuple[int, int] | None:
+    """The list ``sentence`` names as ``kind`` ("A、B和C等单位" of 单位), or None: what a list
+    question asks for (named_list), and what a count of the kind is answered with when the
+    article lists the things rather than counting them ("慰问了几家单位"). ``owned`` false: not
+    a list of something the kind belongs to ("A、B等单位的一线职工" lists no 职工)."""
     for m in re.finditer(_etc_kind(kind), sentence):
+        if not owned and "的" in m.group():
+            continue
         start = _first_item(sentence, m.start())
         if start is None or m.start() - start < 2:
             continue

@@ -335,7 +335,12 @@ def test_a_count_the_reader_answered_with_words_takes_the_number_in_its_sentence
     ans = answer("东城区总工会经费支出多少", none, "经费支持")
     assert ans.short_answer is None and not ans.refused
     # a numeral inside a word is no count either ("三" of "“三农”", from the seed articles)
+    # (a count of a named thing with no figure found is refused: the article does not say;
+    # ComposeParams.typed_missing, measured with it off too)
     farms = "长春市总工会组织高校学生进乡村看“三农”发展。"
+    ans = answer("长春市总工会组织了多少名高校学生", farms, "三")
+    assert ans.refused and ans.refusal_reason == "focus_missing"
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0, typed_missing=False)
     ans = answer("长春市总工会组织了多少名高校学生", farms, "三")
     assert ans.short_answer is None and not ans.refused
     # a year is a numeral but no amount: the seed article answered "2024年[1]" before
@@ -347,12 +352,53 @@ def test_a_count_the_reader_answered_with_words_takes_the_number_in_its_sentence
     links = "长春市总工会聚焦“留、识、育、用”四个关键环节，建立全链条技能人才培养工作体系。"
     ans = answer("长春市有多少名技能人才", links, "四个")
     assert ans.short_answer is None and not ans.refused
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0)
+    ans = answer("长春市有多少名技能人才", links, "四个")
+    assert ans.refused and ans.refusal_reason == "focus_missing"
     tutors = "密云区工匠学院聘请副校长为院长，10名劳模工匠和教师代表为导师。"
     ans = answer("密云区工匠学院有多少名导师", tutors, "10名")
     assert ans.short == "10名"
     staff = "该公司现有300位员工。"
     ans = answer("该公司有多少名员工", staff, "300位")
     assert ans.short == "300位"
+
+
+def test_a_date_or_a_count_the_articles_do_not_give_is_refused_and_a_list_answers_a_count(seed_articles,
+                                                                                          hashing_engine):
+    """Asked when 密云区工匠学院 was founded, the article says that it was, not when: the
+    service quoted its sentences on the subject. Now it says the articles do not answer. A count
+    of things the article lists instead of counting ("走访慰问了A、B和C等单位") is answered with
+    the list; the 职工 of those 单位 are not counted by it."""
+    from rag.types import Chunk, Hit
+
+    def hits_of(title, start, n=300):
+        art = next(a for a in seed_articles if title in a.title)
+        at = art.text.index(start)
+        text = art.text[at:at + n]
+        return [Hit(Chunk(id=f"{art.doc_id}#0", doc_id=art.doc_id, title=art.title, text=text, char_start=at,
+                          char_end=at + len(text)), 1.0, dense_score=0.9)]
+
+    def compose(question, hits, read, **kw):
+        params = ComposeParams(refuse_below=0.0, confident_above=0.0, **kw)
+        return ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader(read)).compose(question, hits)
+
+    academy = hits_of("密云", "密云区总工会牵头成立")
+    for q in ("密云区工匠学院什么时候成立的", "密云区工匠学院是哪一年成立的"):
+        ans = compose(q, academy, "no such words")
+        assert ans.refused and ans.refusal_reason == "focus_missing", q
+        off = compose(q, academy, "no such words", typed_missing=False)
+        assert not off.refused and "牵头成立密云区工匠学院" in off.text
+    # a what question the reader finds nothing for keeps the sentences
+    ans = compose("密云区工匠学院以什么为理念", academy, "no such words")
+    assert not ans.refused and ans.short_answer is None and "以匠心育匠人为理念" in ans.text
+    visits = hits_of("苏家坨", "连日来")
+    ans = compose("苏家坨镇总工会慰问了几家单位", visits, "no such words")
+    assert not ans.refused
+    assert ans.short == "苏家坨镇水务管理服务中心、农业综合服务中心（农服）和北京金地丰源科技有限公司"
+    span, n = ans.short_answer
+    assert visits[0].chunk.text[span.start - visits[0].chunk.char_start:][:len(span.text)] == span.text
+    ans = compose("苏家坨镇慰问了多少名职工", visits, "no such words")
+    assert ans.refused and ans.refusal_reason == "focus_missing"
 
 
 @pytest.mark.parametrize(("question", "a", "b", "read", "short"), [
