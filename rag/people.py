@@ -7,8 +7,9 @@ by it, and the name check refused "刘欣欣写了哪些报道" saying no articl
 answer is the titles of the articles whose metadata names the person, from the whole archive
 (``Store.list_articles(person=…)``), each cited to its opening passage.
 
-Only questions asking what a person wrote or photographed are taken, and only when some
-article names them so; any other question about a person is answered as before. Articles
+Only questions asking what a person wrote or photographed, or who they are ("刘欣欣是哪家报社
+的记者": 本报记者, from the datelines), are taken, and only when some article's metadata names
+them; any other question about a person is answered as before. Articles
 reprinted from another paper are listed the same way, by the source ingest keeps from their
 "转自《中工网》" line (``Filters(sources=…)``).
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from index.store import ArticleInfo, Store
 from rag.compose import AnswerGenerator
@@ -56,6 +58,19 @@ def reprinted_from(question: str) -> str | None:
     return m.group("source") if m else None
 
 
+# "刘欣欣是谁", "刘欣欣是哪家报社的记者", "高岩是做什么的": who a person of the paper is.
+_WHO = re.compile(_ROLE + r"(?P<name>[\u4e00-\u9fff]{2,4}?)(?:是|为)(?:谁|什么人|干什么的|做什么的"
+                  r"|哪(?:家|个|一家)(?:报社|报纸|媒体|单位|报)的(?:记者|通讯员|摄影师|人)?)[呀啊呢]?[？?]?$")
+# The roles a person's names hold in the metadata, as the paper writes them.
+_ROLES = (("reporters", "记者"), ("correspondents", "通讯员"), ("photographers", "摄影"))
+
+
+def who_is(question: str) -> str | None:
+    """The person the question asks who they are: 刘欣欣 of "刘欣欣是哪家报社的记者"."""
+    m = _WHO.match(question.strip())
+    return m.group("name") if m else None
+
+
 def people_answer(question: str, store: Store) -> Answer | None:
     """The articles the question's person signed or photographed, or that were reprinted from
     the paper it names, cited to their openings; None when the question asks no such thing or
@@ -63,6 +78,8 @@ def people_answer(question: str, store: Store) -> Answer | None:
     if (source := reprinted_from(question)) is not None:
         infos = [i for i in store.list_articles(limit=_COUNTED, filters=Filters(sources=(source,))) if i.chunks]
         return _listing(question, store, infos, f"转自《{source}》的文章")
+    if (person := who_is(question)) is not None:
+        return _role_answer(question, store, person)
     person = signed_by(question)
     if person is None:
         return None
@@ -71,6 +88,24 @@ def people_answer(question: str, store: Store) -> Answer | None:
     infos = [i for i in store.list_articles(limit=_COUNTED, person=person)
              if i.chunks and (not photos or person in (i.meta.get("photographers") or ()))]
     return _listing(question, store, infos, f"{person}{_WHAT[photos]}的文章")
+
+
+def _role_answer(question: str, store: Store, person: str) -> Answer | None:
+    """Who ``person`` is, as the paper's datelines and photo credits say ("本报记者"; of a
+    reprint, its paper's), with the articles naming them so. None when no article's metadata
+    names them: the question is then answered, or refused, as any other."""
+    infos = [i for i in store.list_articles(limit=_COUNTED, person=person) if i.chunks]
+    if not infos:
+        return None
+    roles: dict[str, None] = {}
+    for info in infos:
+        paper = f"《{info.meta['source']}》" if info.meta.get("source") else "本报"
+        for key, role in _ROLES:
+            if person in (info.meta.get(key) or ()):
+                roles.setdefault(f"{paper}{role}" if role == "记者" else role, None)
+    said = "、".join(roles)
+    listed = _listing(question, store, infos, f"{person}是{said}，署名的文章")
+    return None if listed is None else replace(listed, text=f"{said}[1]。{listed.text}", short=said)
 
 
 def _listing(question: str, store: Store, infos: list[ArticleInfo], what: str) -> Answer | None:

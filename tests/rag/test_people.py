@@ -1,6 +1,6 @@
 import pytest
 
-from rag.people import MAX_LISTED, people_answer, reprinted_from, signed_by
+from rag.people import MAX_LISTED, people_answer, reprinted_from, signed_by, who_is
 
 
 @pytest.mark.parametrize(("question", "person"), [
@@ -64,6 +64,33 @@ def test_a_reporters_articles_are_listed_from_the_metadata_and_cited_to_their_op
     # a count asked: the count first
     count = _ask(hashing_engine, "宗晓畅写了几篇报道")
     assert count.short == "2篇" and count.text.startswith("2篇[1]。宗晓畅署名的文章共2篇：")
+
+
+@pytest.mark.parametrize(("question", "person"), [
+    ("刘欣欣是哪家报社的记者", "刘欣欣"),
+    ("宗晓畅是谁", "宗晓畅"),
+    ("记者宗晓畅是谁？", "宗晓畅"),
+    ("高岩是做什么的", "高岩"),
+    ("首开集团工会主席是谁", None),  # the article's text, not its metadata (rag/question.py)
+    ("刘欣欣写了哪些报道", None),
+])
+def test_a_question_who_a_person_is_names_the_person(question, person):
+    assert who_is(question) == person
+
+
+def test_who_a_person_of_the_paper_is_comes_from_the_datelines_and_photo_credits(hashing_engine):
+    """"刘欣欣是哪家报社的记者" was refused: no passage names her (her dateline is metadata)."""
+    ans = _ask(hashing_engine, "刘欣欣是哪家报社的记者")
+    assert not ans.refused and ans.short == "本报记者"
+    assert ans.text == "本报记者[1]。刘欣欣是本报记者，署名的文章：《首开集团工会高标准打造职工服务阵地》[1]。"
+    assert "刘欣欣" in ans.citations[0].chunk.meta["reporters"]
+    # the photo credit "本报记者 宗晓畅 通讯员 高岩 摄影报道"
+    assert _ask(hashing_engine, "高岩是做什么的").text.startswith("通讯员、摄影[1]。高岩是通讯员、摄影，署名的文章：《“业工融合”")
+    both = _ask(hashing_engine, "宗晓畅是谁")
+    assert both.short == "本报记者、摄影" and len(both.citations) == 2
+    # no article's metadata names him: refused by the name check as before
+    assert people_answer("张三是谁", hashing_engine.store) is None
+    assert _ask(hashing_engine, "张三是谁").refusal_reason == "name_unknown"
 
 
 def test_someone_no_article_names_is_refused_as_before(hashing_engine):
