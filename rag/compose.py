@@ -54,6 +54,7 @@ from rag.span import (
     asks_for_several,
     fits_kind,
     list_of,
+    listed_name,
     named_list,
     question_kind,
     quoted_attribute,
@@ -652,7 +653,8 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
     # "构建“党委领导、行政支持、工会搭台”的工作机制"), or whom it names the verb asked about is
     # for ("为谁提供服务": "为项目管理人员、一线施工人员提供…"), stands over the reader's pick
     named = next(((hit, quote, *at) for hit, quote in used
-                  if (at := quoted_attribute(question, quote.text) or to_whom(question, quote.text))), None)
+                  if (at := quoted_attribute(question, quote.text) or to_whom(question, quote.text)
+                        or listed_name(question, quote.text))), None)
     found = named or found
     if found is not None:
         hit, quote, s, e = found

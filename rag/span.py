@@ -951,6 +951,25 @@ def quoted_attribute(question: str, sentence: str) -> tuple[int, int] | None:
     return None
 
 
+# "“六进六看”活动是什么", "六进六看指的是什么": what a quoted name stands for.
+_WHAT_IS = re.compile(r"^[“「]?(?P<name>[^“”「」？?，。]{2,12}?)[”」]?(?:活动|行动|工程|计划|机制|模式)?"
+                      r"(?:是什么|指什么|是指什么|指的是什么|包括什么|包括哪些|有哪些内容|是哪些)[？?]?$")
+
+
+def listed_name(question: str, sentence: str) -> tuple[int, int] | None:
+    """The list a quoted name stands for, where the sentence names the list so: "组织高校学生
+    进企业看生产车间、进景区看优美风光、进乡村看“三农”发展等“六进六看”活动" answers "六进六看
+    活动是什么" with the list before 等 (news names a campaign by counting what it lists). The
+    reader took the clause after it. Only a name in quotes right after 等."""
+    m = _WHAT_IS.match(question.strip())
+    if m is None:
+        return None
+    for opening, closing in _QUOTES:
+        if (at := list_of(opening + m.group("name") + closing, sentence)) is not None:
+            return at
+    return None
+
+
 # "为谁提供服务", "面向谁开放", "向哪些人发放": whom the question's verb is for.
 # Not the 为 of a word ("认为谁才更适合", "成为谁的", "称为谁"), nor "X为谁" (who X is).
 _TO_WHOM = re.compile(r"(?:(?<![认以成作称视因])为|向|对|面向|给|替)(?:谁|哪些人|什么人)(?=[\u4e00-\u9fff])")

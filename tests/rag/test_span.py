@@ -382,3 +382,21 @@ def test_the_quoted_name_of_the_attribute_asked_for(question, sentence, want):
 def test_whom_a_verb_is_for_is_named_between_its_preposition_and_the_verb(question, sentence, want):
     got = to_whom(question, sentence)
     assert (sentence[slice(*got)] if got else None) == want
+
+
+_SIX = "长春市总工会开展“十万学子看长春”研学行动，组织高校学生进企业看生产车间、进景区看优美风光、进乡村看“三农”发展等“六进六看”活动。"
+
+
+@pytest.mark.parametrize(("question", "sentence", "want"), [
+    ("六进六看活动是什么", _SIX, "高校学生进企业看生产车间、进景区看优美风光、进乡村看“三农”发展"),
+    ("“六进六看”是什么？", _SIX, "高校学生进企业看生产车间、进景区看优美风光、进乡村看“三农”发展"),
+    ("十万学子看长春是什么", _SIX, None),  # a quoted name, but no list before it
+    ("六进六看活动在哪里举行", _SIX, None),  # not what it stands for
+    ("三进活动是什么", "开展进企业、进社区等活动。", None),  # the list names no such name
+])
+def test_a_quoted_name_stands_for_the_list_before_it(question, sentence, want):
+    """"六进六看活动是什么" was answered "引导青年学子", the clause after the name."""
+    from rag.span import listed_name
+
+    got = listed_name(question, sentence)
+    assert (sentence[slice(*got)] if got else None) == want
