@@ -163,11 +163,22 @@ REFUSAL = "抱歉，现有文章中没有找到能够回答这个问题的内容
 NAME_UNKNOWN = "抱歉，现有文章中没有提到{names}，无法回答这个问题。"
 # When some article names it, but none of those close to the question does (rag/names.py).
 NAME_MISSING = "抱歉，与这个问题相关的文章都没有提到{names}，无法回答这个问题。"
+# When the articles close to the question do not give the kind of thing it asks for (a who,
+# where, when or how-many question's answer): the staff member learns the topic is covered.
+FOCUS_MISSING = "抱歉，现有文章谈到了相关内容，但没有说明{what}。"
+_WHAT_IS_MISSING = {"who": "是谁", "where": "地点", "when": "时间", "date": "时间", "count": "具体数量"}
 CONFLICT_NOTE = "（注意：各来源说法不一："
 
 
 def refusal(hits: Sequence[Hit], reason: RefusalReason, text: str = REFUSAL) -> Answer:
     return Answer(text=text, citations=(), refused=True, hits=tuple(hits), refusal_reason=reason)
+
+
+def focus_refusal(hits: Sequence[Hit], kind: str) -> Answer:
+    """The refusal that says which kind of thing the close articles do not give ("时间" for a
+    when question, "数量" for a count)."""
+    what = _WHAT_IS_MISSING.get(kind)
+    return refusal(hits, "focus_missing", FOCUS_MISSING.format(what=what) if what else REFUSAL)
 
 
 class AnswerGenerator(Protocol):
@@ -490,7 +501,7 @@ class ExtractiveComposer:
             entities = question_entities(question)
             cands = [c for c in cands if names_focus(c.hit.chunk.embedding_text(), focus, entities)]
             if not cands:
-                return refusal(hits, "focus_missing")
+                return focus_refusal(hits, focus.kind)
         elif self.params.entity_check and (entities := question_entities(question)):
             # Any other question only from passages that name one of its places and bodies:
             # "长沙常住人口" not from a page on how towns are counted, nor "南京志高空调售后维修
@@ -533,7 +544,8 @@ class ExtractiveComposer:
                 listed = next(((hit, quote, *at) for hit, quote in used if focus is not None
                                and focus.counts_a_thing and (at := list_of(focus.words[-1], quote.text, owned=False))), None)
                 if listed is None:
-                    return replace(refusal(hits, "focus_missing"), span_margin=ans.span_margin)
+                    kind = "count" if focus is not None and focus.counts_a_thing else "date"
+                    return replace(focus_refusal(hits, kind), span_margin=ans.span_margin)
                 return with_span(ans, *listed)
             return ans
         span, n = ans.short_answer

@@ -145,9 +145,11 @@ def test_a_gate_that_reads_refuses_passages_that_hold_no_answer_and_is_saved_wit
     found = ExtractiveComposer(hashing_engine.embedder, p, reader=_MarginReader("167个", 6.0)).compose(
         "首开集团建了多少个工会驿站", hits)
     assert not found.refused and found.short == "167个" and found.span_margin == 6.0
-    # The same passage read for a question it shares words with but does not answer.
+    # The same passage read for a question it shares words with but does not answer. (Not a
+    # date or a count: those the composer refuses itself when nothing of the kind is read,
+    # ComposeParams.typed_missing.)
     missed = ExtractiveComposer(hashing_engine.embedder, p, reader=_MarginReader("年", 6.0)).compose(
-        "首开集团的工会驿站是哪一年建成的", hits)
+        "首开集团的工会驿站由谁设计", hits)
     assert missed.refused and missed.refusal_reason == "not_relevant" and missed.span_margin == -6.0
     assert not missed.citations and missed.text == REFUSAL
 

@@ -386,6 +386,7 @@ def test_a_date_or_a_count_the_articles_do_not_give_is_refused_and_a_list_answer
     for q in ("密云区工匠学院什么时候成立的", "密云区工匠学院是哪一年成立的"):
         ans = compose(q, academy, "no such words")
         assert ans.refused and ans.refusal_reason == "focus_missing", q
+        assert ans.text == "抱歉，现有文章谈到了相关内容，但没有说明时间。"
         off = compose(q, academy, "no such words", typed_missing=False)
         assert not off.refused and "牵头成立密云区工匠学院" in off.text
     # a what question the reader finds nothing for keeps the sentences
@@ -399,6 +400,7 @@ def test_a_date_or_a_count_the_articles_do_not_give_is_refused_and_a_list_answer
     assert visits[0].chunk.text[span.start - visits[0].chunk.char_start:][:len(span.text)] == span.text
     ans = compose("苏家坨镇慰问了多少名职工", visits, "no such words")
     assert ans.refused and ans.refusal_reason == "focus_missing"
+    assert ans.text == "抱歉，现有文章谈到了相关内容，但没有说明具体数量。"
 
 
 @pytest.mark.parametrize(("question", "a", "b", "read", "short"), [
