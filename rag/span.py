@@ -525,13 +525,21 @@ _LONGEST_ITEM = 24
 _LOOSE_MARKS = _CLAUSE_END + LIST_MARK + " "
 
 
+# A meeting's locative 上, which the reader takes along ("工作联席会上" of "从…联席会上了解到"):
+# of DRCD's 7,017 gold spans none ends so, and one that names a meeting stops before it.
+_AT_MEETING = re.compile(r"(?:会|会议|论坛|典礼|仪式)上$")
+
+
 def trimmed(sentence: str, start: int, end: int) -> tuple[int, int]:
     """The span without the punctuation at either end (a span of marks alone is kept), nor
-    the particle 的 the reader sometimes starts on ("的服务性", "的环境食物局")."""
+    the particle 的 the reader sometimes starts on ("的服务性", "的环境食物局"), nor a meeting's
+    locative 上 ("…工作联席会上")."""
     s, e = start, end
     while s < e and (sentence[s] in _LOOSE_MARKS or sentence[s] == "的" and e - s > 2):
         s += 1
     while e > s and sentence[e - 1] in _LOOSE_MARKS:
+        e -= 1
+    if e - s > 3 and _AT_MEETING.search(sentence, s, e):
         e -= 1
     return (s, e) if s < e else (start, end)
 

@@ -200,6 +200,10 @@ def _shaped(question: str, sentence: str, span: str) -> str:
     # the particle 的 the reader started on is left out, unless too little would be left
     ("首开集团工会为什么要建设职工服务阵地", "着力提升职工服务阵地的服务性。", "的服务性", "服务性"),
     ("当惹雍错对苯教徒有什么意义", "是心目中的神。", "的神", "的神"),
+    # a meeting's locative 上 is left out; a word ending in 上 is not a meeting's
+    ("东城区总工会的消息来自哪次会议", "记者近日从东城区人民政府与东城区总工会工作联席会上了解到，2024年经费增加。",
+     "东城区人民政府与东城区总工会工作联席会上", "东城区人民政府与东城区总工会工作联席会"),
+    ("他们在哪里见面", "两人在北京的晚上见面。", "北京的晚上", "北京的晚上"),
 ])
 def test_a_list_questions_answer_is_the_whole_list_and_brackets_are_closed(question, sentence, first, want):
     assert _shaped(question, sentence, first) == want
