@@ -44,9 +44,15 @@ _BYLINE_WORDS = frozenset({"记者", "作者", "撰稿", "撰稿人", "报道", 
                            "转自", "转载", "来源", "出处", "哪里", "什么", "媒体", "网站"})
 
 
+# "谁报道了苏家坨镇的慰问活动", "…是谁报道的": to report is what a reporter does.
+_WHO_REPORTED = re.compile(r"谁(?:报道|报导)(?:了|的|过)")
+
+
 def asks_for_byline(question: str) -> bool:
-    """"…的记者是谁", "哪位记者写的…", "谁写的…那篇报道": the answer is the article's reporter."""
-    return bool(_BYLINE.search(question) or _WHO_WROTE.search(question) and _A_REPORT.search(question))
+    """"…的记者是谁", "哪位记者写的…", "谁写的…那篇报道", "谁报道了…": the answer is the
+    article's reporter."""
+    return bool(_BYLINE.search(question) or _WHO_REPORTED.search(question)
+                or _WHO_WROTE.search(question) and _A_REPORT.search(question))
 
 
 def asks_for_photographer(question: str) -> bool:

@@ -7,6 +7,8 @@ from rag.byline import asks_for_byline, asks_for_photographer, asks_for_source
     ("首开集团那篇报道的记者是谁", True),
     ("密云区总工会那篇文章是哪位记者写的", True),
     ("谁写的东城区总工会那篇报道", True),
+    ("谁报道了苏家坨镇的慰问活动", True),  # to report is a reporter's work
+    ("东城区总工会加大经费支持是谁报道的", True),
     ("《论自由》的作者是谁", False),  # a book's author, not a report's
     ("冬天来了春天还会远吗 是谁写的", False),  # a poet (DuReader)
     ("记者在首开书院看到了什么", False),  # what the reporter saw
@@ -72,6 +74,8 @@ def _ask(engine, question):
 @pytest.mark.parametrize(("question", "reporter", "title"), [
     ("首开集团那篇报道的记者是谁", "刘欣欣", "首开集团工会高标准打造职工服务阵地"),
     ("密云区总工会那篇文章是哪位记者写的", "王路曼", "密云区总工会多措并举培育高技能人才队伍"),
+    # answered "总工会" by the reader before: the article's subject named, not the article
+    ("谁报道了苏家坨镇的慰问活动", "宗晓畅", "海淀区苏家坨镇总工会开展情暖职工慰问活动"),
 ])
 def test_the_reporter_is_answered_from_the_articles_dateline_and_cited_to_it(hashing_engine, question, reporter,
                                                                              title):
