@@ -24,6 +24,7 @@ picked for them was right too rarely to put before the cited sentence (eval/RESU
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache
 
@@ -651,6 +652,10 @@ _LEAD_ENDS = frozenset({"了", "过", "着", "的", "包括", "如", "有", "是
                         "其中", "设置", "设有", "开设", "涵盖", "包含"})  # jieba tags 设置 a noun ("其中设置|城市…")
 
 
+# A modifier ending in 的 between 哪些 and the kind: "有针对性的", "新的".
+_MODIFIED = re.compile(r"[^，。？?的]{1,8}的([\u4e00-\u9fff]{2,8})")
+
+
 @lru_cache(maxsize=4096)
 def several_kind(question: str) -> str | None:
     """The kind of thing a list question asks for, when a noun of two or more characters
@@ -662,6 +667,12 @@ def several_kind(question: str) -> str | None:
         return None
     if question[m.end():].strip("？?。！! 呢啊"):
         w = next(iter(pseg.cut(question[m.end():])), None)
+        if w is not None and not (w.flag.startswith("n") or w.flag == "vn") \
+                and (mod := _MODIFIED.match(question, m.end())) is not None:
+            # "哪些有针对性的培训", "哪些新的系列活动": the kind is the noun its modifier leads to
+            nouns = [x for x in itertools.takewhile(lambda x: x.flag.startswith("n") or x.flag == "vn",
+                                                     pseg.cut(mod.group(1)))]
+            w = nouns[-1] if nouns else None
     else:  # "慰问品有哪些": the kind is named before the question ends on it
         before = re.sub(r"(?:都|还|主要|具体|分别)?(?:有|是|包括|包含)$", "", question[:m.start()])
         w = ([None] + list(pseg.cut(before)))[-1] if before != question[:m.start()] else None

@@ -342,6 +342,9 @@ def test_a_count_is_cut_to_its_figure_a_year_given_its_date_a_post_its_body_and_
     # a kind jieba tags a verbal noun, named a few words after 等
     ("密云区开展了哪些培训", "整合多方资源，开展民宿管理、新媒体运营推广、康养服务等有针对性的培训活动，",
      "民宿管理、新媒体运营推广、康养服务"),
+    # the kind after a modifier ending in 的 ("线上线下相结合的模式" was the reader's answer)
+    ("密云区开展了哪些有针对性的培训", "整合多方资源，开展民宿管理、新媒体运营推广、康养服务等有针对性的培训活动，",
+     "民宿管理、新媒体运营推广、康养服务"),
     # a kind named before the question ends on 有哪些; the lead-in goes on through a pronoun and a direction
     ("苏家坨镇总工会慰问品有哪些", "为他们送上干果、牛奶等慰问品和温暖祝福。", "干果、牛奶"),
     ("苏家坨镇总工会的慰问品包括哪些？", "为他们送上干果、牛奶等慰问品和温暖祝福。", "干果、牛奶"),
