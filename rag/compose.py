@@ -52,6 +52,7 @@ from rag.span import (
     asks_for_phone,
     asks_for_reason,
     asks_for_several,
+    attribute_as,
     fits_kind,
     list_of,
     listed_name,
@@ -666,7 +667,7 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
     # for ("为谁提供服务": "为项目管理人员、一线施工人员提供…"), stands over the reader's pick
     named = next(((hit, quote, *at) for hit, quote in used
                   if (at := quoted_attribute(question, quote.text) or to_whom(question, quote.text)
-                        or listed_name(question, quote.text))), None)
+                        or listed_name(question, quote.text) or attribute_as(question, quote.text))), None)
     found = named or found
     if found is not None:
         hit, quote, s, e = found

@@ -957,9 +957,7 @@ def quoted_attribute(question: str, sentence: str) -> tuple[int, int] | None:
     names a mechanism, a brand or a slogan. The reader, trained on Wikipedia, took a quoted
     name from the sentence beside it. On DRCD it applies once ("拥有什么头衔": 「奥古斯都」,
     right)."""
-    focus = question_focus(question)
-    noun = focus.phrase if focus is not None and focus.kind == "what" else (
-        m.group(1) if (m := _WHAT_NOUN.search(question)) else "")
+    noun = _attribute_noun(question)
     if len(noun) < 2:
         return None
     for opening, closing in _QUOTES:
@@ -987,6 +985,27 @@ def listed_name(question: str, sentence: str) -> tuple[int, int] | None:
         if (at := list_of(opening + m.group("name") + closing, sentence)) is not None:
             return at
     return None
+
+
+def _attribute_noun(question: str) -> str:
+    """The attribute a what-question asks for: 工作机制 of "首开集团的工作机制是什么"."""
+    focus = question_focus(question)
+    return focus.phrase if focus is not None and focus.kind == "what" else (
+        m.group(1) if (m := _WHAT_NOUN.search(question)) else "")
+
+
+def attribute_as(question: str, sentence: str) -> tuple[int, int] | None:
+    """What a sentence takes as the attribute asked for: "以匠心育匠人为理念，以服务区域经济发展、
+    提升劳动者素质为核心目标" answers "…的理念是什么" with 匠心育匠人 and "…的目标是什么" with
+    the words between 以 and 为, the way news states an aim or an idea. The reader took the
+    clause before it along ("弘扬工匠精神，以匠心育匠人") or another clause. A question that
+    says "以什么为" itself is left to the reader, which reads that well; of DRCD's 7,017
+    questions no other one's paragraph states its attribute so."""
+    noun = _attribute_noun(question)
+    if len(noun) < 2 or "以" in question:
+        return None
+    m = re.search(r"以([^，。；：以为]{2,40}?)(?<![作成])为[\u4e00-\u9fff]{0,2}?" + re.escape(noun), sentence)
+    return m.span(1) if m else None
 
 
 # "为谁提供服务", "面向谁开放", "向哪些人发放": whom the question's verb is for.

@@ -407,3 +407,22 @@ def test_a_quoted_name_stands_for_the_list_before_it(question, sentence, want):
 
     got = listed_name(question, sentence)
     assert (sentence[slice(*got)] if got else None) == want
+
+
+_ACADEMY = "密云区总工会牵头成立密云区工匠学院，弘扬工匠精神，以匠心育匠人为理念，以服务区域经济发展、提升劳动者素质为核心目标，聘请副校长为院长。"
+
+
+@pytest.mark.parametrize(("question", "sentence", "want"), [
+    ("密云区工匠学院的理念是什么", _ACADEMY, "匠心育匠人"),  # "弘扬工匠精神，以匠心育匠人" before
+    ("密云区工匠学院的核心目标是什么", _ACADEMY, "服务区域经济发展、提升劳动者素质"),  # "弘扬工匠精神" before
+    ("密云区工匠学院的目标是什么", _ACADEMY, "服务区域经济发展、提升劳动者素质"),
+    ("密云区工匠学院以什么为理念", _ACADEMY, None),  # asked so, the reader reads it
+    ("网易以什么为用户入口", "网易以邮箱业务作为用户入口。", None),
+    ("网易的用户入口是什么", "网易以邮箱业务作为用户入口。", None),  # 作为, not 为
+    ("密云区工匠学院的宗旨是什么", _ACADEMY, None),
+])
+def test_what_a_sentence_takes_as_the_attribute_asked_for(question, sentence, want):
+    from rag.span import attribute_as
+
+    got = attribute_as(question, sentence)
+    assert (sentence[slice(*got)] if got else None) == want
