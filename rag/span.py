@@ -792,6 +792,7 @@ def shaped(question: str, sentence: str, start: int, end: int) -> tuple[int, int
     s = figure_start(question, sentence, s, e)
     e = with_joined_figures(question, sentence, s, with_date(question, sentence, s, e))
     s, e = trimmed(sentence, *closed(sentence, s, e))
+    e = with_joined_quotes(question, sentence, s, e)
     s = title_start(question, sentence, s, e)
     s = subject_start(question, sentence, s, e)
     s = place_start(question, sentence, s, e)
@@ -816,6 +817,23 @@ def with_joined_figures(question: str, sentence: str, start: int, end: int) -> i
         return end
     joined = re.compile(_JOINED_FIGURE + re.escape(span[-1]))
     while m := joined.match(sentence, end):
+        end = m.end()
+    return end
+
+
+_JOINED_QUOTE = re.compile(_JOIN + r"([“「《])([^“”「」《》]{1,30})([”」》])")
+
+
+def with_joined_quotes(question: str, sentence: str, start: int, end: int) -> int:
+    """Where a quoted short answer should end: with the quoted names (or titles) joined to it
+    ("“密云工匠”和“密云能手”" for "可以被推荐评选什么"; the reader stops at the first), unless the
+    question names the one joined (DRCD's "一种是「高丽奴」，另一种是?": of its gold spans in quotes
+    or title marks, the ones followed by a joined one are each named by their question, and none
+    takes one in)."""
+    if end - start < 3 or sentence[start] not in _OPEN or _CLOSE[_OPEN.index(sentence[start])] != sentence[end - 1]:
+        return end
+    while (m := _JOINED_QUOTE.match(sentence, end)) and m.group(2) not in question \
+            and _OPEN.index(m.group(1)) == _CLOSE.index(m.group(3)):
         end = m.end()
     return end
 

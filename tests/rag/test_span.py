@@ -200,6 +200,10 @@ def _shaped(question: str, sentence: str, span: str) -> str:
     # the particle 的 the reader started on is left out, unless too little would be left
     ("首开集团工会为什么要建设职工服务阵地", "着力提升职工服务阵地的服务性。", "的服务性", "服务性"),
     ("当惹雍错对苯教徒有什么意义", "是心目中的神。", "的神", "的神"),
+    # quoted names joined to the one found are taken in, unless the question names them (DRCD)
+    ("密云区技能竞赛前三名可以被推荐评选什么", "优先推荐评选“密云工匠”和“密云能手”，为培育注入动力。", "“密云工匠”",
+     "“密云工匠”和“密云能手”"),
+    ("元代进口两种奴隶，一种是「高丽奴」，另一种是?", "主要进口「黑厮」和「高丽奴」。", "「黑厮」", "「黑厮」"),
     # a meeting's locative 上 is left out; a word ending in 上 is not a meeting's
     ("东城区总工会的消息来自哪次会议", "记者近日从东城区人民政府与东城区总工会工作联席会上了解到，2024年经费增加。",
      "东城区人民政府与东城区总工会工作联席会上", "东城区人民政府与东城区总工会工作联席会"),
