@@ -40,3 +40,22 @@ def test_x_ne_asks_the_earlier_question_again_about_x():
     assert standalone_question(how, "那导师呢") == "密云区工匠学院怎么运作 那导师呢"
     # a question of its own is left alone
     assert standalone_question(history, "长春呢？设置了多少个竞赛项目") == "长春呢？设置了多少个竞赛项目"
+
+
+@pytest.mark.parametrize(("earlier", "question", "want"), [
+    # a pronoun for the earlier question's subject: the composer reads one question
+    ("密云区工匠学院的院长是谁", "它有多少名导师", "密云区工匠学院有多少名导师"),
+    ("密云区工匠学院怎么运作", "那它的导师有哪些人？", "密云区工匠学院的导师有哪些人？"),
+    ("首开书院在哪里", "该书院面向谁开放", "首开书院面向谁开放"),
+    ("刘欣欣是哪家报社的记者", "她写了哪些报道", "刘欣欣写了哪些报道"),
+    # no subject of its own: asked about the earlier one's
+    ("苏家坨镇总工会慰问了哪些单位", "送了什么", "苏家坨镇总工会送了什么"),
+    # 他 after a question about a body is its answer (the 院长), not the body: searched together
+    ("密云区工匠学院的院长是谁", "他还担任什么职务", "密云区工匠学院的院长是谁 他还担任什么职务"),
+    # 它们 is as likely the answer's things (the 驿站), 其中 a part of them: searched together
+    ("首开集团建了多少个工会驿站", "它们都在哪里", "首开集团建了多少个工会驿站 它们都在哪里"),
+    ("长春市总工会解决了多少项难题", "其中技术难题有多少", "长春市总工会解决了多少项难题 其中技术难题有多少"),
+])
+def test_a_pronoun_is_replaced_by_the_subject_it_stands_for(earlier, question, want):
+    history = [Turn("user", earlier), Turn("assistant", "……[1]")]
+    assert standalone_question(history, question) == want
