@@ -762,9 +762,12 @@ class SQLiteStore:
             where.append("instr(a.title, ?) > 0")
             args.append(title_contains)
         if person:  # a reporter's or photographer's articles: their names are metadata lists
-            where.append("(" + " OR ".join(f"EXISTS (SELECT 1 FROM json_each(a.meta, '$.{k}') WHERE value = ?)"
-                                           for k in PEOPLE_KEYS) + ")")
-            args.extend([person] * len(PEOPLE_KEYS))
+            # instr first: json_each on every article's metadata took 0.3 s over 100,000
+            # articles, the plain substring test ahead of it 0.035 s (the metadata is stored as
+            # written, not \u-escaped); the people answer asks this of every "X是谁"
+            where.append("instr(a.meta, ?) > 0 AND (" + " OR ".join(
+                f"EXISTS (SELECT 1 FROM json_each(a.meta, '$.{k}') WHERE value = ?)" for k in PEOPLE_KEYS) + ")")
+            args.extend([person] * (1 + len(PEOPLE_KEYS)))
         if filters is not None:
             for field, values in (("collection", filters.collections), ("col", filters.columns),
                                   ("source", filters.sources)):
