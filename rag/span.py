@@ -67,10 +67,13 @@ _WHY = r"(?<![称名视作])为什么|为何|何以|什么原因|原因是|原�
 
 
 def asks_for_explanation(question: str) -> bool:
-    """"How does X work", "why", "what are X's plans": questions whose answer is sentences,
-    not a few words ("东城区总工会2025年有什么打算" is not answered "全区中心工作")."""
-    return bool(re.search(r"怎么(?!样的)|怎样|如何|哪些措施|做法|介绍一下|讲讲|说说|(?:什么|哪些|有何)打算|" + _WHY,
-                          question))
+    """"How does X work", "why", "what are X's plans", "X的情况", "介绍…": questions whose
+    answer is sentences, not a few words ("东城区总工会2025年有什么打算" is not answered "全区中心
+    工作", nor "苏家坨镇慰问活动的情况" with the campaign's name). Of the shared and DRCD sets'
+    questions, the ones ending in 的情况 all ask with a question word, and the one asking for an
+    introduction says 介绍一下 (taken before)."""
+    return bool(re.search(r"怎么(?!样的)|怎样|如何|哪些措施|做法|介绍一下|讲讲|说说|(?:什么|哪些|有何)打算|"
+                          r"^[^什哪谁多几何]*的情况[？?]?$|^请?(?:介绍|简介|概述|总结)|" + _WHY, question))
 
 
 def asks_for_reason(question: str) -> bool:

@@ -34,9 +34,11 @@ def test_no_short_answer_where_the_sentence_does_not_give_one(question, sentence
 
 
 def test_questions_whose_answer_is_sentences():
-    for q in ("密云区工匠学院怎么运作", "东城区总工会2025年有什么打算", "为什么成立工匠学院", "有哪些打算"):
+    for q in ("密云区工匠学院怎么运作", "东城区总工会2025年有什么打算", "为什么成立工匠学院", "有哪些打算",
+              "苏家坨镇慰问活动的情况", "请介绍一下首开书院", "介绍密云区工匠学院"):
         assert asks_for_explanation(q), q
-    for q in ("首开集团建了多少个工会驿站", "密云区工匠学院的院长是谁", "南北战争期间联邦政府订出什么计划"):
+    for q in ("首开集团建了多少个工会驿站", "密云区工匠学院的院长是谁", "南北战争期间联邦政府订出什么计划",
+              "在哪一个时期时常常发生强行征兵的情况?"):  # DRCD: asks which period
         assert not asks_for_explanation(q), q
     for q in ("为什么成立工匠学院", "赵鹏没有出场的原因是什么", "东南亚各国排华的原因为何", "王守仁为何起兵"):
         assert asks_for_reason(q), q
