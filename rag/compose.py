@@ -545,8 +545,8 @@ class ExtractiveComposer:
                 listed = next(((hit, quote, *at) for hit, quote in used if focus is not None
                                and focus.counts_a_thing and (at := list_of(focus.words[-1], quote.text, owned=False))), None)
                 if listed is None:
-                    kind = "count" if focus is not None and focus.counts_a_thing else "date"
-                    return replace(focus_refusal(hits, kind), span_margin=ans.span_margin)
+                    lacking = "count" if focus is not None and focus.counts_a_thing else "date"
+                    return replace(focus_refusal(hits, lacking), span_margin=ans.span_margin)
                 return with_span(ans, *listed)
             return ans
         span, n = ans.short_answer
