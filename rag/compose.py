@@ -177,7 +177,7 @@ def refusal(hits: Sequence[Hit], reason: RefusalReason, text: str = REFUSAL) -> 
 
 def focus_refusal(hits: Sequence[Hit], kind: str) -> Answer:
     """The refusal that says which kind of thing the close articles do not give ("时间" for a
-    when question, "数量" for a count)."""
+    when question, "具体数量" for a count); the plain one for any other kind."""
     what = _WHAT_IS_MISSING.get(kind)
     return refusal(hits, "focus_missing", FOCUS_MISSING.format(what=what) if what else REFUSAL)
 

@@ -26,10 +26,12 @@ from dataclasses import dataclass
 
 from rag.lexical import content_words
 
+# "该学院", "该镇": the body or place named before.
+_THAT_BODY = r"该(?:单位|机构|学院|书院|中心|公司|集团|工会|项目|活动|组织|镇|区|市|县)"
 # Words that point back at something said before.
 _ANAPHORA = re.compile(
     r"^(?:那么?|那个|这个|还有|另外|此外|然后|并且|以及|其中|其他|其余)|"
-    r"[它他她]们?|其[中他余]?(?=的|有|是|在|[\u4e00-\u9fff])|该(?:单位|机构|学院|书院|中心|公司|集团|工会|项目|活动|组织|镇|区|市|县)|"
+    r"[它他她]们?|其[中他余]?(?=的|有|是|在|[\u4e00-\u9fff])|" + _THAT_BODY + "|"
     r"这些|那些|这里|那里|上述|前者|后者|此事|这件事|那件事"
 )
 
@@ -97,7 +99,7 @@ _SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁
 _LEAD_PERSON = re.compile(f"^[{_SURNAMES}]" + r"[\u4e00-\u9fff]{1,2}?(?=是|写|拍|采写|担任|的|在|还)")
 # A pronoun for a person; for a body or place ("其中", "其他" are no pronoun of it).
 _HE = re.compile(r"[他她](?!们)")
-_IT = re.compile(r"它(?!们)|其(?![中他余实])(?=[\u4e00-\u9fff])|该(?:单位|机构|学院|书院|中心|公司|集团|工会|项目|活动|组织|镇|区|市|县)")
+_IT = re.compile(r"它(?!们)|其(?![中他余实])(?=[\u4e00-\u9fff])|" + _THAT_BODY)
 _ASKS = re.compile(r"什么|谁|哪|多少|几|怎么|怎样|如何|为什么|吗")
 
 
