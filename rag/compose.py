@@ -281,8 +281,9 @@ class ComposeParams:
     # about its subject but do not say when or how many. Asked "密云区工匠学院什么时候成立的"
     # or "苏家坨镇慰问了多少名职工", the service quoted the article's sentences on the subject.
     # Only with a reader: without one the rules alone find fewer spans. On DRCD (training;
-    # 777 answers, 675 unanswerable, results/r31-*) it refuses 3 more unanswerable questions
-    # and no answerable one (eval/RESULTS.md, "Questions the article is near but does not answer").
+    # 777 answers, 675 unanswerable) it refuses 2 more unanswerable questions and 1 answerable
+    # one whose answer was wrong (F1 0); on the shared sets 1-2 answerable ones each, all wrong
+    # answers (eval/RESULTS.md, "Questions the article is near but does not answer").
     typed_missing: bool = True
     # A why question's short answer is the reason the reader finds ("伤病困扰[1]。…"), before
     # the sentences that give it; off, why questions are answered by the sentences alone, as
