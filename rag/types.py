@@ -21,7 +21,7 @@ __all__ = ["Answer", "Article", "Chunk", "Citation", "Filters", "Hit", "Quote", 
 # Why an answer refused, for machines (said once: the composer's refusals are typed with it, so
 # mypy rejects a reason the API's schema, which uses it too, would not know):
 # "no_passages"; "not_relevant" (nothing close to the question); "focus_missing" (close to the
-# topic, but nothing names what was asked); "entity_missing" (no passage names the question's
+# topic, but nothing names what was asked, or gives the date or count asked for); "entity_missing" (no passage names the question's
 # places and bodies: ZHRAG_ENTITY_CHECK, off); "name_unknown" (the question names something no
 # article names: rag/names.py); "name_missing" (some article names it, none of the passages
 # close to the question does).
