@@ -78,7 +78,7 @@ def _is_noun(flag: str) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _tagged(question: str) -> tuple[tuple[str, str], ...]:
+def tagged(question: str) -> tuple[tuple[str, str], ...]:
     """jieba's words of the question with their part-of-speech tags, blank ones left out: cut
     once and read by every analysis here (focus, entities, names), which the composer and the
     name check both ask for on the same question."""
@@ -90,7 +90,7 @@ def _tagged(question: str) -> tuple[tuple[str, str], ...]:
 @lru_cache(maxsize=4096)
 def question_focus(question: str) -> QuestionFocus | None:
     """The focus of a factoid question, or None when it has none (how, why, type words)."""
-    words = _tagged(question)
+    words = tagged(question)
     for i, (w, _) in enumerate(words):
         nxt = words[i + 1][0] if i + 1 < len(words) else ""
         # "X在哪里" asks where X is; "哪里好 / 哪里有" asks something else.
@@ -169,7 +169,7 @@ _ADMIN_SUFFIX = "市省区县镇乡村"
 def question_entities(question: str) -> tuple[str, ...]:
     """Named places and organisations in the question (长春市, 苏家坨)."""
     out = []
-    for raw, flag in _tagged(question):
+    for raw, flag in tagged(question):
         word = raw.strip()
         if len(word) >= 2 and flag in _ENTITY_FLAGS:
             # 长春市 is often just 长春 in the text; 密云区 just 密云.
@@ -215,7 +215,7 @@ def question_names(question: str) -> tuple[str, ...]:
     model numbers, misspellings and search-box spam ("i77700k", "Sentanta", "xmhhsy") more often
     than names (rag/names.py)."""
     out = []
-    words = _tagged(question)
+    words = tagged(question)
     for i, (raw, flag) in enumerate(words):
         word = raw.strip()
         if not _HAN.fullmatch(word) or _ASKING.search(word) or _asked_kind(words, i):
