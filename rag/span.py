@@ -381,13 +381,22 @@ def _count_for_a_what(question: str, span: str) -> bool:
 _WHAT_OF = re.compile(r"(?:了|过|上)?(?:什么|哪些)")
 
 
+def _one_quoted(span: str) -> bool:
+    """A span that is one quoted name or title, marks included ("“情暖职工 冬送温暖”"), not a
+    clause that starts with one ("《每日邮报》曾报道，…")."""
+    if len(span) < 3 or span[0] not in _OPEN:
+        return False
+    close = _CLOSE[_OPEN.index(span[0])]
+    return span[-1] == close and close not in span[1:-1]
+
+
 def _name_of_the_verb(question: str, sentence: str, start: int, end: int) -> bool:
     """Whether a "V了什么" question ("苏家坨镇总工会给职工送了什么") is answered with a quoted
     name that holds its verb (“情暖职工 冬送温暖”, the campaign's name, not what was given):
     the reader took the verb's echo. Of DRCD's 39 such questions with a quoted gold span, none
     holds the question's verb."""
     m = _WHAT_OF.search(question)
-    if m is None or not (_inside_quotes(sentence, start, end) or sentence[start:start + 1] in _OPEN):
+    if m is None or not (_inside_quotes(sentence, start, end) or _one_quoted(sentence[start:end])):
         return False
     words = tagged(question[:m.start()])
     return bool(words) and words[-1][1].startswith("v") and words[-1][0] in sentence[start:end]

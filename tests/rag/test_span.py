@@ -138,6 +138,9 @@ def test_a_year_is_not_the_count_asked_for():
     ("苏家坨镇总工会给职工送了什么", "苏家坨镇总工会开展“情暖职工 冬送温暖”慰问活动。", "“情暖职工 冬送温暖”", False),
     ("苏家坨镇总工会给职工送了什么", "苏家坨镇总工会开展“情暖职工 冬送温暖”慰问活动。", "情暖职工 冬送温暖", False),
     ("苏家坨镇总工会给职工送了什么", "为他们送上干果、牛奶等慰问品和温暖祝福。", "干果、牛奶", True),
+    # a clause that only starts with a title is no quoted name (XQuAD: its gold is inside it)
+    ("2012年英国政府的福利机构检查什么？", "2012年《每日邮报》曾报道，英国政府的福利机构检查申请人的“ Sky TV 账单”。",
+     "《每日邮报》曾报道，英国政府的福利机构检查申请人的“ Sky TV 账单", True),
     ("首开集团构建了什么工作机制", "构建“党委领导、行政支持、工会搭台”的工作机制。", "“党委领导、行政支持、工会搭台”", True),
 ])
 def test_a_who_or_where_answer_is_no_verb_and_a_measure_no_count_of_things(question, sentence, span, fits):
