@@ -67,15 +67,14 @@ def standalone_question(history: Sequence[Turn], question: str, *, max_chars: in
     if not is_followup(question):
         return question
     users = [i for i, t in enumerate(history) if t.role == "user" and t.content.strip()]
-    if (m := _ELLIPSIS.match(question.strip())) and users and not _ANAPHORA.search(m["x"]) \
-            and not _ASKED.search(m["x"]):
-        i = users[-1]
-        earlier = standalone_question(history[:i], history[i].content.strip(), max_chars=max_chars)
-        if (again := _ask_again(earlier, m["x"])) is not None:
-            return again[-max_chars:]
     if users:
+        # the earlier question as it was itself resolved: worked out once here, so a chain of
+        # follow-ups walks back once per turn
         i = users[-1]
         earlier = standalone_question(history[:i], history[i].content.strip(), max_chars=max_chars)
+        if (m := _ELLIPSIS.match(question.strip())) and not _ANAPHORA.search(m["x"]) and not _ASKED.search(m["x"]) \
+                and (again := _ask_again(earlier, m["x"])) is not None:
+            return again[-max_chars:]
         if (resolved := _resolved(earlier, question.strip())) is not None:
             return resolved[-max_chars:]
     context: list[str] = []
