@@ -28,14 +28,7 @@ from rag.chunking import split_sentences
 from rag.embedding import Embedder
 from rag.lexical import bigram_set, content_words, plain, rarity_weights, term_coverage, weighted_coverage
 from rag.mentions import mention_answer
-from rag.question import (
-    QuestionFocus,
-    named_in,
-    names_focus,
-    question_entities,
-    question_focus,
-    specific_names,
-)
+from rag.question import named_in, names_focus, question_entities, question_focus, specific_names
 from rag.reader import Span, SpanReader
 from rag.sentences import (
     announces,
@@ -540,14 +533,16 @@ class ExtractiveComposer:
         rank = {id(c.hit): c.hit_rank for c in chosen}
         ans = self._finish(question, used, hits, rank)
         if ans.short_answer is None:
-            if self.params.typed_missing and self.reader is not None and _asks_figure(question, focus):
+            # a date, or a count of a named thing, the reader found none of (typed_missing)
+            counted = focus.words[-1] if focus is not None and focus.counts_a_thing else None
+            if self.params.typed_missing and self.reader is not None \
+                    and (counted is not None or question_kind(question) == "date"):
                 # the things listed rather than counted ("走访慰问了A、B和C等单位" for "慰问了几家
                 # 单位") answer as far as the article does; else it does not say
-                listed = next(((hit, quote, *at) for hit, quote in used if focus is not None
-                               and focus.counts_a_thing and (at := list_of(focus.words[-1], quote.text, owned=False))), None)
+                listed = None if counted is None else next(
+                    ((hit, quote, *at) for hit, quote in used if (at := list_of(counted, quote.text, owned=False))), None)
                 if listed is None:
-                    lacking = "count" if focus is not None and focus.counts_a_thing else "date"
-                    return replace(focus_refusal(hits, lacking), span_margin=ans.span_margin)
+                    return replace(focus_refusal(hits, "date" if counted is None else "count"), span_margin=ans.span_margin)
                 return with_span(ans, *listed)
             return ans
         span, n = ans.short_answer
@@ -594,11 +589,6 @@ class ExtractiveComposer:
         ans = with_conflict_note(question, ans, used)
         return with_short_answer(question, replace(ans, short=used[0][1].text), used, self.reader,
                                  self.params.short_answer_margin, read=read, reasons=self.params.reason_spans)
-
-
-def _asks_figure(question: str, focus: QuestionFocus | None) -> bool:
-    """A question whose answer must be a date, or a count of a named thing (ComposeParams.typed_missing)."""
-    return question_kind(question) == "date" or (focus is not None and focus.counts_a_thing)
 
 
 def _names_one(names: Sequence[str], chunk: Chunk, quote: Quote) -> bool:
