@@ -381,13 +381,15 @@ def _count_for_a_what(question: str, span: str) -> bool:
 _WHAT_OF = re.compile(r"(?:了|过|上)?(?:什么|哪些)")
 
 
+def _quote_marked(span: str) -> bool:
+    """A span that opens with a quote or title mark and ends with its closing one."""
+    return len(span) >= 3 and span[0] in _OPEN and span[-1] == _CLOSE[_OPEN.index(span[0])]
+
+
 def _one_quoted(span: str) -> bool:
     """A span that is one quoted name or title, marks included ("“情暖职工 冬送温暖”"), not a
     clause that starts with one ("《每日邮报》曾报道，…")."""
-    if len(span) < 3 or span[0] not in _OPEN:
-        return False
-    close = _CLOSE[_OPEN.index(span[0])]
-    return span[-1] == close and close not in span[1:-1]
+    return _quote_marked(span) and span[-1] not in span[1:-1]
 
 
 def _name_of_the_verb(question: str, sentence: str, start: int, end: int) -> bool:
@@ -694,17 +696,19 @@ def several_kind(question: str) -> str | None:
         return None
     if question[m.end():].strip("？?。！! 呢啊"):
         w = next(iter(pseg.cut(question[m.end():])), None)
-        if w is not None and not (w.flag.startswith("n") or w.flag == "vn") \
-                and (mod := _MODIFIED.match(question, m.end())) is not None:
+        if w is not None and not _names_a_kind(w.flag) and (mod := _MODIFIED.match(question, m.end())) is not None:
             # "哪些有针对性的培训", "哪些新的系列活动": the kind is the noun its modifier leads to
-            nouns = [x for x in itertools.takewhile(lambda x: x.flag.startswith("n") or x.flag == "vn",
-                                                     pseg.cut(mod.group(1)))]
+            nouns = list(itertools.takewhile(lambda x: _names_a_kind(x.flag), pseg.cut(mod.group(1))))
             w = nouns[-1] if nouns else None
     else:  # "慰问品有哪些": the kind is named before the question ends on it
         before = re.sub(r"(?:都|还|主要|具体|分别)?(?:有|是|包括|包含)$", "", question[:m.start()])
         w = ([None] + list(pseg.cut(before)))[-1] if before != question[:m.start()] else None
-    # a verbal noun names a kind as well as a noun does ("开展了哪些培训")
-    return w.word if w is not None and (w.flag.startswith("n") or w.flag == "vn") and len(w.word) >= 2 else None
+    return w.word if w is not None and _names_a_kind(w.flag) and len(w.word) >= 2 else None
+
+
+def _names_a_kind(flag: str) -> bool:
+    """A noun, or a verbal noun, which names a kind as well as a noun does ("开展了哪些培训")."""
+    return flag.startswith("n") or flag == "vn"
 
 
 def _first_item(sentence: str, at: int) -> int | None:
@@ -857,7 +861,7 @@ def with_joined_quotes(question: str, sentence: str, start: int, end: int) -> in
     question names the one joined (DRCD's "一种是「高丽奴」，另一种是?": of its gold spans in quotes
     or title marks, the ones followed by a joined one are each named by their question, and none
     takes one in)."""
-    if end - start < 3 or sentence[start] not in _OPEN or _CLOSE[_OPEN.index(sentence[start])] != sentence[end - 1]:
+    if not _quote_marked(sentence[start:end]):
         return end
     while (m := _JOINED_QUOTE.match(sentence, end)) and m.group(2) not in question \
             and _OPEN.index(m.group(1)) == _CLOSE.index(m.group(3)):
