@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from index.store import ArticleInfo, Store
+from index.types import PEOPLE_KEYS
 from rag.compose import AnswerGenerator
 from rag.types import Answer, Citation, Filters, Hit
 
@@ -61,8 +62,8 @@ def reprinted_from(question: str) -> str | None:
 # "刘欣欣是谁", "刘欣欣是哪家报社的记者", "高岩是做什么的": who a person of the paper is.
 _WHO = re.compile(_ROLE + r"(?P<name>[\u4e00-\u9fff]{2,4}?)(?:是|为)(?:谁|什么人|干什么的|做什么的"
                   r"|哪(?:家|个|一家)(?:报社|报纸|媒体|单位|报)的(?:记者|通讯员|摄影师|人)?)[呀啊呢]?[？?]?$")
-# The roles a person's names hold in the metadata, as the paper writes them.
-_ROLES = (("reporters", "记者"), ("correspondents", "通讯员"), ("photographers", "摄影"))
+# The role each of the metadata's lists of people gives a name, as the paper writes it.
+_ROLES = dict(zip(PEOPLE_KEYS, ("记者", "通讯员", "摄影"), strict=True))
 
 
 def who_is(question: str) -> str | None:
@@ -100,7 +101,7 @@ def _role_answer(question: str, store: Store, person: str) -> Answer | None:
     roles: dict[str, None] = {}
     for info in infos:
         paper = f"《{info.meta['source']}》" if info.meta.get("source") else "本报"
-        for key, role in _ROLES:
+        for key, role in _ROLES.items():
             if person in (info.meta.get(key) or ()):
                 roles.setdefault(f"{paper}{role}" if role == "记者" else role, None)
     said = "、".join(roles)
