@@ -278,6 +278,9 @@ class ComposeParams:
     # one whose answer was wrong (F1 0); on the shared sets 1-2 answerable ones each, all wrong
     # answers (eval/RESULTS.md, "Questions the article is near but does not answer").
     typed_missing: bool = True
+    # Before such a refusal the reader reads the rest of the leading passage: the date or the
+    # figure often stands in the sentence before the one that names the event.
+    read_passage: bool = True
     # A why question's short answer is the reason the reader finds ("伤病困扰[1]。…"), before
     # the sentences that give it; off, why questions are answered by the sentences alone, as
     # how questions are. On DRCD (training; 58 why questions among 777 answers) their F1 rose
@@ -541,9 +544,11 @@ class ExtractiveComposer:
                 # 单位") answer as far as the article does; else it does not say
                 listed = None if counted is None else next(
                     ((hit, quote, *at) for hit, quote in used if (at := list_of(counted, quote.text, owned=False))), None)
-                if listed is None:
-                    return replace(focus_refusal(hits, "date" if counted is None else "count"), span_margin=ans.span_margin)
-                return with_span(ans, *listed)
+                if listed is not None:
+                    return with_span(ans, *listed)
+                if self.params.read_passage and (found := self._read_passage(question, used, hits, rank, counted)):
+                    return found
+                return replace(focus_refusal(hits, "date" if counted is None else "count"), span_margin=ans.span_margin)
             return ans
         span, n = ans.short_answer
         if self.params.short_answer_article_only and CONFLICT_NOTE not in ans.text \
@@ -563,6 +568,33 @@ class ExtractiveComposer:
             ans, used = self._narrow(question, ans, used, hits, rank,
                                      lambda h, q: span.text in q.text or has_type(q.text, kind or ""))
         return ans
+
+    def _read_passage(self, question: str, used: list[tuple[Hit, Quote]], hits: Sequence[Hit],
+                      rank: dict[int, int], counted: str | None) -> Answer | None:
+        """The answer with the sentence of the leading passage that says when (how many),
+        when the chosen sentences do not: the date often stands a sentence before the event
+        ("1954年10月13日，…。…第一支驱逐舰部队由此诞生。"), or a clause before it ("自2013年起，…；
+        增设一项「评审团大奖」"). A count's sentence names the thing counted: "目前正在推进81个班次
+        的培训" does not say how many 工匠学院 there are. None when the reader finds it nowhere."""
+        assert self.reader is not None
+        hit = used[0][0]
+        c = hit.chunk
+        have = {q.start for h, q in used if h.chunk.id == c.id}
+        others = [Quote(c.text[s:e], c.char_start + s, c.char_start + e) for s, e in split_sentences(c.text)]
+        others = [q for q in others if q.start not in have and not is_question_shaped(q.text)
+                  and (counted is None or counted in q.text)]
+        if not others:
+            return None
+        got = self.reader.read(question, [q.text for q in others])
+        if got is None or got.margin < self.params.short_answer_margin:
+            return None
+        quote = others[got.sentence]
+        end = with_unit(question, quote.text, got.start, got.end)
+        if not fits_kind(question, quote.text, got.start, end):
+            return None
+        more = [*used, (hit, quote)]
+        ans = self._finish(question, more, hits, rank, read=Span(len(used), got.start, got.end, got.margin))
+        return ans if ans.short_answer is not None else None
 
     def _narrow(self, question: str, ans: Answer, used: list[tuple[Hit, Quote]], hits: Sequence[Hit],
                 rank: dict[int, int], keep: Callable[[Hit, Quote], bool]) -> tuple[Answer, list[tuple[Hit, Quote]]]:

@@ -275,6 +275,7 @@ def compose_params(settings: Settings) -> ComposeParams:
                          other_article_names=settings.other_article_names,
                          typed_support=settings.typed_support, count_focus=settings.count_focus,
                          typed_missing=settings.typed_missing,
+                         read_passage=settings.read_passage,
                          focus_bonus=settings.focus_bonus, what_focus_bonus=settings.what_focus_bonus,
                          reason_spans=settings.reason_spans, entity_check=settings.entity_check)
 

@@ -238,12 +238,14 @@ _PHONE = re.compile(r"(?<!\d)(?:\d{3,4}[-－—]\d{3,4}(?:[-－—]\d{3,4})?|\d{
 # The rest of a range or of a telephone number: "-600", "-3807-3569", "~20".
 _RANGE_END = r"[-－~～—]" + _DIGITS
 _RANGE_AFTER = re.compile(r"(?:" + _RANGE_END + r")+")
+_TIME_AFTER_GE = re.compile(r"半?(?:月|小时|钟头|星期|礼拜)")
+_ASKS_TIME_GE = re.compile(r"(?:几|多少)个(?:月|小时|钟头|星期|礼拜)")
 
 
 def _asked_unit(question: str) -> str:
     """The unit a count question asks in: the character after 多少 / 几 ("多少个" → 个), or 元
     when it asks about money."""
-    if re.search(r"钱|经费|资金|费用|金额|投入|价格|多少元", question):
+    if re.search(r"钱|经费|资金|费用|金额|投入|价格|奖金|工资|薪|多少元", question):
         return "元"
     m = re.search(r"(?:多少|几)(\w)", question)
     return m.group(1) if m else ""
@@ -262,6 +264,8 @@ def _date_not_count(unit: str, span: str) -> bool:
 # (a span reaches here with its unit written after it, :func:`with_unit`), and a Chinese
 # character right after it.
 _WORD_NUMERAL = re.compile(r"[一二三四五六七八九十两]+")
+# What may follow a bare figure of money: its magnitude or its currency ("3万", "50块", "20美元").
+_MONEY_AFTER = "元块万亿千百角毛美欧英日港台韩澳加"
 
 
 def holds_count(question: str, sentence: str, start: int, end: int) -> bool:
@@ -277,6 +281,8 @@ def holds_count(question: str, sentence: str, start: int, end: int) -> bool:
         return False
     # a date is refused only for a count asked in another unit: "多久" may be answered "1500年"
     unit = _asked_unit(question)
+    if unit == "元" and span.isdigit() and _CJK.match(sentence, end) and sentence[end] not in _MONEY_AFTER:
+        return False  # money is not "3" of "3转4强7新"
     return (bool(re.search(r"[\d０-９" + _NUMERALS + "几半]", span)) and not (unit and _date_not_count(unit, span))
             and not _counts_another_thing(question, unit, sentence, end) and not _things_for_a_measure(question, span)
             and not _things_for_money(unit, span) and not _date_for_a_duration(question, span)
@@ -305,7 +311,7 @@ _MEASURE_UNITS = (r"(?:平方|立方)?(?:公里|千米|厘米|毫米|米|公斤|
 # A figure and nothing but the thing it counts: "几个", "一人", "千名", "二十年", "3个月", "2000毫升"
 # (not "500铢一个人", whose price is counted per person).
 _COUNT_OF_THINGS = re.compile(_FIGURE + r"(?:[" + "".join(sorted(_NOT_MONEY_UNITS)) + r"]|"
-                              + _MEASURE_UNITS + r"|个?月|小时|分钟|秒钟)的?")
+                              + _MEASURE_UNITS + r"|人次|个?月|小时|分钟|秒钟)的?")
 
 
 def _things_for_money(unit: str, span: str) -> bool:
@@ -506,7 +512,12 @@ def with_unit(question: str, sentence: str, start: int, end: int) -> int:
     written right after it ("167" → "167个", "10余" → "10余场"), since "多少个工会驿站" wants
     "167个"; the reader stops before the unit when the question names it. Any other span
     keeps its end."""
-    if question_kind(question) != "count" or not re.search(r"[\d" + _NUMERALS + "](?:多|余)?$", sentence[start:end]):
+    if question_kind(question) != "count":
+        return end
+    if re.search(r"[\d" + _NUMERALS + "]个$", sentence[start:end]) and _ASKS_TIME_GE.search(question) \
+            and (m := _TIME_AFTER_GE.match(sentence, end)):
+        return m.end()  # "4个" of "4个半月" for "几个月": the unit is the time after 个
+    if not re.search(r"[\d" + _NUMERALS + "](?:多|余)?$", sentence[start:end]):
         return end
     if sentence[end - 1].isdigit() and (r := _RANGE_AFTER.match(sentence, end)):
         end = r.end()  # "150" of "150-600元", "020" of "020-38073569"

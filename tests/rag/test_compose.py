@@ -403,6 +403,35 @@ def test_a_date_or_a_count_the_articles_do_not_give_is_refused_and_a_list_answer
     assert ans.text == "抱歉，现有文章谈到了相关内容，但没有说明具体数量。"
 
 
+def test_a_date_the_chosen_sentences_lack_is_read_in_the_rest_of_the_passage(hashing_engine):
+    """DRCD: "第一支驱逐舰部队于何年正式成军" was refused ("没有说明时间") though the passage
+    gives the year a sentence before the one naming the event ("…由此诞生"). Before refusing,
+    the reader reads the rest of the leading passage; a count's sentence there must name the
+    thing counted."""
+    from rag.types import Chunk, Hit
+
+    text = ("1954年10月13日，两艘驱逐舰到达青岛3号码头。海军宣读了驱逐舰大队正式成立的命令。"
+            "海军第一支驱逐舰部队由此正式成军。目前正在推进81个班次的培训。")
+    hits = [Hit(Chunk(id="a#0", doc_id="a", title="北海舰队", text=text, char_start=100, char_end=100 + len(text)),
+                1.0, dense_score=0.9)]
+
+    def compose(question, read, **kw):
+        params = ComposeParams(refuse_below=0.0, confident_above=0.0, max_sentences=1, **kw)
+        return ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader(read)).compose(question, hits)
+
+    question = "海军第一支驱逐舰部队于何年正式成军"
+    off = compose(question, "1954年", read_passage=False)
+    assert off.refused and off.refusal_reason == "focus_missing"
+    ans = compose(question, "1954年")
+    assert not ans.refused and ans.short == "1954年" and ans.text.startswith("1954年[1]。1954年10月13日")
+    span, n = ans.short_answer
+    assert text[span.start - 100:span.end - 100] == "1954年"
+    assert "由此正式成军" in ans.text  # the sentence the composer chose stays, after the date's
+    # the figure of another thing is no count of the one asked
+    ans = compose("海军有多少支驱逐舰部队", "81个")
+    assert ans.refused and ans.refusal_reason == "focus_missing"
+
+
 @pytest.mark.parametrize(("question", "a", "b", "read", "short"), [
     # service centres each list their own number
     ("天津三星空调售后维修电话", "天津三星空调售后维修电话：022-60992821，全市上门服务。",

@@ -137,6 +137,11 @@ def test_a_bare_number_the_reader_picks_for_a_count_gets_the_unit_written_after_
     # any classifier is a unit after the figure the reader picked
     sentence = "洛杉矶曾经有两支橄榄球队。"
     assert sentence[6:with_unit("洛杉矶曾经有多少支球队", sentence, 6, 7)] == "两支"
+    # "4个" the reader stopped at, of "4个半月": the time after 个 is the unit
+    sentence = "怀孕4个半月以后开始补钙，3个小时内完成。"
+    assert sentence[2:with_unit("孕妇几个月开始补钙", sentence, 2, 4)] == "4个半月"
+    assert sentence[13:with_unit("需要几个小时", sentence, 13, 15)] == "3个小时"
+    assert sentence[13:with_unit("有几个人", sentence, 13, 15)] == "3个"
 
 
 def test_a_count_the_reader_takes_from_the_clause_of_another_thing_is_the_named_things_figure():
