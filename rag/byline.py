@@ -35,6 +35,7 @@ _A_REPORT = re.compile(r"报道|稿件|稿子|新闻|那篇|这篇")
 # "谁拍摄了…的照片", "…的照片是谁拍的", "…那篇报道的摄影是谁": the photographer.
 _PHOTO = re.compile(r"谁(?:拍摄|拍|摄影|拍照)|(?:照片|图片|配图|摄影)(?:记者|师)?(?:是谁|是哪位|为谁|叫什么|是由谁|由谁)"
                     r"|(?:照片|图片|配图)(?:是)?(?:谁|哪位记者)拍")
+_ITS_PHOTOS = re.compile(r"\w的(?:照片|图片|配图)")
 # "…那篇文章转自哪里", "…报道的来源是什么": where the article was reprinted from.
 _SOURCE = re.compile(r"转(?:载)?自(?:哪|什么|何)|(?:来源|出处)(?:是|为)?(?:哪|什么|何)")
 # The question's words that only say it asks for a byline; the rest name the article's subject.
@@ -56,9 +57,11 @@ def asks_for_byline(question: str) -> bool:
 
 
 def asks_for_photographer(question: str) -> bool:
-    """"谁拍摄了通州那篇报道的照片", "…的照片是谁拍的": the answer is the photo credit's names.
-    Only about a report ("这张照片是谁拍的" over an encyclopedia asks about a famous picture)."""
-    return bool(_PHOTO.search(question)) and bool(_A_REPORT.search(question))
+    """"谁拍摄了通州那篇报道的照片", "业工融合的照片是谁拍的": the answer is the photo credit's
+    names. About a report, or the photographs of a subject ("X的照片"; only an article whose
+    metadata holds a photo credit answers, :func:`find_photographers`): "这张照片是谁拍的" asks
+    about a famous picture, "谁拍摄了电影《英雄》" about a film."""
+    return bool(_PHOTO.search(question)) and bool(_A_REPORT.search(question) or _ITS_PHOTOS.search(question))
 
 
 def asks_for_source(question: str) -> bool:

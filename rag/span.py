@@ -753,6 +753,11 @@ def _first_item(sentence: str, at: int) -> int | None:
         elif leading:  # the first run of verbs and particles is the lead-in
             break
         pos += len(w.word)
+    if (done := sentence.rfind("了", start, first_end)) >= 0:
+        # a subject jieba tagged a verb ("首开|集团工会打造了|…"): the lead-in ends at its 了
+        start = done + 1
+    if sentence.startswith("集", start) and "于一体" in sentence[first_end:first_end + 40]:
+        start += 1  # "集文化交流、康体健身、生活关爱等功能于一体"
     if start >= first_end:
         return None
     items = re.split(LIST_MARK, sentence[start:at])
@@ -824,7 +829,7 @@ def shaped(question: str, sentence: str, start: int, end: int) -> tuple[int, int
     count's figure taken from the clause that names what is counted ("国内客运航线62条，国际航线
     5条": 5条 for 国际航线) and its leading clause left out ("…常住人口764.52万人" → "764.52万人");
     a bare year given its month and day ("2017年" → "2017年6月23日"), a figure the figures joined
-    to it in its unit ("10层" → "10层和12层"); brackets and quotes closed,
+    to it in its unit ("10层" or "12层" → "10层和12层"); brackets and quotes closed,
     then loose marks trimmed ("《朱学论集" → "《朱学论集》", "《日出》。" → "《日出》"; closed first:
     "“ Ein neues Lied wir heben an " is closed by the ” after its space); a post given the
     posts and the body before it ("副校长" → "首都经济贸易大学密云分校党委委员、副校长"); a list question's
@@ -833,6 +838,7 @@ def shaped(question: str, sentence: str, start: int, end: int) -> tuple[int, int
     s, e = focus_figure(question, sentence, start, end)
     s = figure_start(question, sentence, s, e)
     e = with_joined_figures(question, sentence, s, with_date(question, sentence, s, e))
+    s = joined_figures_start(question, sentence, s, e)
     s, e = trimmed(sentence, *closed(sentence, s, e))
     e = with_joined_quotes(question, sentence, s, e)
     s = title_start(question, sentence, s, e)
@@ -861,6 +867,20 @@ def with_joined_figures(question: str, sentence: str, start: int, end: int) -> i
     while m := joined.match(sentence, end):
         end = m.end()
     return end
+
+
+def joined_figures_start(question: str, sentence: str, start: int, end: int) -> int:
+    """Where a count's or a place's short answer should start: the figures joined before it in
+    its own unit ("在几层": "10层和12层", when the reader picked "12层"), as
+    :func:`with_joined_figures` adds the ones after it."""
+    span = sentence[start:end]
+    if (question_kind(question) not in ("count", "place") or asks_for_phone(question) or len(span) < 2
+            or not re.match(r"[\d" + _NUMERALS + "]", span) or not re.fullmatch(_UNIT, span[-1])):
+        return start
+    before = re.compile(r"(?:" + _DIGITS + r"|[" + _NUMERALS + r"]+)" + _MAGNITUDE + re.escape(span[-1]) + _JOIN + "$")
+    while (m := before.search(sentence, 0, start)) and not re.match(r"[\d" + _NUMERALS + "]", sentence[m.start() - 1:m.start()]):
+        start = m.start()
+    return start
 
 
 _JOINED_QUOTE = re.compile(_JOIN + r"([“「《])([^“”「」《》]{1,30})([”」》])")

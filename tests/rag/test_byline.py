@@ -22,6 +22,7 @@ def test_a_byline_question_is_one_about_a_reporter_or_a_reports_writer(question,
     ("谁拍摄了通州那篇报道的照片", True),
     ("“业工融合”那篇文章的照片是谁拍的", True),
     ("通州那篇新闻的摄影是谁", True),
+    ("业工融合的照片是谁拍的", True),  # the photographs of a subject the articles name
     ("这张照片是谁拍的", False),  # a famous picture, not a report's
     ("谁拍摄了电影《英雄》", False),
     ("首开集团那篇报道的记者是谁", False),
@@ -59,6 +60,7 @@ def test_the_photographers_are_answered_from_the_photo_credit_of_the_article_the
     assert cited.chunk.title == "“业工融合”助力企业发展" and cited.chunk.meta["photographers"] == ["宗晓畅", "高岩"]
     assert "高岩" not in hashing_engine.store.get_article(cited.chunk.doc_id).text
     # an article with no photo credit gets no one's names
+    assert _ask(hashing_engine, "业工融合的照片是谁拍的").short == "宗晓畅、高岩"
     other = _ask(hashing_engine, "谁拍摄了首开集团那篇报道的照片")
     assert "宗晓畅" not in other.text and "高岩" not in other.text, other.text
     # a reporter asked of the item whose title does not name 通州: found by its text too

@@ -183,6 +183,10 @@ def _shaped(question: str, sentence: str, span: str) -> str:
     # ... or the list's own lead-in, in the same clause (jieba tags 设置 a noun)
     ("首开书院有哪些功能区", "其中设置城市密码咖啡、大家书房、城市复兴讲堂等多元功能区。",
      "其中设置城市密码咖啡、大家书房、城市复兴讲堂", "城市密码咖啡、大家书房、城市复兴讲堂"),
+    # ... or its subject, which jieba tags a verb (首开), up to the 了 that ends the lead-in; and the
+    # 集 of "集A、B、C等功能于一体"
+    ("首开集团的职工之家有哪些功能", "首开集团工会打造了集文化交流、康体健身、生活关爱等功能于一体的“职工之家”",
+     "集团工会打造了集文化交流、康体健身、生活关爱", "文化交流、康体健身、生活关爱"),
     ("苏家坨镇总工会慰问了哪些单位", "该镇总工会走访慰问了苏家坨镇水务管理服务中心、农业综合服务中心等单位的一线职工",
      "慰问了苏家坨镇水务管理服务中心、农业综合服务中心", "苏家坨镇水务管理服务中心、农业综合服务中心"),
     # The last item ends where the clause's verb begins.
@@ -307,6 +311,10 @@ AIRPORT_ROUTES = "目前苏南硕放国际机场已累计开通国内客运航�
     # a figure takes the figures joined to it in its own unit ...
     ("职工之家在首开大厦几层", "在首开大厦10层和12层，首开集团工会打造了“职工之家”", "10层", "10层和12层"),
     ("这栋楼有几层在出租", "3层、5层及8层对外出租", "3层", "3层、5层及8层"),
+    # ... before it as well, when the reader picked a later one
+    ("首开集团大厦职工之家在几层", "在首开大厦10层和12层，首开集团工会打造了“职工之家”", "12层", "10层和12层"),
+    ("这栋楼有几层在出租", "3层、5层及8层对外出租", "8层", "3层、5层及8层"),
+    ("会议开了几天", "会议开了2个晚上和3天", "3天", "3天"),
     # ... for a where-answer too, which starts right after its 在 over nouns and verbs (jieba: 首开 v) ...
     ("首开文体活动中心在哪", "在首开大厦10层和12层，首开集团工会打造了“职工之家”，新建首开文体活动中心。", "大厦10层",
      "首开大厦10层和12层"),
