@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from rag.lexical import content_words
 from rag.types import Answer, Citation, Hit
 
-_BYLINE = re.compile(r"(?:哪位|哪个|哪一位|什么)记者|记者(?:是谁|叫什么|是哪位|为谁|姓名)"
+_BYLINE = re.compile(r"(?:哪位|哪个|哪一位|什么)记者|记者(?:是谁|叫什么|是哪位|为谁|姓名)|谁是\w{1,30}的记者"
                      r"|(?:报道|文章|稿件|稿子|新闻)的?(?:作者|撰稿人)")
 # "谁写的" asks about a report only when the question says it is one ("冬天来了春天还会远吗是谁写的"
 # asks for a poet).

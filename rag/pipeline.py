@@ -27,6 +27,7 @@ from rag.lexical import analyzer
 from rag.reader import SpanReader
 from rag.rerank import RerankingRetriever
 from rag.retrieve import HybridRetriever, Mode, Retriever
+from rag.script import simplified
 from rag.settings import Settings
 from rag.types import Answer, Article, Filters, Hit, clean_text
 
@@ -39,7 +40,8 @@ class QuestionError(ValueError):
 
 def check_question(question: str, max_chars: int) -> str:
     """Every question, from the API or the command line: text the service can read, not
-    empty, within the limit."""
+    empty, within the limit; in Simplified characters when typed in Traditional ones
+    (rag/script.py)."""
     try:
         question = clean_text(question)
     except ValueError as exc:
@@ -49,7 +51,7 @@ def check_question(question: str, max_chars: int) -> str:
         raise QuestionError("the question is empty")
     if len(q) > max_chars:
         raise QuestionError(f"the question is {len(q)} characters long; the limit is {max_chars}")
-    return q
+    return simplified(q)
 
 
 def answer(question: str, *, retriever: Retriever, composer: AnswerGenerator, top_k: int = 5,

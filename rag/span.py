@@ -264,8 +264,9 @@ def _date_not_count(unit: str, span: str) -> bool:
 # (a span reaches here with its unit written after it, :func:`with_unit`), and a Chinese
 # character right after it.
 _WORD_NUMERAL = re.compile(r"[一二三四五六七八九十两]+")
-# What may follow a bare figure of money: its magnitude or its currency ("3万", "50块", "20美元").
-_MONEY_AFTER = "元块万亿千百角毛美欧英日港台韩澳加"
+# What may follow a one-digit figure of money: its magnitude or its currency ("3万", "5块",
+# "2美元"), the rest of a range or "about" ("5到8元", "5多块", "5左右").
+_MONEY_AFTER = "元块万亿千百角毛美欧英日港台韩澳加到至多余左"
 
 
 def holds_count(question: str, sentence: str, start: int, end: int) -> bool:
@@ -281,8 +282,9 @@ def holds_count(question: str, sentence: str, start: int, end: int) -> bool:
         return False
     # a date is refused only for a count asked in another unit: "多久" may be answered "1500年"
     unit = _asked_unit(question)
-    if unit == "元" and span.isdigit() and _CJK.match(sentence, end) and sentence[end] not in _MONEY_AFTER:
-        return False  # money is not "3" of "3转4强7新"
+    if unit == "元" and len(span) == 1 and span.isdigit() and _CJK.match(sentence, end) \
+            and sentence[end] not in _MONEY_AFTER:
+        return False  # money is not "3" of "3转4强7新" (but "23到28之间", "5900点卷" are)
     return (bool(re.search(r"[\d０-９" + _NUMERALS + "几半]", span)) and not (unit and _date_not_count(unit, span))
             and not _counts_another_thing(question, unit, sentence, end) and not _things_for_a_measure(question, span)
             and not _things_for_money(unit, span) and not _date_for_a_duration(question, span)
@@ -438,13 +440,18 @@ def _only_verbs(span: str) -> bool:
         f.startswith(("v", "d", "c", "p", "u")) and f != "vn" for f in flags)
 
 
+# People are counted in any of these: "几位导师" may be answered "10名" of "10名劳模工匠…为导师".
+_PERSON_CLASSIFIERS = frozenset("名位")
+
+
 def _counts_another_thing(question: str, unit: str, sentence: str, end: int) -> bool:
     """Whether the figure ending at ``end`` counts another thing than the question: it is
     counted with another classifier and the noun after it shares nothing with the one the
     question counts ("长春市有多少名技能人才" is not answered "四个" of "四个关键环节"; "多少名导师"
     may be answered "10名" of "10名劳模工匠…为导师", and "多少名员工" "300位" of "300位员工")."""
     asked = re.search(r"(?:多少|几)" + re.escape(unit) + r"([\u4e00-\u9fff]+)", question) if unit in CLASSIFIERS else None
-    if asked is None or end == 0 or sentence[end - 1] not in CLASSIFIERS or sentence[end - 1] == unit:
+    if asked is None or end == 0 or sentence[end - 1] not in CLASSIFIERS or sentence[end - 1] == unit \
+            or {sentence[end - 1], unit} <= _PERSON_CLASSIFIERS:
         return False
     after = re.match(r"[\u4e00-\u9fff]{2}", sentence[end:])
     return after is not None and not set(after.group()) & set(asked.group(1))

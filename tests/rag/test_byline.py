@@ -8,6 +8,7 @@ from rag.byline import asks_for_byline, asks_for_photographer, asks_for_source
     ("密云区总工会那篇文章是哪位记者写的", True),
     ("谁写的东城区总工会那篇报道", True),
     ("谁报道了苏家坨镇的慰问活动", True),  # to report is a reporter's work
+    ("谁是东城区那篇报道的记者", True),
     ("东城区总工会加大经费支持是谁报道的", True),
     ("《论自由》的作者是谁", False),  # a book's author, not a report's
     ("冬天来了春天还会远吗 是谁写的", False),  # a poet (DuReader)
