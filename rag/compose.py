@@ -50,6 +50,7 @@ from rag.span import (
     list_of,
     listed_name,
     named_list,
+    names_a_topic,
     question_kind,
     quoted_attribute,
     several_kind,
@@ -667,6 +668,8 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
     if not used or asks_for_explanation(question) and not (reasons and reader is not None
                                                             and asks_for_reason(question)):
         return ans
+    if any(names_a_topic(question, q.text) for _, q in used):
+        return ans  # "首开书院": a subject to be told about, not a question a few words answer
     found: tuple[Hit, Quote, int, int] | None = None
     if reader is not None:
         got = read if read is not None else reader.read(question, [q.text for _, q in used])

@@ -66,9 +66,14 @@ _WHO = re.compile(_ROLE + r"(?P<name>[\u4e00-\u9fff]{2,4}?)(?:是|为)(?:谁|什
 _ROLES = dict(zip(PEOPLE_KEYS, ("记者", "通讯员", "摄影"), strict=True))
 
 
+# A name typed alone ("刘欣欣"), as into a search box: who they are, when the metadata names them.
+_NAME_ALONE = re.compile(r"(?P<name>[\u4e00-\u9fff]{2,4})[？?]?$")
+
+
 def who_is(question: str) -> str | None:
-    """The person the question asks who they are: 刘欣欣 of "刘欣欣是哪家报社的记者"."""
-    m = _WHO.match(question.strip())
+    """The person the question asks who they are: 刘欣欣 of "刘欣欣是哪家报社的记者", or of
+    "刘欣欣" alone (any other word alone, "长春", names no one the metadata holds)."""
+    m = _WHO.match(question.strip()) or _NAME_ALONE.fullmatch(question.strip())
     return m.group("name") if m else None
 
 

@@ -76,6 +76,25 @@ def asks_for_explanation(question: str) -> bool:
                           r"^[^什哪谁多几何]*的情况[？?]?$|^请?(?:介绍|简介|概述|总结)|" + _WHY, question))
 
 
+# A search-box query that only names a subject ("首开书院", "密云工匠学院", "167个工会驿站"), as
+# the cited sentence writes it, asks to be told about it, as "介绍…" does: the reader's pick of
+# words near it ("北京市公共区域职工之家" for 首开书院) answers nothing. Not one that ends with
+# what it wants: of DuReader's first 300 queries, the three written out in their cited sentence
+# all end so ("iphone7尺寸", "欧冠决赛2017决赛时间", "子宫大小"); CMRC's and XQuAD's hold none.
+_ATTRIBUTE_TAIL = re.compile(r"(?:时间|日期|尺寸|大小|长度|高度|宽度|重量|地址|地点|位置|原因|意思|区别|作用|功效|成分|"
+                             r"配置|型号|规格|标准|条件|要求|流程|方法|结果|成绩|排名|名单|答案|官网|网址)$")
+_ASKING = re.compile(r"吗|呢|怎|如何|为何|为什么|是否")
+
+
+def names_a_topic(question: str, sentence: str) -> bool:
+    """Whether the question only names a subject the sentence writes out (see _ATTRIBUTE_TAIL)."""
+    typed = _as_typed(question)
+    subject = _PUNCT.sub("", typed).lower()
+    return (len(subject) >= 2 and question_kind(question) is None and not _QUESTION_WORD.search(question)
+            and not _ASKING.search(question) and not _ATTRIBUTE_TAIL.search(typed)
+            and subject in _PUNCT.sub("", sentence).lower())
+
+
 def asks_for_reason(question: str) -> bool:
     """"赵鹏为什么没有出场", "…的原因是什么": the reason is a clause ("伤病困扰") that can stand
     first, before the sentences that give it, as a count or a name does. (How questions have

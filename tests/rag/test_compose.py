@@ -403,6 +403,22 @@ def test_a_date_or_a_count_the_articles_do_not_give_is_refused_and_a_list_answer
     assert ans.text == "抱歉，现有文章谈到了相关内容，但没有说明具体数量。"
 
 
+def test_a_query_that_only_names_a_subject_is_answered_with_its_sentences(hashing_engine):
+    """Typed "首开书院" into the chat, a staff member got "北京市公共区域职工之家[2]" first: the
+    reader's pick of words near the name. A subject named alone is told about, as "介绍…" is."""
+    from rag.types import Chunk, Hit
+
+    text = "首开集团将企业一楼空间打造成对公众开放的首开书院。首开书院等8个职工之家获评北京市公共区域职工之家。"
+    hits = [Hit(Chunk(id="a#0", doc_id="a", title="首开集团工会", text=text, char_start=0, char_end=len(text)),
+                1.0, dense_score=0.9)]
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0)
+    reader = _FirstMatchReader("北京市公共区域职工之家")
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=reader).compose("首开书院", hits)
+    assert not ans.refused and ans.short_answer is None and "对公众开放的首开书院" in ans.text
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=reader).compose("首开书院获评了什么", hits)
+    assert ans.short == "北京市公共区域职工之家"
+
+
 def test_a_date_the_chosen_sentences_lack_is_read_in_the_rest_of_the_passage(hashing_engine):
     """DRCD: "第一支驱逐舰部队于何年正式成军" was refused ("没有说明时间") though the passage
     gives the year a sentence before the one naming the event ("…由此诞生"). Before refusing,

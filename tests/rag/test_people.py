@@ -71,6 +71,7 @@ def test_a_reporters_articles_are_listed_from_the_metadata_and_cited_to_their_op
     ("宗晓畅是谁", "宗晓畅"),
     ("记者宗晓畅是谁？", "宗晓畅"),
     ("高岩是做什么的", "高岩"),
+    ("刘欣欣", "刘欣欣"),  # a name typed alone, as into a search box
     ("首开集团工会主席是谁", None),  # the article's text, not its metadata (rag/question.py)
     ("刘欣欣写了哪些报道", None),
 ])
@@ -88,6 +89,9 @@ def test_who_a_person_of_the_paper_is_comes_from_the_datelines_and_photo_credits
     assert _ask(hashing_engine, "高岩是做什么的").text.startswith("通讯员、摄影[1]。高岩是通讯员、摄影，署名的文章：《“业工融合”")
     both = _ask(hashing_engine, "宗晓畅是谁")
     assert both.short == "本报记者、摄影" and len(both.citations) == 2
+    # a name typed alone; a word alone that names no one of the paper is answered as any other
+    assert _ask(hashing_engine, "刘欣欣").text == ans.text
+    assert people_answer("长春", hashing_engine.store) is None
     # no article's metadata names him: refused by the name check as before
     assert people_answer("张三是谁", hashing_engine.store) is None
     assert _ask(hashing_engine, "张三是谁").refusal_reason == "name_unknown"

@@ -456,3 +456,21 @@ def test_what_a_sentence_takes_as_the_attribute_asked_for(question, sentence, wa
 
     got = attribute_as(question, sentence)
     assert (sentence[slice(*got)] if got else None) == want
+
+
+@pytest.mark.parametrize(("question", "sentence", "topic"), [
+    ("首开书院", "首开集团将企业一楼空间打造成对公众开放的首开书院。", True),
+    ("167个工会驿站", "首开集团工会共建设14个市级职工之家，167个工会驿站。", True),
+    # a subject the sentence does not write out, or a query ending with what it wants (DuReader)
+    ("密云工匠学院", "密云区总工会牵头成立密云区工匠学院。", False),
+    ("iphone7尺寸", "iphone7尺寸为138.3x67.1x7.1mm。", False),
+    ("阿凡达票房", "阿凡达票房已破四亿。", False),
+    ("首开书院在哪", "首开集团将企业一楼空间打造成对公众开放的首开书院。", False),
+    ("首开书院？", "首开集团将企业一楼空间打造成对公众开放的首开书院。", True),
+    ("首开书院吗", "首开集团将企业一楼空间打造成对公众开放的首开书院。", False),
+])
+def test_a_query_that_only_names_a_subject_asks_to_be_told_about_it(question, sentence, topic):
+    from rag.span import names_a_topic
+
+    assert names_a_topic(question, sentence) is topic
+
