@@ -280,7 +280,11 @@ class ComposeParams:
     # answers (eval/RESULTS.md, "Questions the article is near but does not answer").
     typed_missing: bool = True
     # Before such a refusal the reader reads the rest of the leading passage: the date or the
-    # figure often stands in the sentence before the one that names the event.
+    # figure often stands in the sentence before the one that names the event ("1954年10月13日，
+    # …。…第一支驱逐舰部队由此诞生。"). On DRCD (training) it answers two refused questions
+    # rightly (held-out false refusals 0.052 -> 0.048) and no unanswerable one; on the shared
+    # sets one each on CMRC and DuReader, right (eval/RESULTS.md, "The year a sentence before
+    # the event").
     read_passage: bool = True
     # A why question's short answer is the reason the reader finds ("伤病困扰[1]。…"), before
     # the sentences that give it; off, why questions are answered by the sentences alone, as
