@@ -76,7 +76,7 @@ def asks_for_explanation(question: str) -> bool:
                           r"^[^什哪谁多几何]*的情况[？?]?$|^请?(?:介绍|简介|概述|总结)|" + _WHY, question))
 
 
-# A search-box query that only names a subject ("首开书院", "密云工匠学院", "167个工会驿站"), as
+# A search-box query that only names a subject ("首开书院", "167个工会驿站"), as
 # the cited sentence writes it, asks to be told about it, as "介绍…" does: the reader's pick of
 # words near it ("北京市公共区域职工之家" for 首开书院) answers nothing. Not one that ends with
 # what it wants: of DuReader's first 300 queries, the three written out in their cited sentence
