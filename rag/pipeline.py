@@ -38,10 +38,10 @@ class QuestionError(ValueError):
     """A question the service cannot take (empty, too long); the message says why."""
 
 
-def check_question(question: str, max_chars: int) -> str:
+def check_question(question: str, max_chars: int, *, simplify: bool = True) -> str:
     """Every question, from the API or the command line: text the service can read, not
-    empty, within the limit; in Simplified characters when typed in Traditional ones
-    (rag/script.py)."""
+    empty, within the limit; with ``simplify``, in Simplified characters when typed in
+    Traditional ones (rag/script.py)."""
     try:
         question = clean_text(question)
     except ValueError as exc:
@@ -51,7 +51,7 @@ def check_question(question: str, max_chars: int) -> str:
         raise QuestionError("the question is empty")
     if len(q) > max_chars:
         raise QuestionError(f"the question is {len(q)} characters long; the limit is {max_chars}")
-    return simplified(q)
+    return simplified(q) if simplify else q
 
 
 def answer(question: str, *, retriever: Retriever, composer: AnswerGenerator, top_k: int = 5,
@@ -78,7 +78,7 @@ class Engine:
 
     def search(self, query: str, k: int, mode: Mode = "hybrid", filters: Filters | None = None) -> tuple[str, list[Hit]]:
         """The checked query and its passages, by one retrieval mode."""
-        q = check_question(query, self.settings.max_question_chars)
+        q = check_question(query, self.settings.max_question_chars, simplify=self.settings.simplify_questions)
         return q, self.retriever.with_mode(mode).search(q, k, filters)
 
     def chat(self, history: Sequence[Turn], question: str, top_k: int | None = None,
@@ -100,7 +100,7 @@ class Engine:
                  filters: Filters | None = None) -> tuple[str, list[Hit]]:
         """The first half of :meth:`chat`: the question retrieval uses and its passages (a
         streamed answer shows its sources while the answer is still being composed)."""
-        q = check_question(question, self.settings.max_question_chars)
+        q = check_question(question, self.settings.max_question_chars, simplify=self.settings.simplify_questions)
         standalone = standalone_question(history, q)
         return standalone, self.retriever.search(standalone, top_k or self.settings.top_k, filters)
 

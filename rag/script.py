@@ -5,7 +5,9 @@ source ("首開集團建了多少個工會驛站") found the right passages by m
 article's words: the name check refused it ("现有文章中没有提到首開集團"). It is read as
 "首开集团建了多少个工会驿站". A question in Simplified characters with one variant character
 ("跃於戏剧圈", "黄霑") is left as typed: a single character is more often a name's own spelling
-than a script (CMRC's 3,219 questions hold four such, no question with two).
+than a script (CMRC's 3,219 questions hold four such, no question with two). An archive
+written in Traditional characters turns this off (``ZHRAG_SIMPLIFY_QUESTIONS=false``): its
+articles are indexed and checked for names as written, not converted.
 """
 
 from __future__ import annotations

@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     # layers, trained on DRCD, rereads the fused top passages; rag/rerank.py). Measured in
     # eval/RESULTS.md, "A trained reranker".
     rerank: Literal["off", "e5"] = "off"
+    # A question typed in Traditional characters is read in Simplified ones, the archive's
+    # (rag/script.py). Off for an archive written in Traditional characters: the lexical index
+    # and the name check read its articles' words as written.
+    simplify_questions: bool = True
     max_question_chars: int = Field(default=MAX_QUESTION_CHARS, ge=10, le=MAX_QUESTION_CHARS)
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1024, le=MAX_BODY_BYTES)
 

@@ -25,6 +25,16 @@ def test_a_traditional_question_is_asked_as_its_simplified_form(hashing_engine):
     assert typed.refusal_reason != "name_unknown" and typed.text == read.text
 
 
+def test_an_archive_in_traditional_characters_keeps_its_questions_as_typed(tmp_path):
+    from rag.pipeline import load_engine
+    from tests.conftest import hashing_settings
+
+    engine = load_engine(hashing_settings(tmp_path, simplify_questions=False))
+    assert engine.search("首開集團的工會驛站", 3)[0] == "首開集團的工會驛站"
+    assert engine.ask("首開集團建了多少個工會驛站").refusal_reason == "name_unknown"  # the seed page says 首开集团
+    engine.close()
+
+
 @pytest.mark.slow
 def test_a_traditional_question_is_answered_from_the_simplified_archive(tmp_path):
     """It was refused before: "现有文章中没有提到“首開集團”" (the name check reads the words)."""
