@@ -41,6 +41,7 @@ from rag.sentences import (
 from rag.span import (
     CLAUSE_END,
     LIST_MARK,
+    answers_the_topic,
     asks_for_explanation,
     asks_for_phone,
     asks_for_reason,
@@ -672,8 +673,6 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
     if not used or asks_for_explanation(question) and not (reasons and reader is not None
                                                             and asks_for_reason(question)):
         return ans
-    if any(names_a_topic(question, q.text) for _, q in used):
-        return ans  # "首开书院": a subject to be told about, not a question a few words answer
     found: tuple[Hit, Quote, int, int] | None = None
     if reader is not None:
         got = read if read is not None else reader.read(question, [q.text for _, q in used])
@@ -699,6 +698,12 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
                   if (at := quoted_attribute(question, quote.text) or to_whom(question, quote.text)
                         or listed_name(question, quote.text) or attribute_as(question, quote.text))), None)
     found = named or found
+    told = next((q for _, q in used if names_a_topic(question, q.text)), None)
+    if told is not None and not (found is not None and found[1] is told
+                                 and answers_the_topic(question, told.text, found[2], found[3])):
+        # "首开书院": a subject to be told about. Only words right after it in the best sentence
+        # that writes it out answer ("网易股价为238.03美元"); the reader's pick elsewhere does not.
+        return ans
     if found is not None:
         hit, quote, s, e = found
         found = hit, quote, *shaped(question, quote.text, s, e)

@@ -88,11 +88,35 @@ _ASKING = re.compile(r"吗|呢|怎|如何|为何|为什么|是否")
 
 def names_a_topic(question: str, sentence: str) -> bool:
     """Whether the question only names a subject the sentence writes out (see _ATTRIBUTE_TAIL)."""
+    return topic_mention(question, sentence) is not None
+
+
+def topic_mention(question: str, sentence: str) -> tuple[int, int] | None:
+    """Where ``sentence`` writes out a query that only names a subject (see _ATTRIBUTE_TAIL),
+    punctuation and case aside: its start and end in the sentence; None for any other."""
     typed = _as_typed(question)
     subject = _PUNCT.sub("", typed).lower()
-    return (len(subject) >= 2 and question_kind(question) is None and not _QUESTION_WORD.search(question)
-            and not _ASKING.search(question) and not _ATTRIBUTE_TAIL.search(typed)
-            and subject in _PUNCT.sub("", sentence).lower())
+    if (len(subject) < 2 or question_kind(question) is not None or _QUESTION_WORD.search(question)
+            or _ASKING.search(question) or _ATTRIBUTE_TAIL.search(typed)):
+        return None
+    kept = [i for i, ch in enumerate(sentence) if not _PUNCT.match(ch)]
+    at = "".join(sentence[i] for i in kept).lower().find(subject)
+    return None if at < 0 else (kept[at], kept[at + len(subject) - 1] + 1)
+
+
+# How far after a query's subject the value it asks for may begin ("网易股价为238.03美元",
+# "迪丽热巴生日：1992年06月03日": DuReader's search-box queries written out in their page have
+# their answer 1 to 9 characters after them).
+_VALUE_AFTER = 12
+
+
+def answers_the_topic(question: str, sentence: str, start: int, end: int) -> bool:
+    """Whether ``sentence[start:end]`` may answer a query that only names a subject the sentence
+    writes out: it overlaps the mention or begins right after it (a value written after its
+    attribute, "玉的反义词是瓦"). The reader's pick elsewhere ("北京市公共区域职工之家" for
+    "首开书院", "市级职工之家" before "167个工会驿站") tells nothing about the subject."""
+    m = topic_mention(question, sentence)
+    return m is not None and (start < m[1] and end > m[0] or m[1] <= start <= m[1] + _VALUE_AFTER)
 
 
 def asks_for_reason(question: str) -> bool:

@@ -417,6 +417,11 @@ def test_a_query_that_only_names_a_subject_is_answered_with_its_sentences(hashin
     assert not ans.refused and ans.short_answer is None and "对公众开放的首开书院" in ans.text
     ans = ExtractiveComposer(hashing_engine.embedder, params, reader=reader).compose("首开书院获评了什么", hits)
     assert ans.short == "北京市公共区域职工之家"
+    # a search-box query whose value is written right after it keeps it (DuReader: "网易股价")
+    text = "截至收盘，网易股价为238.03美元。网易是一家互联网公司。"
+    hits = [Hit(Chunk(id="b#0", doc_id="b", title="网易", text=text, char_start=0, char_end=len(text)), 1.0, dense_score=0.9)]
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("238.03美元")).compose("网易股价", hits)
+    assert ans.short == "238.03美元"
 
 
 def test_a_date_the_chosen_sentences_lack_is_read_in_the_rest_of_the_passage(hashing_engine):

@@ -474,3 +474,20 @@ def test_a_query_that_only_names_a_subject_asks_to_be_told_about_it(question, se
 
     assert names_a_topic(question, sentence) is topic
 
+
+@pytest.mark.parametrize(("question", "sentence", "span", "answers"), [
+    # a value written right after its subject may answer (DuReader's search-box queries) ...
+    ("玉的反义词", "在古文中，玉的反义词是瓦。", "瓦", True),
+    ("网易股价", "截至收盘，网易股价为238.03美元。", "238.03美元", True),
+    ("履约保证金比例", "合同中履约保证金比例一般为总金额的5%-10%。", "合同中履约保证金比例一般为总金额的5%-10%", True),
+    # ... the reader's pick before it, or far from it, does not
+    ("167个工会驿站", "首开集团工会共建设14个市级职工之家，167个工会驿站。", "市级职工之家", False),
+    ("首开书院", "首开书院等8个职工之家获评北京市公共区域职工之家，首开书院入选北京市工会重点工作创新案例。",
+     "北京市工会重点工作创新案例", False),
+])
+def test_a_subject_typed_alone_is_answered_only_by_words_written_right_after_it(question, sentence, span, answers):
+    from rag.span import answers_the_topic
+
+    start = sentence.index(span)
+    assert answers_the_topic(question, sentence, start, start + len(span)) is answers
+
