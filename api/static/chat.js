@@ -294,7 +294,13 @@
       bot.classList.remove("pending");
       if (final && final.refused) bot.classList.add("refused");
       renderAnswer(bot, text, final ? final.citations : []);
-      if (final && final.retrieval_query) bot.dataset.query = final.retrieval_query;
+      if (final && final.retrieval_query) {
+        bot.dataset.query = final.retrieval_query;
+        // the question as the service read it, when it differs from what was typed: a follow-up
+        // given its subject ("那它的导师…" → "密云区工匠学院的导师…"), Traditional characters read in Simplified ones
+        if (final.retrieval_query.replace(/\s+/g, "") !== question.replace(/\s+/g, ""))
+          bot.insertBefore(el("div", "asked", "按“" + final.retrieval_query + "”回答"), bot.firstChild);
+      }
       var item = { question: question, answer: text, citations: final ? final.citations : [],
                    refused: !!(final && final.refused), conversation: history.slice() };
       addFeedback(bot, item);

@@ -60,6 +60,9 @@ def test_ask_stream_and_open_a_citation(server, browser):
     follow = _ask(browser, "那它的导师有哪些人？")
     assert "导师" in follow.text and follow.find_elements(By.CSS_SELECTOR, "button.cite")
     assert follow.get_attribute("data-query") == "密云区工匠学院的导师有哪些人？"
+    # the question as the service read it is shown when it differs from what was typed
+    assert follow.find_element(By.CSS_SELECTOR, ".asked").text == "按“密云区工匠学院的导师有哪些人？”回答"
+    assert not answer.find_elements(By.CSS_SELECTOR, ".asked")
 
     refused = _ask(browser, "如何申请美国签证")
     assert "refused" in refused.get_attribute("class")
