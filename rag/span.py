@@ -679,10 +679,16 @@ def _before_verb(sentence: str, start: int, end: int) -> int:
     pos = start
     for w in pseg.cut(sentence[start:end]):
         # A one-character "verb" is often a noun's tail to jieba (高铁|站); idioms (l) act as verbs.
-        if pos > start and (w.flag.startswith("v") and len(w.word) > 1 or w.flag == "l"):
-            return pos
+        if pos > start and (w.flag.startswith("v") and len(w.word) > 1 or w.flag == "l" or w.word in ("为", "是")):
+            return pos  # "…和教师代表|为导师": the copula too
         pos += len(w.word)
     return end
+
+
+# "有哪些人" names no kind but people: a second item joined by 和 that names people ("劳模工匠和
+# 教师代表") is one of the list.
+_ASKS_PEOPLE = re.compile(r"哪(?:些|几个|几位)(?:人|人员|人物)")
+_PERSON_TAIL = re.compile(r"(?:代表|人员|员|师|者|家|长|匠|人|士|生|手|模)$")
 
 
 def with_list(question: str, sentence: str, start: int, end: int) -> int:
@@ -705,7 +711,8 @@ def with_list(question: str, sentence: str, start: int, end: int) -> int:
         item = _item_end(sentence, end + step)
         if item is not None and joined is not None:  # the last item: "…与蒙特尼哥罗|组成巴尔干同盟"
             item = _before_verb(sentence, end + step, item)
-            if not seen_mark and not (kind and kind in sentence[end + step:item]):
+            named = sentence[end + step:item]
+            if not seen_mark and not (kind and kind in named or _ASKS_PEOPLE.search(question) and _PERSON_TAIL.search(named)):
                 break
         seen_mark = True
         # An item far longer than the others is the list's clause running on.

@@ -201,6 +201,9 @@ def _shaped(question: str, sentence: str, span: str) -> str:
     # Two items joined by 和: a list when the second names the kind asked for (the seed article)
     ("东城区总工会经费主要投向哪些领域", "经费支出主要面向全区中心工作和重大领域倾斜。", "全区中心工作", "全区中心工作和重大领域"),
     ("东城区总工会经费主要投向哪些领域", "经费支出主要面向全区中心工作和职工服务倾斜。", "全区中心工作", "全区中心工作"),
+    # ... or, asked for people ("有哪些人"), when the second names people; the copula 为 ends it
+    ("密云区工匠学院的导师有哪些人？", "聘请10名劳模工匠和教师代表为导师，整合各方资源。", "劳模工匠", "劳模工匠和教师代表"),
+    ("密云区工匠学院的导师有哪些人？", "聘请10名劳模工匠和各方资源为导师。", "劳模工匠", "劳模工匠"),
     # Not a list question: the span keeps its end; brackets are still closed.
     ("隋文帝还在哪一州设置大总管?", "于益州、荆州、扬州四州设置大总管。", "益州", "益州"),
     ("村民委员会是依照哪一条法律设置的?", "依照《中华人民共和国村民委员会组织法》设置。", "《中华人民共和国村民委员会组织法",
