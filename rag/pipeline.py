@@ -11,7 +11,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from index import legacy
@@ -101,6 +101,8 @@ class Engine:
         """The first half of :meth:`chat`: the question retrieval uses and its passages (a
         streamed answer shows its sources while the answer is still being composed)."""
         q = check_question(question, self.settings.max_question_chars, simplify=self.settings.simplify_questions)
+        if self.settings.simplify_questions:  # earlier questions read as the last one is
+            history = [replace(t, content=simplified(t.content)) if t.role == "user" else t for t in history]
         standalone = standalone_question(history, q)
         return standalone, self.retriever.search(standalone, top_k or self.settings.top_k, filters)
 

@@ -25,6 +25,14 @@ def test_a_traditional_question_is_asked_as_its_simplified_form(hashing_engine):
     assert typed.refusal_reason != "name_unknown" and typed.text == read.text
 
 
+def test_a_follow_up_of_a_traditional_question_is_asked_about_its_simplified_subject(hashing_engine):
+    from rag.conversation import Turn
+
+    history = [Turn("user", "密雲區工匠學院的院長是誰"), Turn("assistant", "首都经济贸易大学密云分校党委委员、副校长[1]。")]
+    question, _ = hashing_engine.retrieve(history, "它有多少名导师")
+    assert question == "密云区工匠学院有多少名导师"
+
+
 def test_an_archive_in_traditional_characters_keeps_its_questions_as_typed(tmp_path):
     from rag.pipeline import load_engine
     from tests.conftest import hashing_settings
