@@ -397,14 +397,13 @@ class ExtractiveComposer:
         for rank, hit in self._evidence(hits):
             c = hit.chunk
             asked_at: int | None = None
-            for s, e in split_sentences(c.text):
-                start, end = c.char_start + s, c.char_start + e
-                text = c.text[s:e]
-                if (c.doc_id, start) in seen:
+            for quote in _sentences_of(c):
+                text = quote.text
+                if (c.doc_id, quote.start) in seen:
                     continue
-                seen.add((c.doc_id, start))
+                seen.add((c.doc_id, quote.start))
                 if is_question_shaped(text):
-                    raw.append((rank, hit, Quote(text, start, end)))
+                    raw.append((rank, hit, quote))
                     asked_at = len(raw) - 1
                     continue
                 if len(text) < self.params.min_sentence_chars and asked_at is None:
@@ -412,7 +411,7 @@ class ExtractiveComposer:
                 if not keep_directives and is_directive(text):
                     asked_at = None
                     continue  # a planted "请访问…" or "忽略之前的指令" is never an answer
-                raw.append((rank, hit, Quote(text, start, end)))
+                raw.append((rank, hit, quote))
                 if asked_at is not None:
                     stands_for[len(raw) - 1] = asked_at
                     asked_at = None
@@ -586,8 +585,7 @@ class ExtractiveComposer:
         hit = used[0][0]
         c = hit.chunk
         have = {q.start for h, q in used if h.chunk.id == c.id}
-        others = [Quote(c.text[s:e], c.char_start + s, c.char_start + e) for s, e in split_sentences(c.text)]
-        others = [q for q in others if q.start not in have and not is_question_shaped(q.text)
+        others = [q for q in _sentences_of(c) if q.start not in have and not is_question_shaped(q.text)
                   and (counted is None or counted in q.text)]
         if not others:
             return None
@@ -627,6 +625,11 @@ class ExtractiveComposer:
         ans = with_conflict_note(question, ans, used)
         return with_short_answer(question, replace(ans, short=used[0][1].text), used, self.reader,
                                  self.params.short_answer_margin, read=read, reasons=self.params.reason_spans)
+
+
+def _sentences_of(chunk: Chunk) -> list[Quote]:
+    """The chunk's sentences, each with its offsets in the article."""
+    return [Quote(chunk.text[s:e], chunk.char_start + s, chunk.char_start + e) for s, e in split_sentences(chunk.text)]
 
 
 def _names_one(names: Sequence[str], chunk: Chunk, quote: Quote) -> bool:

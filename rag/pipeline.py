@@ -78,8 +78,12 @@ class Engine:
 
     def search(self, query: str, k: int, mode: Mode = "hybrid", filters: Filters | None = None) -> tuple[str, list[Hit]]:
         """The checked query and its passages, by one retrieval mode."""
-        q = check_question(query, self.settings.max_question_chars, simplify=self.settings.simplify_questions)
+        q = self._checked(query)
         return q, self.retriever.with_mode(mode).search(q, k, filters)
+
+    def _checked(self, question: str) -> str:
+        """:func:`check_question` with this service's limit and script setting."""
+        return check_question(question, self.settings.max_question_chars, simplify=self.settings.simplify_questions)
 
     def chat(self, history: Sequence[Turn], question: str, top_k: int | None = None,
              filters: Filters | None = None) -> tuple[str, Answer]:
@@ -100,7 +104,7 @@ class Engine:
                  filters: Filters | None = None) -> tuple[str, list[Hit]]:
         """The first half of :meth:`chat`: the question retrieval uses and its passages (a
         streamed answer shows its sources while the answer is still being composed)."""
-        q = check_question(question, self.settings.max_question_chars, simplify=self.settings.simplify_questions)
+        q = self._checked(question)
         if self.settings.simplify_questions:  # earlier questions read as the last one is
             history = [replace(t, content=simplified(t.content)) if t.role == "user" else t for t in history]
         standalone = standalone_question(history, q)

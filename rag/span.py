@@ -325,12 +325,9 @@ def holds_count(question: str, sentence: str, start: int, end: int) -> bool:
         return False
     # a date is refused only for a count asked in another unit: "多久" may be answered "1500年"
     unit = _asked_unit(question)
-    if unit == "元" and len(span) == 1 and span.isdigit() and _CJK.match(sentence, end) \
-            and sentence[end] not in _MONEY_AFTER:
-        return False  # money is not "3" of "3转4强7新" (but "23到28之间", "5900点卷" are)
     return (bool(re.search(r"[\d０-９" + _NUMERALS + "几半]", span)) and not (unit and _date_not_count(unit, span))
             and not _counts_another_thing(question, unit, sentence, end) and not _things_for_a_measure(question, span)
-            and not _things_for_money(unit, span) and not _date_for_a_duration(question, span)
+            and not _things_for_money(unit, span, sentence[end:end + 1]) and not _date_for_a_duration(question, span)
             and not _time_or_measure_for_things(question, unit, span))
 
 
@@ -359,11 +356,14 @@ _COUNT_OF_THINGS = re.compile(_FIGURE + r"(?:[" + "".join(sorted(_NOT_MONEY_UNIT
                               + _MEASURE_UNITS + r"|人次|个?月|小时|分钟|秒钟)的?")
 
 
-def _things_for_money(unit: str, span: str) -> bool:
+def _things_for_money(unit: str, span: str, after: str) -> bool:
     """Whether money is asked (:func:`_asked_unit` gives 元) and ``span`` is a figure of
     something else ("激光祛斑美白多少钱" is not "几个", "做人流要多少钱" not "一人", "造影多少钱"
-    not "两周"). Of DRCD's 10 questions asking an amount, no gold span is one."""
-    return unit == "元" and bool(_COUNT_OF_THINGS.fullmatch(span))
+    not "两周"), or one digit of a name (``after`` it a character that is no currency: "3" of
+    "3转4强7新"; "23到28之间", "5900点卷" are money). Of DRCD's 10 questions asking an amount,
+    no gold span is one."""
+    return unit == "元" and (bool(_COUNT_OF_THINGS.fullmatch(span))
+                            or len(span) == 1 and span.isdigit() and bool(_CJK.match(after)) and after not in _MONEY_AFTER)
 
 
 # "How big / long / high / far / heavy": a measure, not a count of things.
@@ -908,7 +908,17 @@ def shaped(question: str, sentence: str, start: int, end: int) -> tuple[int, int
 
 # A figure joined to the one before it in the same unit: "和12层" after "10层".
 _JOIN = r"(?:和|、|及|与|或)"
-_JOINED_FIGURE = _JOIN + r"(?:" + _DIGITS + r"|[" + _NUMERALS + r"]+)" + _MAGNITUDE
+_A_FIGURE = r"(?:" + _DIGITS + r"|[" + _NUMERALS + r"]+)" + _MAGNITUDE
+_FIGURE_CHAR = re.compile(r"[\d" + _NUMERALS + "]")
+
+
+def _joinable_unit(question: str, span: str) -> str | None:
+    """The unit that ends a count's or a place's span ("层" of "12层"), which figures joined to
+    it in the same unit share; None for other questions, telephone numbers and bare figures."""
+    if (question_kind(question) not in ("count", "place") or asks_for_phone(question) or len(span) < 2
+            or not re.fullmatch(_UNIT, span[-1])):
+        return None
+    return span[-1]
 
 
 def with_joined_figures(question: str, sentence: str, start: int, end: int) -> int:
@@ -917,10 +927,9 @@ def with_joined_figures(question: str, sentence: str, start: int, end: int) -> i
     "首开大厦10层和12层"). None of DRCD's 450 count answers and 6 place answers ending in a
     figure is followed by such a figure (so none is lengthened wrongly); the reader stops at the first."""
     span = sentence[start:end]
-    if (question_kind(question) not in ("count", "place") or asks_for_phone(question) or len(span) < 2
-            or not re.search(r"[\d" + _NUMERALS + "]", span[:-1]) or not re.fullmatch(_UNIT, span[-1])):
+    if (unit := _joinable_unit(question, span)) is None or not _FIGURE_CHAR.search(span[:-1]):
         return end
-    joined = re.compile(_JOINED_FIGURE + re.escape(span[-1]))
+    joined = re.compile(_JOIN + _A_FIGURE + re.escape(unit))
     while m := joined.match(sentence, end):
         end = m.end()
     return end
@@ -931,11 +940,10 @@ def joined_figures_start(question: str, sentence: str, start: int, end: int) -> 
     its own unit ("在几层": "10层和12层", when the reader picked "12层"), as
     :func:`with_joined_figures` adds the ones after it."""
     span = sentence[start:end]
-    if (question_kind(question) not in ("count", "place") or asks_for_phone(question) or len(span) < 2
-            or not re.match(r"[\d" + _NUMERALS + "]", span) or not re.fullmatch(_UNIT, span[-1])):
+    if (unit := _joinable_unit(question, span)) is None or not _FIGURE_CHAR.match(span):
         return start
-    before = re.compile(r"(?:" + _DIGITS + r"|[" + _NUMERALS + r"]+)" + _MAGNITUDE + re.escape(span[-1]) + _JOIN + "$")
-    while (m := before.search(sentence, 0, start)) and not re.match(r"[\d" + _NUMERALS + "]", sentence[m.start() - 1:m.start()]):
+    before = re.compile(_A_FIGURE + re.escape(unit) + _JOIN + "$")
+    while (m := before.search(sentence, 0, start)) and not _FIGURE_CHAR.match(sentence[m.start() - 1:m.start()]):
         start = m.start()
     return start
 
