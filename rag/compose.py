@@ -47,6 +47,7 @@ from rag.span import (
     asks_for_reason,
     asks_for_several,
     attribute_as,
+    defines,
     fits_kind,
     list_of,
     listed_name,
@@ -701,6 +702,8 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
                   if (at := quoted_attribute(question, quote.text) or to_whom(question, quote.text)
                         or listed_name(question, quote.text) or attribute_as(question, quote.text))), None)
     found = named or found
+    if found is not None and not defines(question, found[1].text, found[2], found[3]):
+        found = None  # "业工融合是什么意思" is not answered "工会": the sentences say what it is
     told = next((q for _, q in used if names_a_topic(question, q.text)), None)
     if told is not None and not (found is not None and found[1] is told
                                  and answers_the_topic(question, told.text, found[2], found[3])):

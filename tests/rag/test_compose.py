@@ -424,6 +424,25 @@ def test_a_query_that_only_names_a_subject_is_answered_with_its_sentences(hashin
     assert ans.short == "238.03美元"
 
 
+def test_a_definition_question_is_answered_with_its_sentences_when_the_reader_picks_other_words(hashing_engine):
+    """Asked "业工融合是什么意思", a staff member got "工会[1]" first: the reader's pick of words
+    of the sentence that names the term. Only words the sentence joins to the term define it."""
+    from rag.types import Chunk, Hit
+
+    def compose(text, read):
+        hits = [Hit(Chunk(id="a#0", doc_id="a", title="业工融合", text=text, char_start=0, char_end=len(text)),
+                    1.0, dense_score=0.9)]
+        params = ComposeParams(refuse_below=0.0, confident_above=0.0)
+        return ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader(read)).compose(
+            "业工融合是什么意思", hits)
+
+    ans = compose("近日，通州商业资产运营集团有限公司工会推进“业工融合”，举办培训班，将工会的服务职能与集团业务发展高效融合。",
+                  "工会")
+    assert not ans.refused and ans.short_answer is None and "将工会的服务职能与集团业务发展高效融合" in ans.text
+    ans = compose("业工融合即业务与工会工作融合。", "业务与工会工作融合")
+    assert ans.short == "业务与工会工作融合" and ans.text.startswith("业务与工会工作融合[1]。")
+
+
 def test_a_date_the_chosen_sentences_lack_is_read_in_the_rest_of_the_passage(hashing_engine):
     """DRCD: "第一支驱逐舰部队于何年正式成军" was refused ("没有说明时间") though the passage
     gives the year a sentence before the one naming the event ("…由此诞生"). Before refusing,

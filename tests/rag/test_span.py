@@ -464,8 +464,11 @@ def test_what_a_sentence_takes_as_the_attribute_asked_for(question, sentence, wa
 @pytest.mark.parametrize(("question", "sentence", "topic"), [
     ("首开书院", "首开集团将企业一楼空间打造成对公众开放的首开书院。", True),
     ("167个工会驿站", "首开集团工会共建设14个市级职工之家，167个工会驿站。", True),
+    # a name typed short, a character or two left out ("密云区工匠学院")
+    ("密云工匠学院", "密云区总工会牵头成立密云区工匠学院。", True),
     # a subject the sentence does not write out, or a query ending with what it wants (DuReader)
-    ("密云工匠学院", "密云区总工会牵头成立密云区工匠学院。", False),
+    ("密云工匠学院", "密云区总工会牵头成立工匠学院。", False),
+    ("密云学院", "密云区总工会牵头成立工匠学院。", False),
     ("iphone7尺寸", "iphone7尺寸为138.3x67.1x7.1mm。", False),
     ("阿凡达票房", "阿凡达票房已破四亿。", False),
     ("首开书院在哪", "首开集团将企业一楼空间打造成对公众开放的首开书院。", False),
@@ -494,3 +497,26 @@ def test_a_subject_typed_alone_is_answered_only_by_words_written_right_after_it(
     start = sentence.index(span)
     assert answers_the_topic(question, sentence, start, start + len(span)) is answers
 
+
+
+@pytest.mark.parametrize(("question", "sentence", "span", "defines_it"), [
+    # the seed page: words of a sentence that names the term, not a definition of it
+    ("业工融合是什么意思", "近日，通州商业资产运营集团有限公司工会推进“业工融合”，举办“国有企业房屋出租交易业务介绍”培训班，"
+     "将工会的服务职能与集团业务发展高效融合。", "工会", False),
+    ("长春红旗工匠人才培育体系是什么", "为打造长春红旗工匠人才培育体系，长春市总工会对优秀技能人才精确画像。", "长春市总工会", False),
+    # DRCD (training data): a definition joined to its term, before or after it
+    ("赫罗图是什么？", "描绘众多恒星的温度相对于亮度的图，即赫罗图，可以让我们了解恒星。", "描绘众多恒星的温度相对于亮度的图", True),
+    ("什么是地月空间?", "在地球的大气层和月球之间的地区有时也称为地月空间。", "地球的大气层和月球之间的地区", True),
+    ("纳怜道指的是什么?", "纳怜道，蒙语意为小道。", "小道", True),
+    ("抱树运动指的是什么?", "抱树运动，以和平方式抱住大树来阻止森林砍伐。", "以和平方式抱住大树来阻止森林砍伐", True),
+    ("acca是什么", "ACCA是英国特许公认会计师公会。", "英国特许公认会计师公会", True),
+    ("赋能续航是什么", "依托工匠学院将“赋能续航”线下培训与“百万职工进课堂”线上培训同步推进。", "线下培训", True),
+    # a sentence that does not write the term out is not judged; nor is another kind of question
+    ("acca是什么", "英国特许公认会计师公会成立于1904年。", "英国特许公认会计师公会", True),
+    ("长春市总工会打造了什么体系", "为打造长春红旗工匠人才培育体系，长春市总工会对优秀技能人才精确画像。", "长春红旗工匠人才培育体系", True),
+])
+def test_a_definition_questions_short_answer_is_joined_to_its_term(question, sentence, span, defines_it):
+    from rag.span import defines
+
+    start = sentence.index(span)
+    assert defines(question, sentence, start, start + len(span)) is defines_it
