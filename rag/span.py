@@ -967,6 +967,7 @@ def shaped(question: str, sentence: str, start: int, end: int) -> tuple[int, int
     s = subject_start(question, sentence, s, e)
     s = place_start(question, sentence, s, e)
     s = partner_start(question, sentence, list_start(question, sentence, s, e), e)
+    s, e = joint_parties(question, sentence, s, e)
     e = _before_attribute(question, sentence, s, e)
     return s, _before_kind(question, sentence, s, with_list(question, sentence, s, e))
 
@@ -1112,6 +1113,30 @@ def partner_start(question: str, sentence: str, start: int, end: int) -> int:
             return pos + 1 if pos + 1 < end else start
         pos += len(w.word)
     return start
+
+
+# Verbs of a deed done together: "首开居民服务中心是谁共建的".
+_TOGETHER = re.compile(r"共建|共同|联合(?!国)|合办|共办|携手|合作|合创|一起")
+# How far a name may reach back before the reader's span, and forward to the deed done together.
+_NAME_LEAD, _PARTY_CHARS = 4, 30
+
+
+def joint_parties(question: str, sentence: str, start: int, end: int) -> tuple[int, int]:
+    """A who-answer for a deed done together, when the question names no party ("首开居民服务中
+    心是谁共建的"): all the parties the sentence joins before the verb ("首开城运天岳恒公司与属地大
+    安澜营社区共同…"), not the reader's one name, nor part of it ("城运天岳恒"). A question that
+    names one party ("达尔文和谁共同署名", DRCD's usual form: 13 of its 14 such who questions) asks
+    for the other alone, and keeps the span."""
+    if (question_kind(question) != "person" or not _TOGETHER.search(question)
+            or re.search(r"[和与同跟及]", question)):
+        return start, end
+    m = re.match(r"[^，。；：,;:]{0,12}?[与和同及、][^，。；：,;:]{1,%d}?(?=%s)" % (_PARTY_CHARS, _TOGETHER.pattern),
+                 sentence[end:])
+    if m is None:
+        return start, end
+    clause = max(sentence.rfind(p, 0, start) for p in "，。；：,;:由")
+    lead = sentence[clause + 1:start]
+    return (clause + 1 if len(lead) <= _NAME_LEAD else start), end + m.end()
 
 
 def title_start(question: str, sentence: str, start: int, end: int) -> int:

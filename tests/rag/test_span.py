@@ -282,6 +282,10 @@ def test_a_number_does_not_end_in_a_comma():
 AIRPORT_ROUTES = "目前苏南硕放国际机场已累计开通国内客运航线62条，国际航线5条。"
 
 
+RESIDENTS_CENTRE = ("首开城运天岳恒公司与属地大安澜营社区共同围绕解决居民诉求，整合小区公共空间资源，共建首开居民服务中心和"
+                    "公共区域职工之家。")
+
+
 @pytest.mark.parametrize("question,sentence,span,want", [
     # the reader's figure counts another thing: the clause naming what is counted has the answer
     ("苏南硕放国际机场开通了多少条国际航线", AIRPORT_ROUTES, "62条", "5条"),
@@ -360,6 +364,12 @@ AIRPORT_ROUTES = "目前苏南硕放国际机场已累计开通国内客运航�
     ("首开书院的三全服务标准指什么", "首开书院遵循全年龄、全领域、全业务的“三全服务标准”，惠及了职工群体。", "全年龄、全领域",
      "全年龄、全领域、全业务"),
     ("首开书院遵循什么标准", "首开书院遵循全年龄、全领域、全业务的“三全服务标准”。", "“三全服务标准”", "“三全服务标准”"),
+    # who did a thing together, no party named: all the parties the sentence joins, each name whole
+    ("首开居民服务中心是谁共建的", RESIDENTS_CENTRE, "城运天岳恒", "首开城运天岳恒公司与属地大安澜营社区"),
+    ("活动由谁联合主办", "本次活动由市总工会与市文旅局联合主办。", "市总工会", "市总工会与市文旅局"),
+    # ... one party named: the other alone (DRCD: "达尔文和谁共同署名")
+    ("首开居民服务中心是谁和大安澜营社区共建的", RESIDENTS_CENTRE, "首开城运天岳恒公司", "首开城运天岳恒公司"),
+    ("首开居民服务中心是谁建的", RESIDENTS_CENTRE, "首开城运天岳恒公司", "首开城运天岳恒公司"),
 ])
 def test_a_count_is_cut_to_its_figure_a_year_given_its_date_a_post_its_body_and_the_subject_left_out(question, sentence, span, want):
     assert _shaped(question, sentence, span) == want
