@@ -1130,7 +1130,7 @@ def joint_parties(question: str, sentence: str, start: int, end: int) -> tuple[i
     if (question_kind(question) != "person" or not _TOGETHER.search(question)
             or re.search(r"[和与同跟及]", question)):
         return start, end
-    m = re.match(r"[^，。；：,;:]{0,12}?[与和同及、][^，。；：,;:]{1,%d}?(?=%s)" % (_PARTY_CHARS, _TOGETHER.pattern),
+    m = re.match(rf"[^，。；：,;:]{{0,12}}?[与和同及、][^，。；：,;:]{{1,{_PARTY_CHARS}}}?(?={_TOGETHER.pattern})",
                  sentence[end:])
     if m is None:
         return start, end
