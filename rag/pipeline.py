@@ -284,6 +284,7 @@ def compose_params(settings: Settings) -> ComposeParams:
                          typed_support=settings.typed_support, count_focus=settings.count_focus,
                          typed_missing=settings.typed_missing,
                          read_passage=settings.read_passage,
+                         antecedents=settings.antecedents,
                          focus_bonus=settings.focus_bonus, what_focus_bonus=settings.what_focus_bonus,
                          reason_spans=settings.reason_spans, entity_check=settings.entity_check)
 

@@ -106,6 +106,7 @@ class Settings(BaseSettings):
     count_focus: bool = True  # ComposeParams.count_focus
     typed_missing: bool = True  # ComposeParams.typed_missing
     read_passage: bool = True  # ComposeParams.read_passage
+    antecedents: bool = True  # ComposeParams.antecedents
     focus_bonus: float = Field(default=0.05, ge=0.0, le=1.0)  # ComposeParams.focus_bonus
     what_focus_bonus: float = Field(default=0.0, ge=0.0, le=1.0)  # ComposeParams.what_focus_bonus (measured, off)
     reason_spans: bool = True  # ComposeParams.reason_spans

@@ -162,7 +162,9 @@ def defines(question: str, sentence: str, start: int, end: int) -> bool:
     住大树…"). Words elsewhere in a
     sentence that names the term answer nothing about it: "为打造长春红旗工匠人才培育体系，长春市总
     工会…" does not say the system is 长春市总工会, nor "推进“业工融合”，…将工会的服务职能…" that
-    业工融合 is 工会. True for other questions, and when the sentence does not write the term."""
+    业工融合 is 工会, and words that hold the term ("集团工会着力提升职工服务阵地的服务性" for
+    "职工服务阵地是什么") are about it, not what it is. True for other questions, and when the
+    sentence does not write the term."""
     term = defined_term(question)
     if term is None:
         return True
@@ -171,8 +173,6 @@ def defines(question: str, sentence: str, start: int, end: int) -> bool:
         return True
     for at in spots:
         after = sentence[at + len(term):start]
-        if start < at + len(term) and end > at:
-            return True  # the span holds the term: "acca" in "ACCA（英国特许公认会计师公会）"
         if 0 <= start - at - len(term) <= _DEFINITION_NEAR and (
                 _DEFINING.search(after) or not after.strip(_TERM_QUOTES)
                 or not after.strip(_TERM_QUOTES + "，,：:（( ")
@@ -477,9 +477,19 @@ def fits_kind(question: str, sentence: str, start: int, end: int) -> bool:
         return not (_count_for_a_what(question, sentence[start:end]) or _name_of_the_verb(question, sentence, start, end))
     if kind not in ("person", "place"):
         return True
-    if _WHERE.search(question) and _inside_quotes(sentence, start, end):
+    if _WHERE.search(question) and (_inside_quotes(sentence, start, end) or _beside_in_a_list(question, sentence, start, end)):
         return False
     return sentence[end:end + 1] not in ("了", "着") and not _only_verbs(sentence[start:end])
+
+
+def _beside_in_a_list(question: str, sentence: str, start: int, end: int) -> bool:
+    """Whether the span is an item of a list that holds the thing asked about ("城市密码咖啡在哪
+    里": "大家书房" of "设置城市密码咖啡、大家书房、城市复兴讲堂…"): things listed together are not
+    where one another is."""
+    words = [w for w in content_words(question) if len(w) >= 2]
+    before = sentence[:start - 1] if sentence[start - 1:start] == LIST_MARK else ""
+    after = sentence[end + 1:] if sentence[end:end + 1] == LIST_MARK else ""
+    return any(before.endswith(w) or after.startswith(w) for w in words)
 
 
 # A figure of things and nothing else: "2万余人次", "10名", "三个".
@@ -1264,4 +1274,14 @@ def to_whom(question: str, sentence: str) -> tuple[int, int] | None:
     if verb is None:
         return None
     found = re.search(_TO + r"((?:(?!" + _TO + r")[^" + _CLAUSE_END + r"“”「」《》]){2,24}?)" + re.escape(verb), sentence)
-    return found.span(1) if found else None
+    if found is None:
+        return None
+    start, end = found.span(1)
+    # the question's verb as the object of a light one ("为职工、社区居民…提供贴心、暖心的服务" for
+    # "为哪些人服务"): whom ends before it
+    light = re.search(_LIGHT_VERB, sentence[start + 2:end])
+    return (start, start + 2 + light.start()) if light else (start, end)
+
+
+# Verbs that take the deed as their object: "提供…服务", "开展…培训", "给予…帮助".
+_LIGHT_VERB = r"提供|开展|给予|进行"

@@ -443,6 +443,28 @@ def test_a_definition_question_is_answered_with_its_sentences_when_the_reader_pi
     assert ans.short == "业务与工会工作融合" and ans.text.startswith("业务与工会工作融合[1]。")
 
 
+@pytest.mark.parametrize("antecedents", [True, False])
+def test_a_sentence_opening_with_qizhong_is_cited_with_the_sentence_it_refers_to(hashing_engine, antecedents):
+    """Asked "城市密码咖啡在哪里", a staff member got "大家书房[1]。其中设置城市密码咖啡、大家书房…":
+    the reader's pick of the next item in the list (not where the cafe is), and a sentence whose
+    其中 refers to nothing in the answer. Now the list's neighbour is no place, and the sentence
+    before (what it is among) is cited too."""
+    from rag.types import Chunk, Hit
+
+    text = ("首开集团将企业一楼空间打造成对公众开放的首开书院。其中设置城市密码咖啡、大家书房、城市复兴讲堂等多元功能区。"
+            "首开集团工会共建设14个市级职工之家。")
+    hits = [Hit(Chunk(id="a#0", doc_id="a", title="首开集团工会", text=text, char_start=0, char_end=len(text)),
+                1.0, dense_score=0.9)]
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0, max_sentences=1, antecedents=antecedents)
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("大家书房")).compose(
+        "城市密码咖啡在哪里", hits)
+    assert not ans.refused and ans.short_answer is None and ans.short.startswith("其中设置城市密码咖啡")
+    assert ("对公众开放的首开书院" in ans.text) is antecedents
+    if antecedents:  # in reading order, both cited to the passage
+        assert ans.text.startswith("首开集团将企业一楼空间打造成对公众开放的首开书院。[1]其中设置城市密码咖啡")
+        assert sorted(q.text[:4] for q in ans.citations[0].quotes) == ["其中设置", "首开集团"]
+
+
 def test_a_date_the_chosen_sentences_lack_is_read_in_the_rest_of_the_passage(hashing_engine):
     """DRCD: "第一支驱逐舰部队于何年正式成军" was refused ("没有说明时间") though the passage
     gives the year a sentence before the one naming the event ("…由此诞生"). Before refusing,
