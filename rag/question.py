@@ -25,6 +25,10 @@ _COUNTS = {"多少", "几"}
 # Words between the focus and the interrogative.
 _LINKS = {"是", "叫", "叫做", "在", "为", "有", "于", "的", "担任", "位于", "是在", "名叫"}
 _NAME_TAILS = {"名字", "人", "时候", "时间", "地方", "日子"}
+# Words between a thing and its count at the question's end ("工会驿站一共有几个"), and what
+# may end the question after it.
+_COUNT_LINKS = {"有", "共有", "一共", "一共有", "共", "总共", "总共有"}
+_ENDS = {"", "呢", "啊", "呀", "吗", "?", "？", "。"}
 _TITLE = re.compile(r"《[^》]+》")
 _PLACE_KIND_ENDS = ("地", "点", "址", "地区", "地带")
 _PLACE_KINDS = {"位置", "地方", "处", "总部", "方位"}
@@ -141,6 +145,16 @@ def question_focus(question: str) -> QuestionFocus | None:
             while j < len(words) and _is_noun(words[j][1]) and len(nouns) < 2:
                 nouns.append(words[j][0])
                 j += 1
+            if (not nouns and unit and unit in CLASSIFIERS and all(t in _ENDS for t, _ in words[j:])
+                    and i and words[i - 1][0] in _COUNT_LINKS):
+                # the count of things ends the question, the things before it: "长春市的工匠学院
+                # 有多少个" (not a measure, "全长有多少公里", nor "是几本", which asks which tier)
+                k = i - 1
+                while k >= 0 and words[k][0] in _COUNT_LINKS:
+                    k -= 1
+                while k >= 0 and _is_noun(words[k][1]) and len(words[k][0]) > 1 and len(nouns) < 2:
+                    nouns.insert(0, words[k][0])
+                    k -= 1
             if nouns:
                 return QuestionFocus(tuple(nouns), "count", classified)
     return _what_focus(words)

@@ -8,6 +8,10 @@ from rag.question import mentions, question_entities, question_focus, question_n
     ("密云区工匠学院的院长是谁", "院长", "who"),
     ("首开集团建了多少个工会驿站", "工会驿站", "count"),
     ("长春市总工会设置了多少个竞赛项目", "竞赛项目", "count"),
+    # the count of things at the question's end, the things before it
+    ("长春市的工匠学院有多少个", "工匠学院", "count"),
+    ("首开集团工会驿站一共有几个？", "工会驿站", "count"),
+    ("芝大运营的公立特许学校有几所？", "学校", "count"),  # DRCD
     ("九合空间在哪里", "九合空间", "where"),
     ("于明朝先后十次出巡奴儿干地方的人为谁", "人", "who"),  # jieba's 人为: 为 is the copula
     # "X的Y是什么": the attribute Y, after any figure ("的四个关键环节")
@@ -36,7 +40,9 @@ def test_a_count_asked_with_its_classifier_counts_a_thing(question, counted):
                                       "南斯拉夫社会主义工人党于西元几年时所组成", "于民国几年嘉义正式升格为省辖市",
                                       "但几日内会在光照下变成什么", "他在多少年后回国",
                                       # what, but no "X的Y是什么"
-                                      "反讽则是什么", "抱树运动指的是什么?", "明太祖采用什么战术"])
+                                      "反讽则是什么", "抱树运动指的是什么?", "明太祖采用什么战术",
+                                      # a measure or a rank at the end, not a count of things
+                                      "河茂铁路全长有多少公里？", "成都师范大学是几本", "越狱第五季一共几集"])
 def test_how_and_type_word_questions_have_no_focus(question):
     assert question_focus(question) is None
 
