@@ -35,7 +35,7 @@ _A_REPORT = re.compile(r"报道|稿件|稿子|新闻|那篇|这篇")
 # "谁拍摄了…的照片", "…的照片是谁拍的", "…那篇报道的摄影是谁": the photographer.
 _PHOTO = re.compile(r"谁(?:拍摄|拍|摄影|拍照)|(?:照片|图片|配图|摄影)(?:记者|师)?(?:是谁|是哪位|为谁|叫什么|是由谁|由谁)"
                     r"|(?:照片|图片|配图)(?:是)?(?:谁|哪位记者)拍")
-_ITS_PHOTOS = re.compile(r"\w的(?:照片|图片|配图)")
+_ITS_PHOTOS = re.compile(r"\w的(?:照片|图片|配图)|[\u4e00-\u9fff][^\W张幅组](?:照片|图片|配图)")  # not "这张照片"
 # "…那篇文章转自哪里", "…报道的来源是什么": where the article was reprinted from.
 _SOURCE = re.compile(r"转(?:载)?自(?:哪|什么|何)|(?:来源|出处)(?:是|为)?(?:哪|什么|何)")
 # The question's words that only say it asks for a byline; the rest name the article's subject.

@@ -24,6 +24,8 @@ def test_a_byline_question_is_one_about_a_reporter_or_a_reports_writer(question,
     ("“业工融合”那篇文章的照片是谁拍的", True),
     ("通州那篇新闻的摄影是谁", True),
     ("业工融合的照片是谁拍的", True),  # the photographs of a subject the articles name
+    ("谁拍的业工融合照片", True),
+    ("谁拍的那组照片", False),
     ("这张照片是谁拍的", False),  # a famous picture, not a report's
     ("谁拍摄了电影《英雄》", False),
     ("首开集团那篇报道的记者是谁", False),
