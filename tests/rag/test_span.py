@@ -370,6 +370,10 @@ RESIDENTS_CENTRE = ("首开城运天岳恒公司与属地大安澜营社区共�
     # ... one party named: the other alone (DRCD: "达尔文和谁共同署名")
     ("首开居民服务中心是谁和大安澜营社区共建的", RESIDENTS_CENTRE, "首开城运天岳恒公司", "首开城运天岳恒公司"),
     ("首开居民服务中心是谁建的", RESIDENTS_CENTRE, "首开城运天岳恒公司", "首开城运天岳恒公司"),
+    # a telephone number, its area code written before it (DuReader)
+    ("交警救援电话", "要用手机拨打“122”交通事故报警电话。", "“122”交通事故报警电话", "122"),
+    ("广州海尔空调维修电话", "广州海尔空调维修电话：020-38073569，欢迎来电。", "38073569", "020-38073569"),
+    ("广州荣事达洗衣机售后电话", "售后电话662070I2。", "662070I2", "662070I2"),
 ])
 def test_a_count_is_cut_to_its_figure_a_year_given_its_date_a_post_its_body_and_the_subject_left_out(question, sentence, span, want):
     assert _shaped(question, sentence, span) == want
