@@ -477,15 +477,21 @@ def fits_kind(question: str, sentence: str, start: int, end: int) -> bool:
         return not (_count_for_a_what(question, sentence[start:end]) or _name_of_the_verb(question, sentence, start, end))
     if kind not in ("person", "place"):
         return True
-    if _WHERE.search(question) and (_inside_quotes(sentence, start, end) or _beside_in_a_list(question, sentence, start, end)):
+    if _WHERE.search(question) and (_inside_quotes(sentence, start, end)
+                                    or not _JOINED.search(question) and _beside_in_a_list(question, sentence, start, end)):
         return False
     return sentence[end:end + 1] not in ("了", "着") and not _only_verbs(sentence[start:end])
+
+
+# A question that lists things itself asks for one more of them: "长沙、桂阳、零陵以及哪里为刘备所攻下的地方"
+# (DRCD: 7 gold spans stand beside the question's own items so).
+_JOINED = re.compile(r"[、和及与]")
 
 
 def _beside_in_a_list(question: str, sentence: str, start: int, end: int) -> bool:
     """Whether the span is an item of a list that holds the thing asked about ("城市密码咖啡在哪
     里": "大家书房" of "设置城市密码咖啡、大家书房、城市复兴讲堂…"): things listed together are not
-    where one another is."""
+    where one another is (unless the question lists, _JOINED)."""
     words = [w for w in content_words(question) if len(w) >= 2]
     before = sentence[:start - 1] if sentence[start - 1:start] == LIST_MARK else ""
     after = sentence[end + 1:] if sentence[end:end + 1] == LIST_MARK else ""
@@ -1158,8 +1164,8 @@ def phone_number(question: str, sentence: str, start: int, end: int) -> tuple[in
     """A telephone question's answer is the number: "122" of the reader's "“122”交通事故报警电话",
     with the area code written before it ("020-" of "020-38073569" when the reader took the
     rest). Other spans, and spans without three digits together, keep their bounds."""
-    if not asks_for_phone(question):
-        return start, end
+    if not asks_for_phone(question) or _QUESTION_WORD.search(question):
+        return start, end  # "公用电话在哪一年时被改为…公用电话" asks a year
     m = _PHONE_DIGITS.search(sentence, start, end)
     if m is None or len(re.findall(r"\d", m.group())) < 3:
         return start, end
