@@ -142,6 +142,8 @@ _DEFINING = re.compile(r"是|即|为|指|称|叫|意|系|乃")
 # How far from the term its definition may begin or end: on DRCD's 54 definition questions
 # (training data) whose term the paragraph writes out, 22 of 25 golds stand within this of it.
 _DEFINITION_NEAR = 12
+# How long the kind of thing a term names may be after it ("研学行动" of "“十万学子看长春”研学行动").
+_KIND_CHARS = 6
 
 
 def defined_term(question: str) -> str | None:
@@ -163,7 +165,8 @@ def defines(question: str, sentence: str, start: int, end: int) -> bool:
     sentence that names the term answer nothing about it: "为打造长春红旗工匠人才培育体系，长春市总
     工会…" does not say the system is 长春市总工会, nor "推进“业工融合”，…将工会的服务职能…" that
     业工融合 is 工会, and words that hold the term ("集团工会着力提升职工服务阵地的服务性" for
-    "职工服务阵地是什么") are about it, not what it is. True for other questions, and when the
+    "职工服务阵地是什么") are about it, not what it is, unless they are the term and the kind of
+    thing it is ("“十万学子看长春”研学行动"). True for other questions, and when the
     sentence does not write the term."""
     term = defined_term(question)
     if term is None:
@@ -172,6 +175,10 @@ def defines(question: str, sentence: str, start: int, end: int) -> bool:
     if not spots:
         return True
     for at in spots:
+        if sentence[start:at].strip(_TERM_QUOTES) == "" and start <= at and (
+                0 < len(rest := sentence[at + len(term):end].strip(_TERM_QUOTES)) <= _KIND_CHARS
+                and not _PUNCT.search(rest)):
+            return True  # the term and the kind of thing it is: "“十万学子看长春”研学行动"
         after = sentence[at + len(term):start]
         if 0 <= start - at - len(term) <= _DEFINITION_NEAR and (
                 _DEFINING.search(after) or not after.strip(_TERM_QUOTES)
