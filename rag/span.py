@@ -1141,8 +1141,9 @@ def partner_start(question: str, sentence: str, start: int, end: int) -> int:
 
 # Verbs of a deed done together: "首开居民服务中心是谁共建的".
 _TOGETHER = re.compile(r"共建|共同|联合(?!国)|合办|共办|携手|合作|合创|一起")
-# How far a name may reach back before the reader's span, and forward to the deed done together.
-_NAME_LEAD, _PARTY_CHARS = 4, 30
+# How far a name may reach back before the reader's span (to its clause's start, with no
+# preposition between), and forward to the deed done together.
+_NAME_LEAD, _PARTY_CHARS = 10, 30
 
 
 def joint_parties(question: str, sentence: str, start: int, end: int) -> tuple[int, int]:
@@ -1160,7 +1161,8 @@ def joint_parties(question: str, sentence: str, start: int, end: int) -> tuple[i
         return start, end
     clause = max(sentence.rfind(p, 0, start) for p in "，。；：,;:由")
     lead = sentence[clause + 1:start]
-    return (clause + 1 if len(lead) <= _NAME_LEAD else start), end + m.end()
+    whole = len(lead) <= _NAME_LEAD and not re.search(r"[在将为把被对从向经与和]", lead)
+    return (clause + 1 if whole else start), end + m.end()
 
 
 _PHONE_DIGITS = re.compile(r"\d[\dA-Za-z\-－]*\d[A-Za-z]?\d*")

@@ -140,3 +140,33 @@ def test_the_seed_articles_answer_counts_and_kinds_as_staff_ask_them(tmp_path, e
         assert not units["refused"] and units["short_answer"]["text"].startswith("苏家坨镇水务管理服务中心、")
         trades = ask("密云区在哪些行业开展了技能竞赛")  # the list alone, not the clause before it
         assert trades["short_answer"]["text"] == "家政服务、卫生系统、蜜蜂养殖、餐饮服务"
+
+
+def test_definitions_joint_parties_and_lists_as_staff_ask_them(tmp_path, e5):
+    """Questions a staff member asked in the twenty-seventh session, over HTTP with the real
+    model and reader: a definition question is not answered with words the reader picked
+    beside its term ("工会" for 业工融合), a deed done together names every party, a list's
+    neighbour is no place and a 其中 sentence comes with what it refers to, a count of things
+    asked at the question's end is refused when the article gives none, and the photographs
+    of a subject named without 的 are credited."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from tests.conftest import hashing_settings
+
+    with TestClient(create_app(hashing_settings(tmp_path, embed_model="e5-small", short_answers="reader"))) as c:
+        def ask(q):
+            return c.post("/ask", json={"question": q}).json()
+
+        meaning = ask("业工融合是什么意思")
+        assert not meaning["refused"] and meaning["short_answer"] is None
+        assert "将工会的服务职能与集团业务发展高效融合" in meaning["answer"]
+        parties = ask("首开居民服务中心是谁共建的")
+        assert parties["short_answer"]["text"] == "首开城运天岳恒公司与属地大安澜营社区"
+        cafe = ask("城市密码咖啡在哪里")
+        assert not cafe["refused"] and (cafe["short_answer"] or {}).get("text") != "大家书房"
+        assert "对公众开放的首开书院" in cafe["answer"]
+        academies = ask("长春市的工匠学院有多少个")
+        assert academies["refused"] and academies["refusal_reason"] == "focus_missing"
+        photos = ask("谁拍的业工融合照片")
+        assert photos["answer"].startswith("宗晓畅、高岩[1]。")  # a credit, from metadata: no offsets
