@@ -142,6 +142,7 @@ _DEFINING = re.compile(r"是|即|为|指|称|叫|意|系|乃")
 # How far from the term its definition may begin or end: on DRCD's 54 definition questions
 # (training data) whose term the paragraph writes out, 22 of 25 golds stand within this of it.
 _DEFINITION_NEAR = 12
+_CLAUSE_MARK = re.compile(r"[，。；！？,;!?]")
 # How long the kind of thing a term names may be after it ("研学行动" of "“十万学子看长春”研学行动").
 _KIND_CHARS = 6
 
@@ -180,8 +181,12 @@ def defines(question: str, sentence: str, start: int, end: int) -> bool:
                 and not _PUNCT.search(rest)):
             return True  # the term and the kind of thing it is: "“十万学子看长春”研学行动"
         after = sentence[at + len(term):start]
+        joined = next((m for m in reversed(list(_DEFINING.finditer(after))) if m.start() <= _DEFINITION_NEAR), None) \
+            if start >= at + len(term) else None
+        if joined is not None and joined.start() <= _DEFINITION_NEAR and not _CLAUSE_MARK.search(after[joined.end():]):
+            return True  # "人工智障爱酱,是A.I.Channel里的kizina ai": the defining word's clause, however long
         if 0 <= start - at - len(term) <= _DEFINITION_NEAR and (
-                _DEFINING.search(after) or not after.strip(_TERM_QUOTES)
+                not after.strip(_TERM_QUOTES)
                 or not after.strip(_TERM_QUOTES + "，,：:（( ")
                 and not sentence[:at].rstrip(_TERM_QUOTES)[-1:].strip("，。；：,;:")):
             return True

@@ -530,6 +530,8 @@ def test_a_subject_typed_alone_is_answered_only_by_words_written_right_after_it(
     ("纳怜道指的是什么?", "纳怜道，蒙语意为小道。", "小道", True),
     ("抱树运动指的是什么?", "抱树运动，以和平方式抱住大树来阻止森林砍伐。", "以和平方式抱住大树来阻止森林砍伐", True),
     ("acca是什么", "ACCA是英国特许公认会计师公会。", "英国特许公认会计师公会", True),
+    ("人工智障爱酱是什么", "人工智障爱酱,是A.I.Channel里的kizina ai,超可爱。", "kizina ai", True),  # DuReader
+    ("业工融合是什么意思", "业工融合是近年的提法，工会参与其中。", "工会", False),  # 是's clause ended before
     ("赋能续航是什么", "依托工匠学院将“赋能续航”线下培训与“百万职工进课堂”线上培训同步推进。", "线下培训", True),
     # a sentence that does not write the term out is not judged; nor is another kind of question
     ("acca是什么", "英国特许公认会计师公会成立于1904年。", "英国特许公认会计师公会", True),
