@@ -139,8 +139,9 @@ _TERM_QUOTES = "“”「」《》\"'‘’"
 # Words that join a term and what it is: "…，即赫罗图", "…称为民主化", "专属经济区…是指…",
 # "纳怜道，蒙语意为小道", "邮票的正式名称为邮值标签".
 _DEFINING = re.compile(r"是|即|为|指|称|叫|意|系|乃")
-# How far from the term its definition may begin or end: on DRCD's 54 definition questions
-# (training data) whose term the paragraph writes out, 22 of 25 golds stand within this of it.
+# How far from the term its definition, or the word defining it, may stand: of DRCD's definition
+# questions whose paragraph writes the term out (training data), 22 of 25 golds begin or end within
+# this of it.
 _DEFINITION_NEAR = 12
 _CLAUSE_MARK = re.compile(r"[，。；！？,;!?]")
 # How long the kind of thing a term names may be after it ("研学行动" of "“十万学子看长春”研学行动").
@@ -160,15 +161,14 @@ def defined_term(question: str) -> str | None:
 
 def defines(question: str, sentence: str, start: int, end: int) -> bool:
     """Whether ``sentence[start:end]`` may answer a definition question as a definition of its
-    term: joined to the term by a defining word ("描绘…的图，即赫罗图"; "民主化…是指…"), named by it
-    ("“赋能续航”线下培训"), or set right after a term that opens its clause ("抱树运动，以和平方式抱
-    住大树…"). Words elsewhere in a
+    term: joined to the term by a defining word ("描绘…的图，即赫罗图"; "民主化…是指…", to the end of
+    that word's clause), the term and the kind of thing it is ("“十万学子看长春”研学行动"), or set
+    right after a term that opens its clause ("抱树运动，以和平方式抱住大树…"). Words elsewhere in a
     sentence that names the term answer nothing about it: "为打造长春红旗工匠人才培育体系，长春市总
     工会…" does not say the system is 长春市总工会, nor "推进“业工融合”，…将工会的服务职能…" that
     业工融合 is 工会, and words that hold the term ("集团工会着力提升职工服务阵地的服务性" for
-    "职工服务阵地是什么") are about it, not what it is, unless they are the term and the kind of
-    thing it is ("“十万学子看长春”研学行动"). True for other questions, and when the
-    sentence does not write the term."""
+    "职工服务阵地是什么") are about it. True for other questions, and when the sentence does not
+    write the term. Of DRCD's 54 definition questions (training data), 52 gold spans pass."""
     term = defined_term(question)
     if term is None:
         return True
@@ -183,7 +183,7 @@ def defines(question: str, sentence: str, start: int, end: int) -> bool:
         after = sentence[at + len(term):start]
         joined = next((m for m in reversed(list(_DEFINING.finditer(after))) if m.start() <= _DEFINITION_NEAR), None) \
             if start >= at + len(term) else None
-        if joined is not None and joined.start() <= _DEFINITION_NEAR and not _CLAUSE_MARK.search(after[joined.end():]):
+        if joined is not None and not _CLAUSE_MARK.search(after[joined.end():]):
             return True  # "人工智障爱酱,是A.I.Channel里的kizina ai": the defining word's clause, however long
         if 0 <= start - at - len(term) <= _DEFINITION_NEAR and (
                 not after.strip(_TERM_QUOTES)
