@@ -91,6 +91,19 @@ def tagged(question: str) -> tuple[tuple[str, str], ...]:
     return tuple((w.word, w.flag) for w in pseg.cut(question) if w.word.strip())
 
 
+def _nouns_before(words: tuple[tuple[str, str], ...], i: int, links: set[str], min_chars: int = 1) -> list[str]:
+    """The nouns (two at most) that end just before ``words[i]``, the ``links`` between them and
+    it skipped: "院长" of "…的院长|是|谁", "工匠学院" of "…的工匠|学院|有|多少"."""
+    j = i - 1
+    while j >= 0 and words[j][0] in links:
+        j -= 1
+    nouns: list[str] = []
+    while j >= 0 and _is_noun(words[j][1]) and len(words[j][0]) >= min_chars and len(nouns) < 2:
+        nouns.insert(0, words[j][0])
+        j -= 1
+    return nouns
+
+
 @lru_cache(maxsize=4096)
 def question_focus(question: str) -> QuestionFocus | None:
     """The focus of a factoid question, or None when it has none (how, why, type words)."""
@@ -102,13 +115,7 @@ def question_focus(question: str) -> QuestionFocus | None:
         before = ((w in _ASKS_BEFORE and (ends or w not in ("哪里", "哪儿")))
                   or (w in ("什么", "哪") and nxt in _NAME_TAILS) or w == "什么时候")
         if before:
-            j = i - 1
-            while j >= 0 and words[j][0] in _LINKS:
-                j -= 1
-            nouns: list[str] = []
-            while j >= 0 and _is_noun(words[j][1]) and len(nouns) < 2:
-                nouns.insert(0, words[j][0])
-                j -= 1
+            nouns = _nouns_before(words, i, _LINKS)
             if w == "谁" and nouns and len(nouns[-1]) > 1 and nouns[-1].endswith("为"):
                 # jieba fuses "的人为谁" into 人为 ("man-made"): 为 is the copula, the focus 人.
                 nouns[-1] = nouns[-1][:-1]
@@ -148,13 +155,9 @@ def question_focus(question: str) -> QuestionFocus | None:
             if (not nouns and unit and unit in CLASSIFIERS and all(t in _ENDS for t, _ in words[j:])
                     and i and words[i - 1][0] in _COUNT_LINKS):
                 # the count of things ends the question, the things before it: "长春市的工匠学院
-                # 有多少个" (not a measure, "全长有多少公里", nor "是几本", which asks which tier)
-                k = i - 1
-                while k >= 0 and words[k][0] in _COUNT_LINKS:
-                    k -= 1
-                while k >= 0 and _is_noun(words[k][1]) and len(words[k][0]) > 1 and len(nouns) < 2:
-                    nouns.insert(0, words[k][0])
-                    k -= 1
+                # 有多少个" (not a measure, "全长有多少公里", nor "是几本", which asks which tier;
+                # nor a one-character noun, "第五季")
+                nouns = _nouns_before(words, i, _COUNT_LINKS, min_chars=2)
             if nouns:
                 return QuestionFocus(tuple(nouns), "count", classified)
     return _what_focus(words)

@@ -143,6 +143,8 @@ _DEFINING = re.compile(r"是|即|为|指|称|叫|意|系|乃")
 # questions whose paragraph writes the term out (training data), 22 of 25 golds begin or end within
 # this of it.
 _DEFINITION_NEAR = 12
+# What ends a defining word's clause: the marks that end a clause (_CLAUSE_END) but a colon, which
+# introduces the definition ("费马原理是几何光学的基本定理：光传播的路径是…").
 _CLAUSE_MARK = re.compile(r"[，。；！？,;!?]")
 # How long the kind of thing a term names may be after it ("研学行动" of "“十万学子看长春”研学行动").
 _KIND_CHARS = 6
@@ -188,7 +190,7 @@ def defines(question: str, sentence: str, start: int, end: int) -> bool:
         if 0 <= start - at - len(term) <= _DEFINITION_NEAR and (
                 not after.strip(_TERM_QUOTES)
                 or not after.strip(_TERM_QUOTES + "，,：:（( ")
-                and not sentence[:at].rstrip(_TERM_QUOTES)[-1:].strip("，。；：,;:")):
+                and not sentence[:at].rstrip(_TERM_QUOTES)[-1:].strip(_CLAUSE_END)):
             return True
         before = sentence[end:at]
         if 0 <= at - end <= _DEFINITION_NEAR and _DEFINING.search(before):
@@ -1160,11 +1162,11 @@ def joint_parties(question: str, sentence: str, start: int, end: int) -> tuple[i
     if (question_kind(question) != "person" or not _TOGETHER.search(question)
             or re.search(r"[和与同跟及]", question)):
         return start, end
-    m = re.match(rf"[^，。；：,;:]{{0,12}}?[与和同及、][^，。；：,;:]{{1,{_PARTY_CHARS}}}?(?={_TOGETHER.pattern})",
+    m = re.match(rf"[^{_CLAUSE_END}]{{0,12}}?[与和同及、][^{_CLAUSE_END}]{{1,{_PARTY_CHARS}}}?(?={_TOGETHER.pattern})",
                  sentence[end:])
     if m is None:
         return start, end
-    clause = max(sentence.rfind(p, 0, start) for p in "，。；：,;:由")
+    clause = max(sentence.rfind(p, 0, start) for p in _CLAUSE_END + "由")
     lead = sentence[clause + 1:start]
     whole = len(lead) <= _NAME_LEAD and not re.search(r"[在将为把被对从向经与和]", lead)
     return (clause + 1 if whole else start), end + m.end()
