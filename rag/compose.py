@@ -29,7 +29,7 @@ from rag.embedding import Embedder
 from rag.lexical import bigram_set, content_words, plain, rarity_weights, term_coverage, weighted_coverage
 from rag.mentions import mention_answer
 from rag.question import named_in, names_focus, question_entities, question_focus, specific_names
-from rag.reader import Span, SpanReader
+from rag.reader import Accept, Span, SpanReader
 from rag.sentences import (
     announces,
     asks_about_plans,
@@ -298,6 +298,11 @@ class ComposeParams:
     # how questions are. On DRCD (training; 58 why questions among 777 answers) their F1 rose
     # from 0.33 to 0.64 (eval/RESULTS.md, "Why questions: the reason first").
     reason_spans: bool = True
+    # The reader's best span that can answer as the kind asked (span.fits_kind), even when a
+    # span that cannot scores higher: asked "水痘多久能好" it likes "六岁的" best and "一周多时间"
+    # next. Off, a best span that does not fit gives no short answer (a count falls back to
+    # the rules' figure). The answer gate still reads the best span's margin.
+    fitting_spans: bool = True
     # On: questions of every kind, not only who/where ones, are answered only from passages
     # that name one of the places and bodies they name (rag/question.py: question_entities).
     # Off: on DRCD (training; 777 answers, 675 unanswerable) it refused 12 more unanswerable
@@ -597,7 +602,8 @@ class ExtractiveComposer:
                   and (counted is None or counted in q.text)]
         if not others:
             return None
-        got = self.reader.read(question, [q.text for q in others])
+        texts = [q.text for q in others]
+        got = self.reader.read(question, texts, _fitting(question, texts) if self.params.fitting_spans else None)
         if got is None or got.margin < self.params.short_answer_margin:
             return None
         quote = others[got.sentence]
@@ -632,7 +638,8 @@ class ExtractiveComposer:
         ans = build_answer(used, hits, order_by_rank=rank)
         ans = with_conflict_note(question, ans, used)
         return with_short_answer(question, replace(ans, short=used[0][1].text), used, self.reader,
-                                 self.params.short_answer_margin, read=read, reasons=self.params.reason_spans)
+                                 self.params.short_answer_margin, read=read, reasons=self.params.reason_spans,
+                                 fitting=self.params.fitting_spans)
 
 
 def _sentences_of(chunk: Chunk) -> list[Quote]:
@@ -692,21 +699,24 @@ def with_conflict_note(question: str, ans: Answer, used: Sequence[tuple[Hit, Quo
 def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quote]],
                       reader: SpanReader | None = None,
                       margin: float = ComposeParams.short_answer_margin, *, read: Span | None = None,
-                      reasons: bool = ComposeParams.reason_spans) -> Answer:
+                      reasons: bool = ComposeParams.reason_spans,
+                      fitting: bool = ComposeParams.fitting_spans) -> Answer:
     """Put the exact answering words first ("167个[1]。…"), cited to the sentence they come
     from. The reader (rag/reader.py) looks in every cited sentence and may find none; the
     rules (rag/span.py) look in the best one, for count/date/who/where questions. "How"
     questions keep the sentences alone, and so do "why" ones unless ``reasons`` lets the
     reader put the reason first. ``read``: the reader's span in ``used``, when it has
-    already read these sentences."""
+    already read these sentences. ``fitting``: the reader's best span that fits the kind asked
+    (ComposeParams.fitting_spans)."""
     if not used or asks_for_explanation(question) and not (reasons and reader is not None
                                                             and asks_for_reason(question)):
         return ans
     found: tuple[Hit, Quote, int, int] | None = None
     if reader is not None:
-        got = read if read is not None else reader.read(question, [q.text for _, q in used])
+        texts = [q.text for _, q in used]
+        got = read if read is not None else reader.read(question, texts, _fitting(question, texts) if fitting else None)
         if got is not None:
-            ans = replace(ans, span_margin=got.margin)
+            ans = replace(ans, span_margin=got.best_margin)
         if got is not None and got.margin >= margin:
             (hit, quote), s = used[got.sentence], got.start
             e = with_unit(question, quote.text, s, got.end)
@@ -741,6 +751,12 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
     if asks_for_several(question):
         found = _listed(question, used, found)
     return ans if found is None else with_span(ans, *found)
+
+
+def _fitting(question: str, texts: Sequence[str]) -> Accept:
+    """Which of the reader's spans in ``texts`` can answer as the kind asked, with the unit
+    the question names (what the composer checks of the span it is given)."""
+    return lambda k, s, e: fits_kind(question, texts[k], s, with_unit(question, texts[k], s, e))
 
 
 def with_span(ans: Answer, hit: Hit, quote: Quote, start: int, end: int) -> Answer:

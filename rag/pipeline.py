@@ -286,7 +286,8 @@ def compose_params(settings: Settings) -> ComposeParams:
                          read_passage=settings.read_passage,
                          antecedents=settings.antecedents,
                          focus_bonus=settings.focus_bonus, what_focus_bonus=settings.what_focus_bonus,
-                         reason_spans=settings.reason_spans, entity_check=settings.entity_check)
+                         reason_spans=settings.reason_spans, fitting_spans=settings.fitting_spans,
+                         entity_check=settings.entity_check)
 
 
 def make_reader(settings: Settings) -> SpanReader | None:

@@ -19,8 +19,8 @@ import json
 import logging
 import threading
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,19 +45,37 @@ class ReaderParams:
 @dataclass(frozen=True)
 class Span:
     """A short answer: which sentence (index into the list read), where in it, and by how
-    much (in logits) its score beats that sentence's no-answer score."""
+    much (in logits) its score beats that sentence's no-answer score. ``best`` is the margin of
+    the reader's best span of all, which ``accept`` may have passed over (the answer gate
+    reads that one); None when it is this span."""
 
     sentence: int
     start: int
     end: int
     margin: float
+    best: float | None = None
+
+    @property
+    def best_margin(self) -> float:
+        return self.margin if self.best is None else self.best
+
+
+# Which spans a reader should prefer: (sentence index, char start, char end) -> acceptable.
+Accept = Callable[[int, int, int], bool]
+
+# Spans of a sentence offered to ``accept``, best first: past the twentieth, a span's score
+# is far below the best one's (ten starts by ten ends are scored).
+MAX_TRIED = 20
 
 
 class SpanReader(Protocol):
     """Finds the words that answer a question in the sentences an answer cites."""
 
-    def read(self, question: str, sentences: Sequence[str]) -> Span | None:
-        """The best span of any sentence, however weak (None only when there is nothing to read)."""
+    def read(self, question: str, sentences: Sequence[str], accept: Accept | None = None) -> Span | None:
+        """The best span of any sentence, however weak (None only when there is nothing to
+        read). With ``accept``, the best span it accepts, even when spans it refuses score
+        higher ("多久能好" is answered "一周多时间", not the "六岁的" the reader likes best); the
+        best of all when it accepts none (the caller can tell: ``accept`` refuses it)."""
         ...
 
 
@@ -156,25 +174,24 @@ def load_trainable(model: Any, weights_dir: Path) -> None:
         raise ValueError(f"weights in {weights_dir} do not fit the model: {missing}")
 
 
-def best_span(start: Any, end: Any, offsets: Sequence[tuple[int, int]], first: int,
-              max_answer_tokens: int) -> tuple[int, int, float] | None:
-    """The context span with the highest start + end logit, minus the no-answer score
-    (``<s>``'s start + end): (char start, char end, margin)."""
+def best_spans(start: Any, end: Any, offsets: Sequence[tuple[int, int]], first: int,
+               max_answer_tokens: int) -> list[tuple[int, int, float]]:
+    """The context spans of the ten best starts and the ten best ends, best first by start +
+    end logit minus the no-answer score (``<s>``'s start + end): (char start, char end, margin)."""
     null = float(start[0] + end[0])
     n = len(offsets) - 1  # the closing </s>
-    best: tuple[float, int, int] | None = None
     s_top = sorted(range(first, n), key=lambda i: -float(start[i]))[:10]
     e_top = sorted(range(first, n), key=lambda i: -float(end[i]))[:10]
-    for i in s_top:
-        for j in e_top:
-            if i <= j < i + max_answer_tokens:
-                sc = float(start[i] + end[j])
-                if best is None or sc > best[0]:
-                    best = (sc, i, j)
-    if best is None:
-        return None
-    sc, i, j = best
-    return offsets[i][0], offsets[j][1], sc - null
+    spans = sorted(((float(start[i] + end[j]), i, j) for i in s_top for j in e_top
+                    if i <= j < i + max_answer_tokens), key=lambda t: -t[0])
+    return [(offsets[i][0], offsets[j][1], sc - null) for sc, i, j in spans]
+
+
+def best_span(start: Any, end: Any, offsets: Sequence[tuple[int, int]], first: int,
+              max_answer_tokens: int) -> tuple[int, int, float] | None:
+    """The context span with the highest start + end logit (:func:`best_spans`' first)."""
+    spans = best_spans(start, end, offsets, first, max_answer_tokens)
+    return spans[0] if spans else None
 
 
 class E5SpanReader:
@@ -198,7 +215,7 @@ class E5SpanReader:
         self._torch = torch
         self._lock = threading.Lock()
 
-    def read(self, question: str, sentences: Sequence[str]) -> Span | None:
+    def read(self, question: str, sentences: Sequence[str], accept: Accept | None = None) -> Span | None:
         if not sentences:
             return None
         torch = self._torch
@@ -206,18 +223,26 @@ class E5SpanReader:
         ids, mask = pad_batch([row for row, _, _ in enc], self.tokenizer.pad_token_id)
         with self._lock, torch.inference_mode():
             start, end = self.model(ids, mask)
-        best: Span | None = None
+        best: Span | None = None  # the best span of all
+        taken: Span | None = None  # the best one ``accept`` takes
         for k, (_, offsets, first) in enumerate(enc):
-            got = best_span(start[k], end[k], offsets, first, self.params.max_answer_tokens)
-            if got is None:
-                continue
-            s, e, margin = got
             text = sentences[k]
-            while s < e and text[s].isspace():
-                s += 1
-            if e > s and (best is None or margin > best.margin):
-                best = Span(k, s, e, margin)
-        return best
+            spans = best_spans(start[k], end[k], offsets, first, self.params.max_answer_tokens)
+            for s, e, margin in spans[:MAX_TRIED] if accept is not None else spans[:1]:
+                while s < e and text[s].isspace():
+                    s += 1
+                if e <= s:
+                    continue
+                if best is None or margin > best.margin:
+                    best = Span(k, s, e, margin)
+                if accept is None or taken is not None and margin <= taken.margin:
+                    break  # the rest of this sentence's spans score lower still
+                if accept(k, s, e):
+                    taken = Span(k, s, e, margin)
+                    break
+        if taken is None or best is None or taken == best:
+            return best
+        return replace(taken, best=best.margin)
 
 
 def load_reader(base_dir: Path) -> SpanReader | None:

@@ -114,7 +114,7 @@ class _MarginReader:
     def __init__(self, word: str, margin: float) -> None:
         self.word, self.margin = word, margin
 
-    def read(self, question, sentences):
+    def read(self, question, sentences, accept=None):
         from rag.reader import Span
 
         for k, s in enumerate(sentences):

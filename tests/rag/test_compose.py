@@ -123,7 +123,7 @@ class _FirstMatchReader:
         self.word = word
         self.calls = 0
 
-    def read(self, question, sentences):
+    def read(self, question, sentences, accept=None):
         from rag.reader import Span
 
         self.calls += 1

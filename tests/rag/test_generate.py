@@ -165,7 +165,7 @@ def test_a_gate_that_reads_refuses_before_the_model_is_asked():
         def __init__(self, margin):
             self.margin = margin
 
-        def read(self, question, sentences):
+        def read(self, question, sentences, accept=None):
             return Span(0, 0, 2, self.margin)
 
     gate = AnswerGate((0.0,) * len(GATE_FEATURES), (1.0,) * len(GATE_FEATURES),
@@ -188,7 +188,7 @@ def test_when_the_model_fails_after_a_reading_gate_the_fallback_answer_is_not_co
     from rag.reader import Span
 
     class Reader:
-        def read(self, question, sentences):
+        def read(self, question, sentences, accept=None):
             return Span(0, 0, 2, 5.0)
 
     class Counted(ExtractiveComposer):

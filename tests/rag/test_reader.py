@@ -92,7 +92,7 @@ class _Reader:
         self.span = span
         self.seen: list[str] = []
 
-    def read(self, question, sentences):
+    def read(self, question, sentences, accept=None):
         self.seen = list(sentences)
         return self.span
 
