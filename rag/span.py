@@ -470,10 +470,10 @@ def _things_for_a_measure(question: str, span: str) -> bool:
     """Whether a measure is asked ("职工之家有多大", "2尺4是多少厘米") and ``span`` counts things
     ("12层" of "在首开大厦10层和12层", "一个"): a size is in 平方米, a length in 米, an age in 岁,
     never in a classifier of things. Of DRCD's 59 questions asking 多大, 多长, 多久… none has a
-    gold span ending in one."""
+    gold span ending in one. (时间 ends in one, 间, and is a span of time: "一周多时间".)"""
     asks = bool(_MEASURE.search(question)) and not re.search(r"多少|几", question) \
         or bool(_ASKS_IN_MEASURE.search(question))
-    return asks and span[-1:] in CLASSIFIERS
+    return asks and span[-1:] in CLASSIFIERS and not span.endswith("时间")
 
 
 def fits_kind(question: str, sentence: str, start: int, end: int) -> bool:

@@ -12,7 +12,7 @@ import pytest
 from eval.reader_train import TrainParams, _paragraph_examples
 from eval.sets import keyword_form
 from rag.compose import build_answer, with_short_answer
-from rag.reader import READER_DIR, Span, best_span
+from rag.reader import READER_DIR, Span, best_span, best_spans
 from rag.span import with_unit
 from rag.types import Chunk, Hit, Quote
 
@@ -85,6 +85,19 @@ def test_decoding_takes_the_best_span_in_the_context_and_its_margin_over_no_answ
     assert best_span(start, end, offsets, first=3, max_answer_tokens=1)[:2] == (2, 5)
 
 
+def test_decoding_lists_every_span_best_first_for_a_caller_that_wants_one_of_a_kind():
+    import torch
+
+    offsets = [(0, 0), (0, 0), (0, 0), (0, 2), (2, 5), (5, 7), (0, 0)]
+    start = torch.tensor([1.0, 9.0, 0.0, 0.5, 3.0, 0.0, 9.0])
+    end = torch.tensor([1.0, 0.0, 9.0, 0.0, 1.0, 2.5, 9.0])
+    spans = best_spans(start, end, offsets, first=3, max_answer_tokens=5)
+    assert spans[0] == best_span(start, end, offsets, first=3, max_answer_tokens=5)
+    margins = [m for _, _, m in spans]
+    assert margins == sorted(margins, reverse=True) and len(spans) == 6  # every start <= end of 3 tokens
+    assert {(s, e) for s, e, _ in spans} == {(0, 2), (0, 5), (0, 7), (2, 5), (2, 7), (5, 7)}
+
+
 class _Reader:
     """Stands in for the trained reader (the function under test is the answer's assembly)."""
 
@@ -95,6 +108,35 @@ class _Reader:
     def read(self, question, sentences, accept=None):
         self.seen = list(sentences)
         return self.span
+
+
+class _RankedReader:
+    """Stands in for the trained reader with spans it scores in a fixed order (the function
+    under test is the composer's choice among them): ``read`` as the Protocol says, the best
+    span ``accept`` takes, else the best of all, with the best margin kept."""
+
+    def __init__(self, spans: list[Span]) -> None:
+        self.spans = sorted(spans, key=lambda x: -x.margin)
+
+    def read(self, question, sentences, accept=None):
+        top = self.spans[0]
+        taken = next((x for x in self.spans if accept is None or accept(x.sentence, x.start, x.end)), top)
+        return taken if taken == top else Span(taken.sentence, taken.start, taken.end, taken.margin, best=top.margin)
+
+
+def test_the_readers_best_span_of_the_kind_asked_answers_and_the_gate_reads_its_best_margin():
+    sentence = "病情分析：六岁的孩子水痘一般要有一周多时间恢复的，注意不要受风了。"
+    chunk = Chunk(id="d#0", doc_id="d", title="水痘", text=sentence, char_start=0, char_end=len(sentence))
+    used = [(Hit(chunk, 1.0, dense_score=0.9), Quote(sentence, 0, len(sentence)))]
+    ans = build_answer(used, [h for h, _ in used])
+    at = sentence.index
+    # the reader likes an age best ("六岁的" is no duration), a duration next
+    reader = _RankedReader([Span(0, at("六岁的"), at("六岁的") + 3, 8.4), Span(0, at("一周"), at("一周") + 5, 7.0)])
+    got = with_short_answer("水痘多久能好", ans, used, reader)
+    assert got.short == "一周多时间" and got.text.startswith("一周多时间[1]。")
+    assert got.span_margin == 8.4  # what the answer gate reads is the reader's best span, as before
+    off = with_short_answer("水痘多久能好", ans, used, reader, fitting=False)
+    assert off.short_answer is None and off.span_margin == 8.4
 
 
 def _used() -> list[tuple[Hit, Quote]]:
@@ -239,6 +281,18 @@ def test_the_trained_reader_finds_the_reason_a_why_question_asks_for(reader):
     got = reader.read("赵鹏在2014年下半赛季没有出场的原因是什么", [sentence])
     assert got is not None and "伤病" in sentence[got.start:got.end]
     assert len(sentence[got.start:got.end]) < len(sentence) // 2
+
+
+@pytest.mark.slow
+def test_the_trained_reader_gives_a_duration_when_asked_for_one_it_does_not_like_best(reader):
+    from rag.compose import _fitting
+
+    sentence = "病情分析: 您好,六岁的孩子水痘一般要有一周多时间恢复的,注意不要受风了,食物方面要清淡的。"
+    question = "水痘多久能好"
+    got = reader.read(question, [sentence], _fitting(question, [sentence]))
+    assert got is not None and "一周" in sentence[got.start:got.end] and "岁" not in sentence[got.start:got.end]
+    best = reader.read(question, [sentence])
+    assert got.best_margin == pytest.approx(best.margin) and got.margin <= best.margin
 
 
 @pytest.mark.slow
