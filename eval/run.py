@@ -294,6 +294,7 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
                    "typed_support": settings.typed_support, "count_focus": settings.count_focus,
                    "focus_bonus": settings.focus_bonus, "what_focus_bonus": settings.what_focus_bonus,
                    "reason_spans": settings.reason_spans, "fitting_spans": settings.fitting_spans,
+                   "conflicts_read": settings.conflicts_read,
                    "entity_check": settings.entity_check,
                    "name_check": settings.name_check,
                    "candidates": settings.candidates, "max_term_share": settings.max_term_share,

@@ -303,6 +303,11 @@ class ComposeParams:
     # next. Off, a best span that does not fit gives no short answer (a count falls back to
     # the rules' figure). The answer gate still reads the best span's margin.
     fitting_spans: bool = True
+    # With a reader, the articles' figures are said to conflict only when the reader, reading
+    # each figure's sentence alone, answers from it (with_conflict_note): asked "动力煤价格",
+    # a page on boiling water priced per cubic metre of gas gives a price, not coal's. Off,
+    # any figure the rules could answer with counts, as without a reader.
+    conflicts_read: bool = True
     # On: questions of every kind, not only who/where ones, are answered only from passages
     # that name one of the places and bodies they name (rag/question.py: question_entities).
     # Off: on DRCD (training; 777 answers, 675 unanswerable) it refused 12 more unanswerable
@@ -636,7 +641,8 @@ class ExtractiveComposer:
                 rank: dict[int, int], read: Span | None = None) -> Answer:
         """Number and cite the chosen sentences, note conflicting figures, put the short answer first."""
         ans = build_answer(used, hits, order_by_rank=rank)
-        ans = with_conflict_note(question, ans, used)
+        ans = with_conflict_note(question, ans, used, self.reader if self.params.conflicts_read else None,
+                                 self.params.short_answer_margin)
         return with_short_answer(question, replace(ans, short=used[0][1].text), used, self.reader,
                                  self.params.short_answer_margin, read=read, reasons=self.params.reason_spans,
                                  fitting=self.params.fitting_spans)
@@ -676,21 +682,27 @@ def _cited(ans: Answer, n: int) -> Chunk:
     return next(c.chunk for c in ans.citations if c.n == n)
 
 
-def with_conflict_note(question: str, ans: Answer, used: Sequence[tuple[Hit, Quote]]) -> Answer:
+def with_conflict_note(question: str, ans: Answer, used: Sequence[tuple[Hit, Quote]],
+                       reader: SpanReader | None = None, margin: float = ComposeParams.short_answer_margin) -> Answer:
     """Say so when the cited articles give different figures for a count or a date ("167个"
-    in one, "160个" in another), instead of letting the reader take the first for the fact."""
+    in one, "160个" in another), instead of letting the reader take the first for the fact.
+    With ``reader``, only figures of sentences it answers from, read alone (``margin``, as for a
+    short answer): asked "动力煤价格", a page on boiling water's "以1.10元/立方米的价格来算" gives
+    a price, but not coal's, and does not contradict "546元一吨"."""
     if question_kind(question) not in ("count", "date") or asks_for_phone(question):
         return ans  # two service centres' telephone numbers do not contradict each other
     number_of = {c.chunk.id: c.n for c in ans.citations}
+    # a figure that could not answer the question contradicts no answer ("203号" of an
+    # address beside a price): the test a short answer itself passes (_rules_span)
+    figures = [(hit.chunk.doc_id, quote.text[got[0]:got[1]], number_of[hit.chunk.id], quote.text)
+               for hit, quote in used if (got := _rules_span(question, quote.text)) is not None]
+    if len({_digits(v) for _, v, _, _ in figures}) < 2:
+        return ans
     values: dict[str, tuple[str, int]] = {}  # article -> (value, citation)
-    for hit, quote in used:
-        # a figure that could not answer the question contradicts no answer ("203号" of an
-        # address beside a price): the test a short answer itself passes (_rules_span)
-        got = _rules_span(question, quote.text)
-        if got is not None and hit.chunk.doc_id not in values:
-            values[hit.chunk.doc_id] = (quote.text[got[0]:got[1]], number_of[hit.chunk.id])
-    said = {re.sub(r"\D", "", v) or v for v, _ in values.values()}
-    if len(said) < 2:
+    for doc, value, n, text in figures:
+        if doc not in values and (reader is None or _answers_from(reader, question, text, margin)):
+            values[doc] = (value, n)
+    if len({_digits(v) for v, _ in values.values()}) < 2:
         return ans
     parts = "，".join(f"[{n}]为“{v}”" for v, n in sorted(values.values(), key=lambda x: x[1]))
     return replace(ans, text=f"{ans.text}{CONFLICT_NOTE}{parts}。）")
@@ -751,6 +763,19 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
     if asks_for_several(question):
         found = _listed(question, used, found)
     return ans if found is None else with_span(ans, *found)
+
+
+def _digits(value: str) -> str:
+    """A figure as compared for a conflict: its digits ("167个" and "167" agree)."""
+    return re.sub(r"\D", "", value) or value
+
+
+def _answers_from(reader: SpanReader, question: str, sentence: str, margin: float) -> bool:
+    """Whether the reader, reading ``sentence`` alone, finds a span of the kind asked in it by
+    ``margin`` or more."""
+    fits = _fitting(question, [sentence])
+    got = reader.read(question, [sentence], fits)
+    return got is not None and got.margin >= margin and fits(0, got.start, got.end)
 
 
 def _fitting(question: str, texts: Sequence[str]) -> Accept:

@@ -287,6 +287,7 @@ def compose_params(settings: Settings) -> ComposeParams:
                          antecedents=settings.antecedents,
                          focus_bonus=settings.focus_bonus, what_focus_bonus=settings.what_focus_bonus,
                          reason_spans=settings.reason_spans, fitting_spans=settings.fitting_spans,
+                         conflicts_read=settings.conflicts_read,
                          entity_check=settings.entity_check)
 
 

@@ -111,6 +111,7 @@ class Settings(BaseSettings):
     what_focus_bonus: float = Field(default=0.0, ge=0.0, le=1.0)  # ComposeParams.what_focus_bonus (measured, off)
     reason_spans: bool = True  # ComposeParams.reason_spans
     fitting_spans: bool = True  # ComposeParams.fitting_spans
+    conflicts_read: bool = True  # ComposeParams.conflicts_read
     entity_check: bool = False  # ComposeParams.entity_check (measured, off)
     # Refuse a question naming something no article names (rag/names.py; ZHRAG_NAME_CHECK).
     name_check: bool = True

@@ -86,6 +86,40 @@ def test_conflicting_figures_are_said_so(tmp_path, e5):
     store.close()
 
 
+def test_a_figure_the_reader_does_not_answer_from_is_no_conflict():
+    """Asked "动力煤价格", a page on boiling water gives a price per cubic metre of gas: a price,
+    but not the one asked, so no conflict is noted. The fake reader stands in for the trained
+    one (the function under test is the note): it answers from sentences naming 煤价 or 驿站."""
+    from rag.compose import build_answer, with_conflict_note
+    from rag.reader import Span
+    from rag.types import Chunk, Hit, Quote
+
+    class Reads:
+        def read(self, question, sentences, accept=None):
+            text = sentences[0]
+            at = next((i for i, ch in enumerate(text) if ch.isdigit()), 0)
+            sure = "煤价" in text or "驿站" in text
+            return Span(0, at, at + 3, 5.0 if sure else -6.0)
+
+    def used_of(texts):
+        out = []
+        for i, t in enumerate(texts):
+            chunk = Chunk(id=f"{i}#0", doc_id=str(i), title="", text=t, char_start=0, char_end=len(t))
+            out.append((Hit(chunk, 1.0, dense_score=0.9), Quote(t, 0, len(t))))
+        return out
+
+    coal = "各地煤价有差异，5200大卡的煤，就是546元一吨。"
+    water = "一壶水用煤气烧开，以1.10元/立方米的价格来算，要花费0.352元。"
+    used = used_of([coal, water])
+    ans = build_answer(used, [h for h, _ in used])
+    assert "各来源说法不一" in with_conflict_note("动力煤价格", ans, used).text  # without a reader: any price
+    assert with_conflict_note("动力煤价格", ans, used, Reads()).text == ans.text
+    counts = used_of(["首开集团工会共建成工会驿站167个。", "首开集团工会共建成工会驿站160个。"])
+    ans = build_answer(counts, [h for h, _ in counts])
+    noted = with_conflict_note("首开集团建了多少个工会驿站", ans, counts, Reads()).text
+    assert "各来源说法不一" in noted and "“167个”" in noted and "“160个”" in noted
+
+
 def replace_text(ans):
     from dataclasses import replace
 
@@ -117,20 +151,23 @@ def test_the_first_ranked_article_leads_when_a_look_alike_scores_as_well(hashing
 
 class _FirstMatchReader:
     """Stands in for the trained span reader (the function under test is the composer's
-    choice of citations): finds ``word`` in the first sentence holding it."""
+    choice of citations): finds ``word`` (or else one of ``also``) in the first sentence
+    holding it."""
 
-    def __init__(self, word: str) -> None:
+    def __init__(self, word: str, *also: str) -> None:
         self.word = word
+        self.also = also
         self.calls = 0
 
     def read(self, question, sentences, accept=None):
         from rag.reader import Span
 
         self.calls += 1
-        for k, s in enumerate(sentences):
-            if self.word in s:
-                i = s.index(self.word)
-                return Span(k, i, i + len(self.word), 5.0)
+        for word in (self.word, *self.also):
+            for k, s in enumerate(sentences):
+                if word in s:
+                    i = s.index(word)
+                    return Span(k, i, i + len(word), 5.0)
         return None
 
 
@@ -172,7 +209,7 @@ def test_conflicting_figures_keep_both_articles_even_when_citing_the_answers_art
                   dense_score=0.9)
     params = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0,
                            short_answer_article_only=True)
-    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("167个")).compose(
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("167个", "160个")).compose(
         "首开集团建了多少个工会驿站", hits)
     assert {c.chunk.doc_id for c in ans.citations} == {"a", "b"} and "各来源说法不一" in ans.text
 
