@@ -729,17 +729,19 @@ def with_short_answer(question: str, ans: Answer, used: Sequence[tuple[Hit, Quot
         got = read if read is not None else reader.read(question, texts, _fitting(question, texts) if fitting else None)
         if got is not None:
             ans = replace(ans, span_margin=got.best_margin)
-        if got is not None and got.margin >= margin:
+        if got is not None and got.best_margin >= margin:
             (hit, quote), s = used[got.sentence], got.start
             e = with_unit(question, quote.text, s, got.end)
-            if fits_kind(question, quote.text, s, e):
+            top_hit, top_quote = used[got.top.sentence]
+            if got.margin >= margin and fits_kind(question, quote.text, s, e):
                 found = hit, quote, s, e
-            elif question_kind(question) == "count" and (rule := _rules_span(question, quote.text)) is not None:
-                # The reader took words for a count ("简易计税依5%征收率…" for "劳务派遣税率"): the
-                # rules' number in the same sentence, if it holds one ("经费支出多少" is not
-                # answered "加大经费支持力度"). A person or a place it got wrong is not looked
-                # for by the rules, which read jieba's tags alone ("北京市工会重点").
-                found = hit, quote, rule[0], with_unit(question, quote.text, *rule)
+            elif question_kind(question) == "count" and (rule := _rules_span(question, top_quote.text)) is not None:
+                # The reader took words for a count ("简易计税依5%征收率…" for "劳务派遣税率") and
+                # found no figure it likes nearly as well: the rules' number in the sentence of
+                # its best span, if it holds one ("经费支出多少" is not answered "加大经费支持力度").
+                # A person or a place it got wrong is not looked for by the rules, which read
+                # jieba's tags alone ("北京市工会重点").
+                found = top_hit, top_quote, rule[0], with_unit(question, top_quote.text, *rule)
     elif (rule := _rules_span(question, used[0][1].text)) is not None:
         found = *used[0], *rule
     # the quoted name a cited sentence gives the attribute asked for ("…的工作机制是什么":

@@ -45,19 +45,23 @@ class ReaderParams:
 @dataclass(frozen=True)
 class Span:
     """A short answer: which sentence (index into the list read), where in it, and by how
-    much (in logits) its score beats that sentence's no-answer score. ``best`` is the margin of
-    the reader's best span of all, which ``accept`` may have passed over (the answer gate
-    reads that one); None when it is this span."""
+    much (in logits) its score beats that sentence's no-answer score. ``best`` is the reader's
+    best span of all, when ``accept`` passed over it (the answer gate reads its margin)."""
 
     sentence: int
     start: int
     end: int
     margin: float
-    best: float | None = None
+    best: Span | None = None
+
+    @property
+    def top(self) -> Span:
+        """The reader's best span of all: this one, or the one ``accept`` passed over."""
+        return self if self.best is None else self.best
 
     @property
     def best_margin(self) -> float:
-        return self.margin if self.best is None else self.best
+        return self.top.margin
 
 
 # Which spans a reader should prefer: (sentence index, char start, char end) -> acceptable.
@@ -228,6 +232,7 @@ class E5SpanReader:
         for k, (_, offsets, first) in enumerate(enc):
             text = sentences[k]
             spans = best_spans(start[k], end[k], offsets, first, self.params.max_answer_tokens)
+            refused: list[tuple[int, int]] = []
             for s, e, margin in spans[:MAX_TRIED] if accept is not None else spans[:1]:
                 while s < e and text[s].isspace():
                     s += 1
@@ -237,12 +242,15 @@ class E5SpanReader:
                     best = Span(k, s, e, margin)
                 if accept is None or taken is not None and margin <= taken.margin:
                     break  # the rest of this sentence's spans score lower still
+                if any(s < re and rs < e for rs, re in refused):
+                    continue  # the refused words grown or cut ("王婧…星座 巨蟹座" of "巨蟹座"): the same answer
                 if accept(k, s, e):
                     taken = Span(k, s, e, margin)
                     break
+                refused.append((s, e))
         if taken is None or best is None or taken == best:
             return best
-        return replace(taken, best=best.margin)
+        return replace(taken, best=best)
 
 
 def load_reader(base_dir: Path) -> SpanReader | None:

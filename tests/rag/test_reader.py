@@ -121,7 +121,7 @@ class _RankedReader:
     def read(self, question, sentences, accept=None):
         top = self.spans[0]
         taken = next((x for x in self.spans if accept is None or accept(x.sentence, x.start, x.end)), top)
-        return taken if taken == top else Span(taken.sentence, taken.start, taken.end, taken.margin, best=top.margin)
+        return taken if taken == top else Span(taken.sentence, taken.start, taken.end, taken.margin, best=top)
 
 
 def test_the_readers_best_span_of_the_kind_asked_answers_and_the_gate_reads_its_best_margin():
