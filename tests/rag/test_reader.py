@@ -296,6 +296,17 @@ def test_the_trained_reader_gives_a_duration_when_asked_for_one_it_does_not_like
 
 
 @pytest.mark.slow
+def test_the_words_the_reader_likes_best_grown_to_hold_a_numeral_are_not_a_count(reader):
+    """A page's infobox: asked 身高, the reader likes "巨蟹座" best and next "王婧[1]国籍 … 巨蟹座",
+    which holds a numeral but is the refused words grown; the rules' figure answers."""
+    text = "人物评价中文名 王妍之别名 王婧[1]国籍 中国 民族 汉 星座 巨蟹座身高 170cm|出生地 山西临汾"
+    chunk = Chunk(id="d#0", doc_id="d", title="王妍之", text=text, char_start=0, char_end=len(text))
+    used = [(Hit(chunk, 1.0, dense_score=0.9), Quote(text, 0, len(text)))]
+    got = with_short_answer("王妍之身高", build_answer(used, [h for h, _ in used]), used, reader)
+    assert got.short == "170cm"
+
+
+@pytest.mark.slow
 def test_the_adapter_folded_into_the_encoder_reads_as_the_adapter_does(reader, model_cache):
     """The shipped reader merges its LoRA pairs into the encoder at load (the plain encoder's
     cost); the same adapter kept apart gives the same spans and margins."""
