@@ -300,8 +300,9 @@ class ComposeParams:
     reason_spans: bool = True
     # The reader's best span that can answer as the kind asked (span.fits_kind), even when a
     # span that cannot scores higher: asked "水痘多久能好" it likes "六岁的" best and "一周多时间"
-    # next. Off, a best span that does not fit gives no short answer (a count falls back to
-    # the rules' figure). The answer gate still reads the best span's margin.
+    # next. Not for who and where questions (_fitting). Off, a best span that does not fit
+    # gives no short answer (a count falls back to the rules' figure). The answer gate still
+    # reads the best span's margin.
     fitting_spans: bool = True
     # With a reader, the articles' figures are said to conflict only when the reader, reading
     # each figure's sentence alone, answers from it (with_conflict_note): asked "动力煤价格",
@@ -775,14 +776,19 @@ def _digits(value: str) -> str:
 def _answers_from(reader: SpanReader, question: str, sentence: str, margin: float) -> bool:
     """Whether the reader, reading ``sentence`` alone, finds a span of the kind asked in it by
     ``margin`` or more."""
-    fits = _fitting(question, [sentence])
-    got = reader.read(question, [sentence], fits)
-    return got is not None and got.margin >= margin and fits(0, got.start, got.end)
+    got = reader.read(question, [sentence], _fitting(question, [sentence]))
+    return got is not None and got.margin >= margin and fits_kind(
+        question, sentence, got.start, with_unit(question, sentence, got.start, got.end))
 
 
-def _fitting(question: str, texts: Sequence[str]) -> Accept:
+def _fitting(question: str, texts: Sequence[str]) -> Accept | None:
     """Which of the reader's spans in ``texts`` can answer as the kind asked, with the unit
-    the question names (what the composer checks of the span it is given)."""
+    the question names (what the composer checks of the span it is given). None for who and
+    where: a person or a place the reader does not like best is another one than asked
+    ("首开书院在什么位置" answered with the floors of the 职工之家 beside it), where a figure it
+    likes less is still the figure ("水痘多久能好": 一周多时间 after the age 六岁的)."""
+    if question_kind(question) in ("person", "place"):
+        return None
     return lambda k, s, e: fits_kind(question, texts[k], s, with_unit(question, texts[k], s, e))
 
 

@@ -139,6 +139,20 @@ def test_the_readers_best_span_of_the_kind_asked_answers_and_the_gate_reads_its_
     assert off.short_answer is None and off.span_margin == 8.4
 
 
+
+def test_a_place_the_reader_likes_less_is_not_given_for_where():
+    sentence = "首开书院获评“北京市公共区域职工之家”，职工之家在首开大厦10层和12层。"
+    chunk = Chunk(id="d#0", doc_id="d", title="首开书院", text=sentence, char_start=0, char_end=len(sentence))
+    used = [(Hit(chunk, 1.0, dense_score=0.9), Quote(sentence, 0, len(sentence)))]
+    ans = build_answer(used, [h for h, _ in used])
+    at = sentence.index
+    quoted, floors = at("北京市公共"), at("首开大厦10层")
+    # a quoted name is no place; the floors the reader likes next are another thing's
+    reader = _RankedReader([Span(0, quoted, quoted + 11, 6.0), Span(0, floors, floors + 11, 4.0)])
+    got = with_short_answer("首开书院在哪里", ans, used, reader)
+    assert got.short_answer is None and got.span_margin == 6.0
+
+
 def _used() -> list[tuple[Hit, Quote]]:
     a, b = "首开集团工会服务职工。5年来，共建设167个工会驿站。", "东城区工会建了50个驿站。"
     ca = Chunk(id="a#0", doc_id="a", title="首开集团工会", text=a, char_start=0, char_end=len(a))
