@@ -17,13 +17,15 @@ import os
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from load import rss_mb  # bench/load.py and bench/store.py: this script runs with bench/ on its path
 from store import peak_rss_mb
 
 QUESTIONS = ["首开集团建了多少个工会驿站", "长春市总工会设置了多少个竞赛项目", "密云区工匠学院的院长是谁",
-             "密云区工匠学院什么时候成立", "密云区工匠学院怎么运作", "首开集团工会获得了什么称号"]
+             "密云区工匠学院什么时候成立", "密云区工匠学院怎么运作", "首开集团工会获得了什么称号",
+             "首开集团的职工之家有多大", "密云区技能竞赛前三名的选手有什么待遇"]
 
 
 def main() -> None:
@@ -45,8 +47,11 @@ def main() -> None:
         load_s = time.perf_counter() - t
         after = rss_mb(os.getpid())
         params = compose_params(settings)
+        best_only = replace(params, fitting_spans=False, conflicts_read=False)
         composers = {"rules": ExtractiveComposer(engine.embedder, params),
-                     "reader": ExtractiveComposer(engine.embedder, params, reader=reader)}
+                     "reader": ExtractiveComposer(engine.embedder, params, reader=reader),
+                     "reader, best span only (fitting_spans, conflicts_read off)":
+                         ExtractiveComposer(engine.embedder, best_only, reader=reader)}
         if args.weights is not None:
             from rag.e5_convert import ensure_model
             from rag.reader import E5SpanReader
