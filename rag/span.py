@@ -391,6 +391,30 @@ _WORD_NUMERAL = re.compile(r"[一二三四五六七八九十两]+")
 _MONEY_AFTER = "元块万亿千百角毛美欧英日港台韩澳加到至多余左"
 
 
+_FIGURE_CHARS = re.compile(r"[\d０-９" + _NUMERALS + "几半]")
+# jieba's tags of words whose numerals are no figure: adjectives and adverbs ("一般", "一直"),
+# and names of places, bodies and things ("九龙", "三菱"). Names of people are not among them:
+# jieba tags "二人" one (nrt).
+_NOT_FIGURE_TAGS = frozenset({"a", "ad", "an", "d", "ns", "nz", "nt"})
+
+
+def _has_figure(question: str, span: str) -> bool:
+    """Whether ``span`` writes a figure: a digit, or a numeral that is neither the question's
+    own ("三" of "科目三", which "科目三过了多久…" writes) nor in a word whose numeral is no figure
+    (_NOT_FIGURE_TAGS): "一般科目三考完" holds none, "成都九龙医院" none, "一周多时间" one."""
+    if re.search(r"[\d０-９]", span):
+        return True
+    # a numeral the question writes with the character beside it is the question's own
+    span = "".join(" " if ch in _NUMERALS and (i > 0 and span[i - 1:i + 1] in question
+                                                or i + 1 < len(span) and span[i:i + 2] in question)
+                   else ch for i, ch in enumerate(span))
+    if not _FIGURE_CHARS.search(span):
+        return False
+    import jieba.posseg as pseg
+
+    return any(w.flag not in _NOT_FIGURE_TAGS and _FIGURE_CHARS.search(w.word) for w in pseg.cut(span))
+
+
 def holds_count(question: str, sentence: str, start: int, end: int) -> bool:
     """Whether ``sentence[start:end]`` can answer the question as a count: any span for other
     questions; for "how many", one with a numeral in it (the reader sometimes picks the words
@@ -404,7 +428,7 @@ def holds_count(question: str, sentence: str, start: int, end: int) -> bool:
         return False
     # a date is refused only for a count asked in another unit: "多久" may be answered "1500年"
     unit = _asked_unit(question)
-    return (bool(re.search(r"[\d０-９" + _NUMERALS + "几半]", span)) and not (unit and _date_not_count(unit, span))
+    return (_has_figure(question, span) and not (unit and _date_not_count(unit, span))
             and not _counts_another_thing(question, unit, sentence, end) and not _things_for_a_measure(question, span)
             and not _things_for_money(unit, span, sentence[end:end + 1]) and not _date_for_a_duration(question, span)
             and not _time_or_measure_for_things(question, unit, span))
@@ -476,9 +500,18 @@ def _things_for_a_measure(question: str, span: str) -> bool:
     return asks and span[-1:] in CLASSIFIERS and not span.endswith("时间")
 
 
+# What a when-answer writes: a figure, a word of time, an era or a dynasty ("南宋", "战国"), a
+# festival ("元宵节"). Of DRCD's 948 when questions, 3 gold spans hold none, all of questions
+# read as when that ask something else ("…刊登在哪一期刊上": 国家科学院学报); the reader's
+# "安徽卫视" for "什么时候播" holds none either.
+_TIME_MARK = re.compile(r"[\d０-９" + _NUMERALS + r"几半年月日号时周旬季世纪代朝期初底末前后春夏秋冬晨早晚午夜今昨明"
+                        r"候当间汉唐宋元清秦隋晋节]|战国|民国")
+
+
 def fits_kind(question: str, sentence: str, start: int, end: int) -> bool:
     """Whether ``sentence[start:end]`` can answer the question as the kind of thing it asks
-    for: a count as :func:`holds_count` says; a person or a place not with a verb, and a place
+    for: a count as :func:`holds_count` says; a date with a mark of time (_TIME_MARK); a
+    person or a place not with a verb, and a place
     not with a quoted name. The reader answered "首开书院在哪里" with "北京市公共区域职工之家" of
     "获评“北京市公共区域职工之家”", and the rules with "惠及" of "惠及了职工群体" (jieba tags it a
     place). A verb is words jieba tags verbs alone, or words an aspect particle (了, 着) follows:
@@ -487,6 +520,8 @@ def fits_kind(question: str, sentence: str, start: int, end: int) -> bool:
     kind = question_kind(question)
     if kind == "count":
         return holds_count(question, sentence, start, end)
+    if kind == "date":
+        return bool(_TIME_MARK.search(sentence[start:end]))
     if kind is None:
         return not (_count_for_a_what(question, sentence[start:end]) or _name_of_the_verb(question, sentence, start, end))
     if kind not in ("person", "place"):
