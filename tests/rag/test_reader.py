@@ -14,7 +14,7 @@ from eval.sets import keyword_form
 from rag.compose import build_answer, with_short_answer
 from rag.reader import READER_DIR, Span, best_span, best_spans
 from rag.span import with_unit
-from rag.types import Chunk, Hit, Quote
+from rag.types import Answer, Chunk, Hit, Quote
 
 
 def _qas(question: str, raw: str, answer: str) -> list[dict]:
@@ -124,11 +124,16 @@ class _RankedReader:
         return taken if taken == top else Span(taken.sentence, taken.start, taken.end, taken.margin, best=top)
 
 
+def _one_sentence(title: str, sentence: str) -> tuple[list[tuple[Hit, Quote]], Answer]:
+    """An article of one sentence, cited whole, and the answer built from it."""
+    chunk = Chunk(id="d#0", doc_id="d", title=title, text=sentence, char_start=0, char_end=len(sentence))
+    used = [(Hit(chunk, 1.0, dense_score=0.9), Quote(sentence, 0, len(sentence)))]
+    return used, build_answer(used, [h for h, _ in used])
+
+
 def test_the_readers_best_span_of_the_kind_asked_answers_and_the_gate_reads_its_best_margin():
     sentence = "病情分析：六岁的孩子水痘一般要有一周多时间恢复的，注意不要受风了。"
-    chunk = Chunk(id="d#0", doc_id="d", title="水痘", text=sentence, char_start=0, char_end=len(sentence))
-    used = [(Hit(chunk, 1.0, dense_score=0.9), Quote(sentence, 0, len(sentence)))]
-    ans = build_answer(used, [h for h, _ in used])
+    used, ans = _one_sentence("水痘", sentence)
     at = sentence.index
     # the reader likes an age best ("六岁的" is no duration), a duration next
     reader = _RankedReader([Span(0, at("六岁的"), at("六岁的") + 3, 8.4), Span(0, at("一周"), at("一周") + 5, 7.0)])
@@ -139,12 +144,9 @@ def test_the_readers_best_span_of_the_kind_asked_answers_and_the_gate_reads_its_
     assert off.short_answer is None and off.span_margin == 8.4
 
 
-
 def test_a_place_the_reader_likes_less_is_not_given_for_where():
     sentence = "首开书院获评“北京市公共区域职工之家”，职工之家在首开大厦10层和12层。"
-    chunk = Chunk(id="d#0", doc_id="d", title="首开书院", text=sentence, char_start=0, char_end=len(sentence))
-    used = [(Hit(chunk, 1.0, dense_score=0.9), Quote(sentence, 0, len(sentence)))]
-    ans = build_answer(used, [h for h, _ in used])
+    used, ans = _one_sentence("首开书院", sentence)
     at = sentence.index
     quoted, floors = at("北京市公共"), at("首开大厦10层")
     # a quoted name is no place; the floors the reader likes next are another thing's
@@ -313,10 +315,8 @@ def test_the_trained_reader_gives_a_duration_when_asked_for_one_it_does_not_like
 def test_the_words_the_reader_likes_best_grown_to_hold_a_numeral_are_not_a_count(reader):
     """A page's infobox: asked 身高, the reader likes "巨蟹座" best and next "王婧[1]国籍 … 巨蟹座",
     which holds a numeral but is the refused words grown; the rules' figure answers."""
-    text = "人物评价中文名 王妍之别名 王婧[1]国籍 中国 民族 汉 星座 巨蟹座身高 170cm|出生地 山西临汾"
-    chunk = Chunk(id="d#0", doc_id="d", title="王妍之", text=text, char_start=0, char_end=len(text))
-    used = [(Hit(chunk, 1.0, dense_score=0.9), Quote(text, 0, len(text)))]
-    got = with_short_answer("王妍之身高", build_answer(used, [h for h, _ in used]), used, reader)
+    used, ans = _one_sentence("王妍之", "人物评价中文名 王妍之别名 王婧[1]国籍 中国 民族 汉 星座 巨蟹座身高 170cm|出生地 山西临汾")
+    got = with_short_answer("王妍之身高", ans, used, reader)
     assert got.short == "170cm"
 
 
