@@ -10,7 +10,9 @@ The reader reads one sentence at a time, as the composer cites them, and can say
 answer here" (the start/end of the ``<s>`` token, as in SQuAD 2.0 readers): among the
 cited sentences the span whose score beats its sentence's no-answer score by the most
 wins. That margin is returned with the span; the composer decides what it is enough for
-(``ComposeParams.short_answer_margin``).
+(``ComposeParams.short_answer_margin``). The composer may also say which spans it can use
+(``accept``: a figure for "多久", not an age): the best of those wins then, and the best of
+all is kept beside it, for the answer gate.
 """
 
 from __future__ import annotations
