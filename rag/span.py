@@ -185,7 +185,8 @@ def defines(question: str, sentence: str, start: int, end: int) -> bool:
         after = sentence[at + len(term):start]
         joined = next((m for m in reversed(list(_DEFINING.finditer(after))) if m.start() <= _DEFINITION_NEAR), None) \
             if start >= at + len(term) else None
-        if joined is not None and not _CLAUSE_MARK.search(after[joined.end():]):
+        if joined is not None and not _CLAUSE_MARK.search(after[joined.end():]) \
+                and _joins_the_term(after[:joined.start()]):
             return True  # "人工智障爱酱,是A.I.Channel里的kizina ai": the defining word's clause, however long
         if 0 <= start - at - len(term) <= _DEFINITION_NEAR and (
                 not after.strip(_TERM_QUOTES)
@@ -196,6 +197,15 @@ def defines(question: str, sentence: str, start: int, end: int) -> bool:
         if 0 <= at - end <= _DEFINITION_NEAR and _DEFINING.search(before):
             return True
     return False
+
+
+def _joins_the_term(between: str) -> bool:
+    """Whether a defining word after the term, ``between`` them, speaks of the term: in the
+    term's own clause ("…是"), or first in the next one when the term ends its clause
+    ("人工智障爱酱,是…"). "开展流动驿站建设，为项目管理人员…提供“温馨港湾”" does not say what a
+    流动驿站 is: its 为 opens a clause after other words ("建设")."""
+    mark = _CLAUSE_MARK.search(between)
+    return mark is None or not between[:mark.start()].strip(_TERM_QUOTES)
 
 
 def asks_for_reason(question: str) -> bool:

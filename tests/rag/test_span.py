@@ -540,6 +540,8 @@ def test_a_subject_typed_alone_is_answered_only_by_words_written_right_after_it(
     ("抱树运动指的是什么?", "抱树运动，以和平方式抱住大树来阻止森林砍伐。", "以和平方式抱住大树来阻止森林砍伐", True),
     ("acca是什么", "ACCA是英国特许公认会计师公会。", "英国特许公认会计师公会", True),
     ("人工智障爱酱是什么", "人工智障爱酱,是A.I.Channel里的kizina ai,超可爱。", "kizina ai", True),  # DuReader
+    # ... but not a 为 that opens a clause after other words ("建设，为…": for whom, not what)
+    ("什么是流动驿站", "首开房地工会开展流动驿站建设，为项目管理人员、一线施工人员提供“温馨港湾”。", "温馨港湾", False),
     ("业工融合是什么意思", "业工融合是近年的提法，工会参与其中。", "工会", False),  # 是's clause ended before
     ("赋能续航是什么", "依托工匠学院将“赋能续航”线下培训与“百万职工进课堂”线上培训同步推进。", "线下培训", True),
     # a sentence that does not write the term out is not judged; nor is another kind of question
