@@ -777,19 +777,23 @@ def _answers_from(reader: SpanReader, question: str, sentence: str, margin: floa
     """Whether the reader, reading ``sentence`` alone, finds a span of the kind asked in it by
     ``margin`` or more."""
     got = reader.read(question, [sentence], _fitting(question, [sentence]))
-    return got is not None and got.margin >= margin and fits_kind(
-        question, sentence, got.start, with_unit(question, sentence, got.start, got.end))
+    return got is not None and got.margin >= margin and _fits(question, sentence, got.start, got.end)
+
+
+def _fits(question: str, text: str, start: int, end: int) -> bool:
+    """Whether the reader's span ``text[start:end]`` can answer as the kind asked, with the unit
+    the question names written after it (what the composer checks of the span it is given)."""
+    return fits_kind(question, text, start, with_unit(question, text, start, end))
 
 
 def _fitting(question: str, texts: Sequence[str]) -> Accept | None:
-    """Which of the reader's spans in ``texts`` can answer as the kind asked, with the unit
-    the question names (what the composer checks of the span it is given). None for who and
-    where: a person or a place the reader does not like best is another one than asked
+    """Which of the reader's spans in ``texts`` can answer as the kind asked (:func:`_fits`).
+    None for who and where: a person or a place the reader does not like best is another one than asked
     ("首开书院在什么位置" answered with the floors of the 职工之家 beside it), where a figure it
     likes less is still the figure ("水痘多久能好": 一周多时间 after the age 六岁的)."""
     if question_kind(question) in ("person", "place"):
         return None
-    return lambda k, s, e: fits_kind(question, texts[k], s, with_unit(question, texts[k], s, e))
+    return lambda k, s, e: _fits(question, texts[k], s, e)
 
 
 def with_span(ans: Answer, hit: Hit, quote: Quote, start: int, end: int) -> Answer:

@@ -401,7 +401,9 @@ _WORD_NUMERAL = re.compile(r"[一二三四五六七八九十两]+")
 _MONEY_AFTER = "元块万亿千百角毛美欧英日港台韩澳加到至多余左"
 
 
-_FIGURE_CHARS = re.compile(r"[\d０-９" + _NUMERALS + "几半]")
+# The characters a figure is written in: digits, numerals, 几 and 半.
+_FIGURE_SET = r"\d０-９" + _NUMERALS + "几半"
+_FIGURE_CHARS = re.compile(f"[{_FIGURE_SET}]")
 # jieba's tags of words whose numerals are no figure: adjectives and adverbs ("一般", "一直"),
 # and names of places, bodies and things ("九龙", "三菱"). Names of people are not among them:
 # jieba tags "二人" one (nrt).
@@ -514,7 +516,7 @@ def _things_for_a_measure(question: str, span: str) -> bool:
 # festival ("元宵节"). Of DRCD's 948 when questions, 3 gold spans hold none, all of questions
 # read as when that ask something else ("…刊登在哪一期刊上": 国家科学院学报); the reader's
 # "安徽卫视" for "什么时候播" holds none either.
-_TIME_MARK = re.compile(r"[\d０-９" + _NUMERALS + r"几半年月日号时周旬季世纪代朝期初底末前后春夏秋冬晨早晚午夜今昨明"
+_TIME_MARK = re.compile(f"[{_FIGURE_SET}" + r"年月日号时周旬季世纪代朝期初底末前后春夏秋冬晨早晚午夜今昨明"
                         r"候当间汉唐宋元清秦隋晋节]|战国|民国")
 
 
