@@ -75,6 +75,8 @@ class NameCheck:
             found = self.store.search_lexical(name, NAME_SEARCH_K)
             if not named_in(name, "\x00".join(plain(c.embedding_text()) for c, _ in found)):
                 unknown.append(name)
+        # "嘉兴南站" unknown says all that "嘉兴" and "南站" unknown would
+        unknown = [n for n in unknown if not any(n != other and n in other for other in unknown)]
         if unknown:
             log.debug("no article names %s", "、".join(unknown))
         return tuple(unknown)

@@ -239,7 +239,26 @@ def question_names(question: str) -> tuple[str, ...]:
             continue
         if flag in _NAME_FLAGS or len(word) >= 3 and word not in jieba_words():
             out.append(word)
+    out.extend(facility_names(words))
     return tuple(dict.fromkeys(out))
+
+
+# The kinds of facility a name is given to ("嘉兴南站", "龙烟铁路", "首都机场"): jieba cuts the
+# name from its kind, and finds 嘉兴 and 南站 each somewhere, so only the two together tell that
+# no article names this station.
+FACILITY_HEADS = ("站", "南站", "北站", "东站", "西站", "铁路", "高铁", "机场", "大桥", "隧道", "码头")
+
+
+def facility_names(words: tuple[tuple[str, str], ...]) -> list[str]:
+    """Names of facilities the question asks about: a name (a word jieba tags as one, or one its
+    dictionary does not know whole, such as 龙烟) followed by the kind of facility it names
+    (:data:`FACILITY_HEADS`): "嘉兴南站", "余杭站", "龙烟铁路"."""
+    out = []
+    for (word, flag), (head, _) in zip(words, words[1:]):
+        if head in FACILITY_HEADS and _HAN.fullmatch(word) and not _ASKING.search(word) \
+                and (flag in _NAME_FLAGS or not jieba_words().get(word)):
+            out.append(word + head)
+    return out
 
 
 def names_entities(text: str, entities: tuple[str, ...]) -> bool:
@@ -289,6 +308,8 @@ def named_in(name: str, text: str) -> bool:
     a long compound may be named in parts (国家自然科学基金: 国家自然 and 科学基金)."""
     if name in text:
         return True
+    if name.endswith(FACILITY_HEADS):  # 嘉兴南站 is not named by 嘉兴 and 南站 apart, nor 余杭站 by 余杭
+        return False
     if len(name) >= 3 and (name[:-1] in text or name[1:] in text):
         return True
     half = len(name) // 2

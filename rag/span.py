@@ -871,8 +871,10 @@ def _rest_of_list(question: str, sentence: str, start: int, end: int) -> int:
     全领域". Only a span that holds a 、 and stops at another, and only items about as long as
     its own, each ending at a 的 that joins the list to its noun ("全业务的“三全服务标准”"). None
     of DRCD's 7 gold spans that hold a 、 stops before another."""
-    if question_kind(question) in ("count", "date") or LIST_MARK not in sentence[start:end]:
+    if question_kind(question) in ("count", "date"):
         return end
+    if LIST_MARK not in sentence[start:end]:
+        return _open_list_end(question, sentence, start, end)
     longest = max(len(item) for item in sentence[start:end].split(LIST_MARK))
     while sentence.startswith(LIST_MARK, end):
         item = _item_end(sentence, end + 1)
@@ -884,6 +886,25 @@ def _rest_of_list(question: str, sentence: str, start: int, end: int) -> int:
             break
         end = item
     return end
+
+
+# An open list's items, up to its 等: "干果、牛奶等慰问品".
+_OPEN_LIST = re.compile(r"(?:、[^、，。；：！？,;:!?\n等和及与]{1,12})+(?=等)")
+
+
+def _open_list_end(question: str, sentence: str, start: int, end: int) -> int:
+    """Where a what-answer that is an open list's first item should end: "送了什么" over "送上
+    干果、牛奶等慰问品" is "干果、牛奶", not the reader's "干果". Only a what question (什么, no
+    哪, no kind of its own) whose span starts the list, and that names none of the other items:
+    of DRCD's what questions 6 gold spans are one item of such a list, and 5 of those name the
+    others ("包括金银、古贝以及什么等"); none holds the whole list."""
+    if "什么" not in question or "哪" in question or question_kind(question) \
+            or start > 0 and sentence[start - 1] == LIST_MARK:
+        return end
+    m = _OPEN_LIST.match(sentence, end)
+    if m is None or any(item in question for item in m.group().split(LIST_MARK)[1:]):
+        return end
+    return m.end()
 
 
 # Words that end the clause's lead-in before a list's first item ("走访慰问了|苏家坨镇…"), beside verbs.

@@ -38,4 +38,5 @@ def test_the_names_probe_finds_questions_naming_what_no_article_names(tmp_path):
     ])
     with_names, unknown = probe_names([tmp_path / "s"], None)
     assert with_names == 2  # 长春市 and 广茂; the last question names nothing
-    assert unknown == [("广茂铁路全长多少公里", "广茂")]
+    # 广茂, and the railway named whole
+    assert unknown == [("广茂铁路全长多少公里", "广茂"), ("广茂铁路全长多少公里", "广茂铁路")]

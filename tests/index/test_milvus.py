@@ -211,7 +211,7 @@ def test_the_name_check_reads_milvus_as_it_reads_the_embedded_store(tmp_path, mi
         for store in (sqlite, milvus):
             check = NameCheck(composer, store)
             assert check.unknown_names("长春市总工会设置了多少个竞赛项目", []) == ()  # no passages handed over
-            assert check.unknown_names("广茂铁路全长多少公里", []) == ("广茂",)
+            assert check.unknown_names("广茂铁路全长多少公里", []) == ("广茂铁路",)
             Indexer(store, EMB, ChunkParams()).add_articles(
                 [Article.make("广茂铁路", "广茂铁路全长364公里，连接广州与茂名。", doc_id="gm")])
             assert check.unknown_names("广茂铁路全长多少公里", []) == ()

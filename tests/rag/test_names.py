@@ -14,7 +14,10 @@ from tests.conftest import hashing_settings
 
 
 @pytest.mark.parametrize("question,names", [
-    ("广茂铁路全长多少公里？", ("广茂",)),
+    ("广茂铁路全长多少公里？", ("广茂", "广茂铁路")),  # the facility named whole too
+    ("嘉兴南站有几条线？", ("嘉兴", "南站", "嘉兴南站")),
+    ("余杭站位于哪里？", ("余杭", "余杭站")),  # jieba tags this 站 a verb
+    ("龙烟铁路什么时候开通运营？", ("龙烟铁路",)),  # 龙烟: no dictionary word, and no name to jieba
     ("楼曾瑞毕业于哪个大学？", ("楼曾瑞",)),
     ("长春市总工会建了多少个工会驿站", ("长春市",)),
     ("2017年国家自然科学基金什么时候出结果", ("国家自然科学基金",)),
@@ -32,6 +35,27 @@ def test_a_name_is_found_across_jiebas_cut_and_punctuation():
     assert named_in("国家自然科学基金", "国家自然基金委和科学基金网络")  # a long compound, in parts
     assert not named_in("广茂", "沪通铁路线路全长111.8公里")
     assert not named_in("徐晓飞", "徐俊敏在昆山fc效力")
+    # a facility is named whole: 嘉兴 and 南站 apart (南昌南站) do not name 嘉兴南站
+    assert named_in("嘉兴南站", "嘉兴南站位于南湖区")
+    assert not named_in("嘉兴南站", "嘉兴市的南昌南站")
+    assert not named_in("余杭站", "位于杭州余杭区的省福彩中心")
+
+
+def test_a_station_no_article_names_is_refused_though_its_parts_are_named(hashing_engine):
+    """"嘉兴南站": an article on 嘉兴 and another on 南昌南站 name both words, and neither the station;
+    the refusal names the station, not its parts."""
+    from rag.types import Article
+
+    hashing_engine.add_articles([
+        Article(doc_id="jx-1", title="嘉兴旅游", text="嘉兴市位于浙江省东北部，南湖是当地名胜。"),
+        Article(doc_id="nc-1", title="南昌南站改造", text="南昌南站位于南昌县，衔接京九铁路等5条干线。"),
+    ])
+    check = hashing_engine.composer
+    assert check.unknown_names("嘉兴南站有几条线？", []) == ("嘉兴南站",)
+    assert check.unknown_names("南昌南站有几条线？", []) == ()
+    _, hits = hashing_engine.retrieve((), "嘉兴南站有几条线？")
+    ans = hashing_engine.compose("嘉兴南站有几条线？", hits)
+    assert ans.refused and ans.refusal_reason == "name_unknown" and "“嘉兴南站”" in ans.text
 
 
 def test_a_question_about_an_unknown_name_is_refused_and_one_about_a_known_name_is_not(hashing_engine):
@@ -43,7 +67,7 @@ def test_a_question_about_an_unknown_name_is_refused_and_one_about_a_known_name_
     assert hits  # the seed page's passages are retrieved, and none names 广茂
     refused = engine.compose("广茂铁路全长多少公里", hits)
     assert refused.refused and refused.refusal_reason == "name_unknown" and refused.citations == ()
-    assert refused.text == "抱歉，现有文章中没有提到“广茂”，无法回答这个问题。"  # it says what it did not find
+    assert refused.text == "抱歉，现有文章中没有提到“广茂铁路”，无法回答这个问题。"  # it says what it did not find
 
     # 密云 is named by the seed page: the composer answers, untouched by the check (a composer
     # without the relevance gate, which the hashing embedder's cosines do not pass).
@@ -60,7 +84,7 @@ def test_a_name_only_in_articles_not_retrieved_is_known_through_the_store(hashin
     from rag.types import Article
 
     check = hashing_engine.composer
-    assert check.unknown_names("广茂铁路全长多少公里", []) == ("广茂",)
+    assert check.unknown_names("广茂铁路全长多少公里", []) == ("广茂铁路",)
     hashing_engine.add_articles([Article(doc_id="gm-1", title="广茂铁路",
                                          text="广茂铁路是广东省境内一条铁路，全长364公里，连接广州与茂名。")])
     # no passage handed over names it, but the knowledge base does
@@ -82,11 +106,11 @@ def test_the_streamed_answer_refuses_the_same_way(hashing_engine):
 def test_the_api_gives_the_reason_and_the_check_can_be_turned_off(tmp_path):
     with TestClient(create_app(hashing_settings(tmp_path / "on"))) as c:
         body = c.post("/ask", json={"question": "广茂铁路全长多少公里"}).json()
-        assert body["refused"] and body["refusal_reason"] == "name_unknown" and "“广茂”" in body["answer"]
+        assert body["refused"] and body["refusal_reason"] == "name_unknown" and "“广茂铁路”" in body["answer"]
         # the streamed chat says the same, then stops with the reason
         r = c.post("/v1/chat/completions", json={"stream": True, "messages": [
             {"role": "user", "content": "广茂铁路全长多少公里"}]})
-        assert r.status_code == 200 and "“广茂”" in r.text and "name_unknown" in r.text
+        assert r.status_code == 200 and "“广茂铁路”" in r.text and "name_unknown" in r.text
     with TestClient(create_app(hashing_settings(tmp_path / "off", name_check=False))) as c:
         body = c.post("/ask", json={"question": "广茂铁路全长多少公里"}).json()
         assert body["refusal_reason"] != "name_unknown"

@@ -374,6 +374,12 @@ RESIDENTS_CENTRE = ("首开城运天岳恒公司与属地大安澜营社区共�
     ("首开书院的三全服务标准指什么", "首开书院遵循全年龄、全领域、全业务的“三全服务标准”，惠及了职工群体。", "全年龄、全领域",
      "全年龄、全领域、全业务"),
     ("首开书院遵循什么标准", "首开书院遵循全年龄、全领域、全业务的“三全服务标准”。", "“三全服务标准”", "“三全服务标准”"),
+    # what was given, an open list's first item: the list to its 等 ...
+    ("苏家坨镇总工会给职工送了什么", "为他们送上干果、牛奶等慰问品和温暖祝福。", "干果", "干果、牛奶"),
+    # ... not when the question names the other items (DRCD), asks which one, or its span is a later item
+    ("林邑投降后送宋廷的礼物包括金银、古贝以及什么等?", "送宋廷大象、金银、古贝等礼物。", "大象", "大象"),
+    ("哪个单位送了干果", "为他们送上干果、牛奶等慰问品。", "干果", "干果"),
+    ("苏家坨镇总工会给职工送了什么", "为他们送上干果、牛奶等慰问品和温暖祝福。", "牛奶", "牛奶"),
     # who did a thing together, no party named: all the parties the sentence joins, each name whole
     ("首开居民服务中心是谁共建的", RESIDENTS_CENTRE, "城运天岳恒", "首开城运天岳恒公司与属地大安澜营社区"),
     ("首开居民服务中心是谁共建的", RESIDENTS_CENTRE, "岳恒公司", "首开城运天岳恒公司与属地大安澜营社区"),
