@@ -410,12 +410,22 @@ _FIGURE_CHARS = re.compile(f"[{_FIGURE_SET}]")
 _NOT_FIGURE_TAGS = frozenset({"a", "ad", "an", "d", "ns", "nz", "nt"})
 
 
+_DIGIT_RUN = re.compile(r"[\d０-９]+(?:[.．][\d０-９]+)?")
+
+
+def _own_digits(question: str, span: str, start: int, end: int) -> bool:
+    return start > 0 and span[start - 1:end] in question or end < len(span) and span[start:end + 1] in question
+
+
 def _has_figure(question: str, span: str) -> bool:
     """Whether ``span`` writes a figure: a digit, or a numeral that is neither the question's
     own ("三" of "科目三", which "科目三过了多久…" writes) nor in a word whose numeral is no figure
     (_NOT_FIGURE_TAGS): "一般科目三考完" holds none, "成都九龙医院" none, "一周多时间" one."""
-    if re.search(r"[\d０-９]", span):
+    # digits the question writes with the character beside them are the question's own:
+    # "《加勒比海盗5:死无对证》" holds no figure for "加勒比海盗5票房", nor "《28岁未成年》"
+    if any(not _own_digits(question, span, m.start(), m.end()) for m in _DIGIT_RUN.finditer(span)):
         return True
+    span = _DIGIT_RUN.sub(" ", span)
     # a numeral the question writes with the character beside it is the question's own
     span = "".join(" " if ch in _NUMERALS and (i > 0 and span[i - 1:i + 1] in question
                                                 or i + 1 < len(span) and span[i:i + 2] in question)
