@@ -33,7 +33,7 @@ from rag.question import CLASSIFIERS, jieba_words, question_focus, tagged
 
 _UNIT = (r"(?:个半月|个半小时|个月|小时|分钟|秒钟|公里/小时|平方公里|平方米|公里|公尺|千米|厘米|毫米|米|毫升|升|公斤|千克|公吨|吨|克|摄氏度|度|"
          r"万人次|人次|万人|亿人|KB|MB|GB|TB|km|kg|cm|mm|ml|mAh|mAH|kW|GHz|MHz|Hz|"
-         r"[个名位家项次人元年月日天周条座所岁%％届场件部种只辆架艘颗枚倍户层台首集章卷册期号席票分亩秒])")
+         r"票(?!房)|[个名位家项次人元年月日天周条座所岁%％届场件部种只辆架艘颗枚倍户层台首集章卷册期号席分亩秒])")  # "1.22亿|票房"
 _NUMERALS = "一二三四五六七八九十百千万两零〇"
 # What may follow a number's digits: "多"/"余", a magnitude, "多"/"余" again ("3万余"), then the unit.
 _MAGNITUDE = r"(?:多|余)?[万亿千百]?(?:多|余)?"
@@ -227,6 +227,9 @@ _QUANTITY_TAIL = re.compile(r"(?:数量|价格|价钱|票房|市值|销量|收�
                             + _PHONE_TAIL + ")$")
 
 
+_TIME_TAIL = re.compile(r"(?:时间|日期)$")
+
+
 def _as_typed(question: str) -> str:
     return question.rstrip("?？。 ")
 
@@ -239,8 +242,11 @@ def asks_for_phone(question: str) -> bool:
 def question_kind(question: str) -> str | None:
     """count, date, person or place; None for anything else (what, why, how...)."""
     typed = _as_typed(question)
-    if len(typed) <= _SEARCH_BOX_CHARS and _QUANTITY_TAIL.search(typed) and not _QUESTION_WORD.search(question):
-        return "count"
+    if len(typed) <= _SEARCH_BOX_CHARS and not _QUESTION_WORD.search(question):
+        if _QUANTITY_TAIL.search(typed):
+            return "count"
+        if _TIME_TAIL.search(typed):  # "顺丰控股上市时间" asks when, as "…什么时候上市" does
+            return "date"
     # "哪几个部分" asks which, not how many, and "20几所" is a figure; "多伦多大学" is no "多大".
     if re.search(r"多少|(?<![哪\d十])几[个位名次项家条座所岁%年天种倍层]|几$|多[大长高远久重](?!学)", question):
         return "count"
@@ -380,16 +386,24 @@ def _asked_unit(question: str) -> str:
     if re.search(r"钱|经费|资金|费用|金额|投入|价格|奖金|工资|薪|多少元", question):
         return "元"
     m = re.search(r"(?:多少|几)(\w)", question)
-    return m.group(1) if m else ""
+    # what a film or a firm takes in is money, unless another unit is asked ("西元几年…财政收入")
+    return m.group(1) if m else "元" if re.search(r"票房|市值|收入|营收|销售额", question) else ""
 
 
 _DATE_ONLY = re.compile(r"\d{4}年|\d{1,2}[月日]")
 
 
+# A day of the calendar: "5月30日", "农历五月初五".
+_CALENDAR_DAY = re.compile(r"(?:农历)?[\d一二三四五六七八九十]{1,2}月(?:[\d一二三四五六七八九十]{1,3}[日号]|初[一二三四五六七八九十])")
+
+
 def _date_not_count(unit: str, span: str) -> bool:
     """"2024年", "3月" are dates, not the count asked for, unless it is asked in years, months
-    or days ("多少年")."""
-    return unit not in ("年", "月", "日", "天") and bool(_DATE_ONLY.fullmatch(span))
+    or days ("多少年"); a day of the calendar is no count of days ("端午节放几天" is not answered
+    "农历五月初五")."""
+    if unit in ("日", "天"):
+        return bool(_CALENDAR_DAY.fullmatch(span))
+    return unit not in ("年", "月") and bool(_DATE_ONLY.fullmatch(span))
 
 
 # A numeral that is part of a word ("三" of "三农", "六" of "六进六看"): no magnitude, no unit
@@ -475,9 +489,9 @@ _NOT_MONEY_UNITS = (CLASSIFIERS - {"块"}) | set("人年岁天次周号")
 # ... nor measures: "2000毫升" of a dialysis machine's fluid is not its price.
 _MEASURE_UNITS = (r"(?:平方|立方)?(?:公里|千米|厘米|毫米|米|公斤|千克|斤|克|吨|毫升|升|亩|千瓦|瓦|大卡|千焦|"
                   r"英尺|英寸|尺|寸)")
-# A figure and nothing but the thing it counts: "几个", "一人", "千名", "二十年", "3个月", "2000毫升"
+# A figure and nothing but the thing it counts: "几个", "一人", "千名", "二十年", "3个月", "2000毫升", "逾55个"
 # (not "500铢一个人", whose price is counted per person).
-_COUNT_OF_THINGS = re.compile(_FIGURE + r"(?:[" + "".join(sorted(_NOT_MONEY_UNITS)) + r"]|"
+_COUNT_OF_THINGS = re.compile(r"(?:逾|约|近|超过|达)?" + _FIGURE + r"(?:[" + "".join(sorted(_NOT_MONEY_UNITS)) + r"]|"
                               + _MEASURE_UNITS + r"|人次|个?月|小时|分钟|秒钟)的?")
 
 
@@ -530,6 +544,18 @@ _TIME_MARK = re.compile(f"[{_FIGURE_SET}" + r"年月日号时周旬季世纪代�
                         r"候当间汉唐宋元清秦隋晋节]|战国|民国")
 
 
+_YEAR = re.compile(r"(\d{4})年?")
+
+
+def _own_year(question: str, span: str) -> bool:
+    """Whether a when-answer is only the year the question names ("欧冠决赛2017决赛时间" is not
+    answered "2017年"), unless the year is what it asks ("「2008一村一品国际研讨会」于何年举行",
+    DRCD: of its 948 when golds the one that is the question's own year)."""
+    m = _YEAR.fullmatch(span)
+    return bool(m) and m.group(1) in question and not _ASKS_YEAR.search(question)
+
+
+
 def fits_kind(question: str, sentence: str, start: int, end: int) -> bool:
     """Whether ``sentence[start:end]`` can answer the question as the kind of thing it asks
     for: a count as :func:`holds_count` says; a date with a mark of time (_TIME_MARK); a
@@ -543,7 +569,7 @@ def fits_kind(question: str, sentence: str, start: int, end: int) -> bool:
     if kind == "count":
         return holds_count(question, sentence, start, end)
     if kind == "date":
-        return bool(_TIME_MARK.search(sentence[start:end]))
+        return bool(_TIME_MARK.search(sentence[start:end])) and not _own_year(question, sentence[start:end])
     if kind is None:
         return not (_count_for_a_what(question, sentence[start:end]) or _name_of_the_verb(question, sentence, start, end))
     if kind not in ("person", "place"):

@@ -55,6 +55,9 @@ def test_question_kinds():
     assert question_kind("余杭站南侧广场包括哪几个部分？") is None  # which, not how many
     assert question_kind("多伦多大学的主要校区是哪个校区?") is None
     assert question_kind("嘉兴南站有几条线？") == question_kind("范冰冰多高") == "count"
+    # a search-box query ending in 时间 asks when; a longer sentence asks as its question word says
+    assert question_kind("顺丰控股上市时间") == question_kind("职工之家开放时间") == "date"
+    assert question_kind("首开集团工会的职工之家一般在周末的开放时间") is None
 
 
 @pytest.mark.slow
@@ -116,11 +119,20 @@ def test_a_year_is_not_the_count_asked_for():
     ("加勒比海盗5票房", "从上周开始,《加勒比海盗5:死无对证》登陆逾55个市场,票房合计达2.7亿美元。", "《加勒比海盗5:死无对证》", False),
     ("加勒比海盗5票房", "从上周开始,《加勒比海盗5:死无对证》登陆逾55个市场,票房合计达2.7亿美元。", "2.7亿美元", True),
     ("28岁未成年票房", "《28岁未成年》在全国上映，中国内地收获1.22亿票房。", "《28岁未成年》", False),
+    # what a film takes in is money, not markets
+    ("加勒比海盗5票房", "从上周开始,《加勒比海盗5:死无对证》登陆逾55个市场,票房合计达2.7亿美元。", "逾55个", False),
     ("iphone7多少寸", "iPhone 7的屏幕为4.7英寸。", "4.7英寸", True),
     # a when-answer writes a mark of time: not a television channel
     ("龙珠传奇之无间道什么时候播", "《龙珠传奇之无间道》将登陆安徽卫视，2017年05月08日开播。", "安徽卫视", False),
     ("龙珠传奇之无间道什么时候播", "《龙珠传奇之无间道》将登陆安徽卫视，2017年05月08日开播。", "2017年05月08日", True),
     ("辽宁地区从什么时候开始才划归华夏管辖", "辽宁地区自战国开始划归华夏管辖。", "战国", True),
+    # ... not the year the question names, unless it asks for the year
+    ("欧冠决赛2017决赛时间", "欧冠决赛2017决赛时间已定，决赛日期为当地时间2017年6月4日星期日。", "2017", False),
+    ("欧冠决赛2017决赛时间", "欧冠决赛2017决赛时间已定，决赛日期为当地时间2017年6月4日星期日。", "2017年6月4日", True),
+    ("「2008一村一品国际研讨会」于何年举行?", "2008年举行了「2008一村一品国际研讨会」。", "2008年", True),
+    # a day of the calendar is no count of days
+    ("端午节国家规定放几天", "端午节为每年农历五月初五，5月28日至30日放假调休,共3天。", "农历五月初五", False),
+    ("端午节国家规定放几天", "端午节为每年农历五月初五，5月28日至30日放假调休,共3天。", "3天", True),
     # money is not counted in things or people
     ("激光祛斑美白多少钱", "激光祛斑一般要做几个疗程，每次几百元到3000元左右。", "几个", False),
     ("激光祛斑美白多少钱", "激光祛斑一般要做几个疗程，每次几百元到3000元左右。", "几百元到3000元", True),
@@ -274,6 +286,7 @@ def test_a_short_search_box_query_ending_with_a_quantity_asks_for_a_number():
     # ... nor a year when the count is not asked in years
     ("2017年大学生毕业人数", "2016年毕业季已经结束,高校毕业生达到历史新高765万。", "765万"),
     ("孕妇几个月开始补钙", "怀孕4个半月以后开始补钙。", "4个半月"),
+    ("28岁未成年票房", "《28岁未成年》在全国上映，中国内地收获1.22亿票房。", "1.22亿"),  # 票 of 票房 is no unit
 ])
 def test_numbers_keep_their_range_and_telephone_numbers_their_dashes(question, sentence, want):
     from rag.span import with_unit
