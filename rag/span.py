@@ -230,6 +230,13 @@ _QUANTITY_TAIL = re.compile(r"(?:数量|价格|价钱|票房|市值|销量|收�
 _TIME_TAIL = re.compile(r"(?:时间|日期)$")
 
 
+def asks_time_by_tail(question: str) -> bool:
+    """A search-box query ending in 时间 or 日期 ("顺丰控股上市时间"): it asks when, or now and then
+    how long ("鬼王CD时间": 40分钟)."""
+    typed = _as_typed(question)
+    return len(typed) <= _SEARCH_BOX_CHARS and bool(_TIME_TAIL.search(typed)) and not _QUESTION_WORD.search(question)
+
+
 def _as_typed(question: str) -> str:
     return question.rstrip("?？。 ")
 
@@ -245,7 +252,7 @@ def question_kind(question: str) -> str | None:
     if len(typed) <= _SEARCH_BOX_CHARS and not _QUESTION_WORD.search(question):
         if _QUANTITY_TAIL.search(typed):
             return "count"
-        if _TIME_TAIL.search(typed):  # "顺丰控股上市时间" asks when, as "…什么时候上市" does
+        if asks_time_by_tail(question):  # "顺丰控股上市时间" asks when, as "…什么时候上市" does
             return "date"
     # "哪几个部分" asks which, not how many, and "20几所" is a figure; "多伦多大学" is no "多大".
     if re.search(r"多少|(?<![哪\d十])几[个位名次项家条座所岁%年天种倍层]|几$|多[大长高远久重](?!学)", question):
@@ -547,12 +554,14 @@ _TIME_MARK = re.compile(f"[{_FIGURE_SET}" + r"年月日号时周旬季世纪代�
 _YEAR = re.compile(r"(\d{4})年?")
 
 
-def _own_year(question: str, span: str) -> bool:
+def _own_year(question: str, sentence: str, start: int, end: int) -> bool:
     """Whether a when-answer is only the year the question names ("欧冠决赛2017决赛时间" is not
-    answered "2017年"), unless the year is what it asks ("「2008一村一品国际研讨会」于何年举行",
-    DRCD: of its 948 when golds the one that is the question's own year)."""
-    m = _YEAR.fullmatch(span)
-    return bool(m) and m.group(1) in question and not _ASKS_YEAR.search(question)
+    answered "2017年"), with no month written after it (which :func:`with_date` adds: "2017年|8月
+    26日"), unless the year is what it asks ("「2008一村一品国际研讨会」于何年举行", DRCD: of its
+    948 when golds the one that is the question's own year)."""
+    m = _YEAR.fullmatch(sentence, start, end)
+    return bool(m) and m.group(1) in question and not _ASKS_YEAR.search(question) \
+        and not _MONTH_DAY.match(sentence, end)
 
 
 
@@ -569,7 +578,7 @@ def fits_kind(question: str, sentence: str, start: int, end: int) -> bool:
     if kind == "count":
         return holds_count(question, sentence, start, end)
     if kind == "date":
-        return bool(_TIME_MARK.search(sentence[start:end])) and not _own_year(question, sentence[start:end])
+        return bool(_TIME_MARK.search(sentence[start:end])) and not _own_year(question, sentence, start, end)
     if kind is None:
         return not (_count_for_a_what(question, sentence[start:end]) or _name_of_the_verb(question, sentence, start, end))
     if kind not in ("person", "place"):

@@ -426,6 +426,9 @@ def test_a_date_or_a_count_the_articles_do_not_give_is_refused_and_a_list_answer
         assert ans.text == "抱歉，现有文章谈到了相关内容，但没有说明时间。"
         off = compose(q, academy, "no such words", typed_missing=False)
         assert not off.refused and "牵头成立密云区工匠学院" in off.text
+    # a search-box query ending in 时间 may ask how long ("鬼王CD时间"): not refused so
+    ans = compose("密云区工匠学院成立时间", academy, "no such words")
+    assert not ans.refused and "牵头成立密云区工匠学院" in ans.text
     # a what question the reader finds nothing for keeps the sentences
     ans = compose("密云区工匠学院以什么为理念", academy, "no such words")
     assert not ans.refused and ans.short_answer is None and "以匠心育匠人为理念" in ans.text
