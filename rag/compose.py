@@ -565,7 +565,7 @@ class ExtractiveComposer:
             # a date, or a count of a named thing, the reader found none of (typed_missing)
             counted = focus.words[-1] if focus is not None and focus.counts_a_thing else None
             if self.params.typed_missing and self.reader is not None \
-                    and (counted is not None or question_kind(question) == "date" and not asks_time_by_tail(question)):
+                    and (counted is not None or question_kind(question) == "date"):
                 # the things listed rather than counted ("走访慰问了A、B和C等单位" for "慰问了几家
                 # 单位") answer as far as the article does; else it does not say
                 listed = None if counted is None else next(
@@ -574,6 +574,8 @@ class ExtractiveComposer:
                     return with_span(ans, *listed)
                 if self.params.read_passage and (found := self._read_passage(question, used, hits, rank, counted)):
                     return found
+                if counted is None and asks_time_by_tail(question):
+                    return ans  # "鬼王CD时间" may ask how long: the sentences stand
                 return replace(focus_refusal(hits, "date" if counted is None else "count"), span_margin=ans.span_margin)
             return ans
         span, n = ans.short_answer

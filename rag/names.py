@@ -16,6 +16,13 @@ The check asks the store's lexical search for the name and reads what comes back
 nothing more of a store than searching (SQLite and Milvus alike); a name found among the
 retrieved passages costs no search at all.
 
+A facility's name is jieba's two words, a name and the kind of facility ("嘉兴|南站", "余杭|站",
+"龙烟|铁路"): each may stand in some article (嘉兴 in one, 南昌南站 in another) while no article
+names the station. So the two joined are a name too, and are found only whole
+(rag/question.py, ``facility_names``). On CMRC's unanswerable questions it refuses 8 more (嘉兴南站,
+龙烟铁路…) and no answerable question of any set; over DRCD's questions it adds one name no article
+names (黑龙江铁路; eval/RESULTS.md, "Stations, open lists and search-box times").
+
 A name some article does name can still be missed by the answer. Asked "莱索托有几个国际机场"
 over an archive whose one article on 莱索托 is about its football team, the composer answered
 "5条" from an article on an airport in 无锡 that never says 莱索托. So when the article an answer
