@@ -254,7 +254,7 @@ def facility_names(words: tuple[tuple[str, str], ...]) -> list[str]:
     dictionary does not know whole, such as 龙烟) followed by the kind of facility it names
     (:data:`FACILITY_HEADS`): "嘉兴南站", "余杭站", "龙烟铁路"."""
     out = []
-    for (word, flag), (head, _) in zip(words, words[1:]):
+    for (word, flag), (head, _) in zip(words, words[1:], strict=False):
         if head in FACILITY_HEADS and _HAN.fullmatch(word) and not _ASKING.search(word) \
                 and (flag in _NAME_FLAGS or not jieba_words().get(word)):
             out.append(word + head)

@@ -233,12 +233,19 @@ _TIME_TAIL = re.compile(r"(?:时间|日期)$")
 def asks_time_by_tail(question: str) -> bool:
     """A search-box query ending in 时间 or 日期 ("顺丰控股上市时间"): it asks when, or now and then
     how long ("鬼王CD时间": 40分钟)."""
-    typed = _as_typed(question)
-    return len(typed) <= _SEARCH_BOX_CHARS and bool(_TIME_TAIL.search(typed)) and not _QUESTION_WORD.search(question)
+    typed = _search_box(question)
+    return typed is not None and bool(_TIME_TAIL.search(typed))
 
 
 def _as_typed(question: str) -> str:
     return question.rstrip("?？。 ")
+
+
+def _search_box(question: str) -> str | None:
+    """The question as typed into a search box ("加勒比海盗5票房"): short, with no question word;
+    None for any other question."""
+    typed = _as_typed(question)
+    return typed if len(typed) <= _SEARCH_BOX_CHARS and not _QUESTION_WORD.search(question) else None
 
 
 def asks_for_phone(question: str) -> bool:
@@ -248,12 +255,11 @@ def asks_for_phone(question: str) -> bool:
 
 def question_kind(question: str) -> str | None:
     """count, date, person or place; None for anything else (what, why, how...)."""
-    typed = _as_typed(question)
-    if len(typed) <= _SEARCH_BOX_CHARS and not _QUESTION_WORD.search(question):
-        if _QUANTITY_TAIL.search(typed):
-            return "count"
-        if asks_time_by_tail(question):  # "顺丰控股上市时间" asks when, as "…什么时候上市" does
-            return "date"
+    typed = _search_box(question)
+    if typed is not None and _QUANTITY_TAIL.search(typed):
+        return "count"
+    if typed is not None and _TIME_TAIL.search(typed):  # "顺丰控股上市时间" asks when, as "…什么时候上市" does
+        return "date"
     # "哪几个部分" asks which, not how many, and "20几所" is a figure; "多伦多大学" is no "多大".
     if re.search(r"多少|(?<![哪\d十])几[个位名次项家条座所岁%年天种倍层]|几$|多[大长高远久重](?!学)", question):
         return "count"
@@ -435,6 +441,7 @@ _DIGIT_RUN = re.compile(r"[\d０-９]+(?:[.．][\d０-９]+)?")
 
 
 def _own_digits(question: str, span: str, start: int, end: int) -> bool:
+    """Whether the question writes ``span[start:end]``'s digits with the character beside them."""
     return start > 0 and span[start - 1:end] in question or end < len(span) and span[start:end + 1] in question
 
 
@@ -560,9 +567,8 @@ def _own_year(question: str, sentence: str, start: int, end: int) -> bool:
     26日"), unless the year is what it asks ("「2008一村一品国际研讨会」于何年举行", DRCD: of its
     948 when golds the one that is the question's own year)."""
     m = _YEAR.fullmatch(sentence, start, end)
-    return bool(m) and m.group(1) in question and not _ASKS_YEAR.search(question) \
+    return m is not None and m.group(1) in question and not _ASKS_YEAR.search(question) \
         and not _MONTH_DAY.match(sentence, end)
-
 
 
 def fits_kind(question: str, sentence: str, start: int, end: int) -> bool:
