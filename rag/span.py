@@ -337,9 +337,9 @@ def _transliterated(sentence: str, words: list[str]) -> list[tuple[int, int]]:
     return out
 
 
-# An item's number in a list of points: "1、", "2." (a bare figure of one or two digits before the
-# mark, at the start of a clause: not the "42." ending "零点零零42.").
-_ENUMERATOR = re.compile(r"(?:(?<=[：:；;，,。！？\s])|^)\d{1,2}[、.．]")
+# An item's number in a list of points: "1、", "2.", "一、" (a bare figure of one or two digits, or
+# numerals, before the mark, at the start of a clause: not the "42." ending "零点零零42.").
+_ENUMERATOR = re.compile(r"(?:(?<=[：:；;，,。！？\s])|^)(?:\d{1,2}[、.．]|[一二三四五六七八九十]{1,2}、)")
 
 
 def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
@@ -367,9 +367,8 @@ def short_answer(question: str, sentence: str) -> tuple[int, int] | None:
     if kind == "count":
         # only figures that can answer as the count asked ("造影多少钱": "150-600", not the
         # "两周" before it: the test the reader's span passes too), not a year unless asked in
-        # years, and not an item's number ("1、斑点大小")
-        cands = [c for c in cands if not _date_not_count(unit, sentence[c[0]:c[1]])
-                 and holds_count(question, sentence, *c) and not _ENUMERATOR.match(sentence[:c[1] + 1], c[0])]
+        # years
+        cands = [c for c in cands if not _date_not_count(unit, sentence[c[0]:c[1]]) and holds_count(question, sentence, *c)]
         if not cands:
             return None
 
@@ -476,6 +475,8 @@ def holds_count(question: str, sentence: str, start: int, end: int) -> bool:
     span = sentence[start:end]
     if _WORD_NUMERAL.fullmatch(span) and _CJK.match(sentence, end):
         return False
+    if _ENUMERATOR.match(sentence[:end + 1], start):
+        return False  # an item's number: "1、斑点大小", "一、2.5平方电线能带多少瓦"
     # a date is refused only for a count asked in another unit: "多久" may be answered "1500年"
     unit = _asked_unit(question)
     return (_has_figure(question, span) and not (unit and _date_not_count(unit, span))

@@ -299,6 +299,12 @@ def test_numbers_keep_their_range_and_telephone_numbers_their_dashes(question, s
 def test_an_items_number_is_no_figure():
     # DuReader: "1、斑点大小" was read for a price
     assert short_answer("激光去斑多少钱", "价格主要跟以下几个方面因素有关：1、斑点大小：每个人色斑情况不同。") is None
+    # nor, to the reader's span, "一、" of a point written in numerals (DuReader)
+    from rag.span import holds_count
+
+    sentence = "一、2.5平方电线能带多少瓦国标GB4706.1-2005规定的电线负载电流值。"
+    assert not holds_count("2.5平方线能带多少千瓦", sentence, 0, 1)
+    assert holds_count("西洋棋是由几个人游玩的游戏", "西洋棋是一种二人对弈的游戏。", 6, 8)
 
 
 def test_a_number_does_not_end_in_a_comma():
