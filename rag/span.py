@@ -338,8 +338,9 @@ def _transliterated(sentence: str, words: list[str]) -> list[tuple[int, int]]:
 
 
 # An item's number in a list of points: "1、", "2.", "一、" (a bare figure of one or two digits, or
-# numerals, before the mark, at the start of a clause: not the "42." ending "零点零零42.").
-_ENUMERATOR = re.compile(r"(?:(?<=[：:；;，,。！？\s])|^)(?:\d{1,2}[、.．]|[一二三四五六七八九十]{1,2}、)")
+# numerals, before the mark, at the start of a clause: not the "42." ending "零点零零42.", nor the
+# "56." of a decimal, " 56.2% 为天主教徒").
+_ENUMERATOR = re.compile(r"(?:(?<=[：:；;，,。！？\s])|^)(?:\d{1,2}[、.．](?![\d０-９])|[一二三四五六七八九十]{1,2}、)")
 
 
 def short_answer(question: str, sentence: str) -> tuple[int, int] | None:

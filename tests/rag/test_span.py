@@ -305,6 +305,10 @@ def test_an_items_number_is_no_figure():
     sentence = "一、2.5平方电线能带多少瓦国标GB4706.1-2005规定的电线负载电流值。"
     assert not holds_count("2.5平方线能带多少千瓦", sentence, 0, 1)
     assert holds_count("西洋棋是由几个人游玩的游戏", "西洋棋是一种二人对弈的游戏。", 6, 8)
+    # a decimal after a space is no item's number (XQuAD)
+    sentence = "1901 年，华沙居民 711,988 人中， 56.2% 为天主教徒。"
+    at = sentence.index("56.2%")
+    assert holds_count("1901 年华沙居民中天主教徒的比例是多少？", sentence, at, at + 5)
 
 
 def test_a_number_does_not_end_in_a_comma():
