@@ -224,6 +224,11 @@ def jieba_words() -> dict[str, int]:
     return jieba.dt.FREQ
 
 
+def _may_name(word: str) -> bool:
+    """Chinese characters only, and no interrogative (哪里, 什么): a word that can be a name."""
+    return bool(_HAN.fullmatch(word)) and not _ASKING.search(word)
+
+
 @lru_cache(maxsize=4096)
 def question_names(question: str) -> tuple[str, ...]:
     """The proper names a question is about (广茂, 白岳峰, 楼曾瑞, 国家自然科学基金): words jieba
@@ -235,7 +240,7 @@ def question_names(question: str) -> tuple[str, ...]:
     words = tagged(question)
     for i, (raw, flag) in enumerate(words):
         word = raw.strip()
-        if not _HAN.fullmatch(word) or _ASKING.search(word) or _asked_kind(words, i):
+        if not _may_name(word) or _asked_kind(words, i):
             continue
         if flag in _NAME_FLAGS or len(word) >= 3 and word not in jieba_words():
             out.append(word)
@@ -255,8 +260,7 @@ def facility_names(words: tuple[tuple[str, str], ...]) -> list[str]:
     (:data:`FACILITY_HEADS`): "嘉兴南站", "余杭站", "龙烟铁路"."""
     out = []
     for (word, flag), (head, _) in zip(words, words[1:], strict=False):
-        if head in FACILITY_HEADS and _HAN.fullmatch(word) and not _ASKING.search(word) \
-                and (flag in _NAME_FLAGS or not jieba_words().get(word)):
+        if head in FACILITY_HEADS and _may_name(word) and (flag in _NAME_FLAGS or not jieba_words().get(word)):
             out.append(word + head)
     return out
 

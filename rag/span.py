@@ -258,7 +258,7 @@ def question_kind(question: str) -> str | None:
     typed = _search_box(question)
     if typed is not None and _QUANTITY_TAIL.search(typed):
         return "count"
-    if typed is not None and _TIME_TAIL.search(typed):  # "顺丰控股上市时间" asks when, as "…什么时候上市" does
+    if asks_time_by_tail(question):  # "顺丰控股上市时间" asks when, as "…什么时候上市" does
         return "date"
     # "哪几个部分" asks which, not how many, and "20几所" is a figure; "多伦多大学" is no "多大".
     if re.search(r"多少|(?<![哪\d十])几[个位名次项家条座所岁%年天种倍层]|几$|多[大长高远久重](?!学)", question):
@@ -440,8 +440,8 @@ _NOT_FIGURE_TAGS = frozenset({"a", "ad", "an", "d", "ns", "nz", "nt"})
 _DIGIT_RUN = re.compile(r"[\d０-９]+(?:[.．][\d０-９]+)?")
 
 
-def _own_digits(question: str, span: str, start: int, end: int) -> bool:
-    """Whether the question writes ``span[start:end]``'s digits with the character beside them."""
+def _questions_own(question: str, span: str, start: int, end: int) -> bool:
+    """Whether the question writes ``span[start:end]`` (digits or a numeral) with the character beside it."""
     return start > 0 and span[start - 1:end] in question or end < len(span) and span[start:end + 1] in question
 
 
@@ -451,13 +451,11 @@ def _has_figure(question: str, span: str) -> bool:
     (_NOT_FIGURE_TAGS): "一般科目三考完" holds none, "成都九龙医院" none, "一周多时间" one."""
     # digits the question writes with the character beside them are the question's own:
     # "《加勒比海盗5:死无对证》" holds no figure for "加勒比海盗5票房", nor "《28岁未成年》"
-    if any(not _own_digits(question, span, m.start(), m.end()) for m in _DIGIT_RUN.finditer(span)):
+    if any(not _questions_own(question, span, m.start(), m.end()) for m in _DIGIT_RUN.finditer(span)):
         return True
     span = _DIGIT_RUN.sub(" ", span)
     # a numeral the question writes with the character beside it is the question's own
-    span = "".join(" " if ch in _NUMERALS and (i > 0 and span[i - 1:i + 1] in question
-                                                or i + 1 < len(span) and span[i:i + 2] in question)
-                   else ch for i, ch in enumerate(span))
+    span = "".join(" " if ch in _NUMERALS and _questions_own(question, span, i, i + 1) else ch for i, ch in enumerate(span))
     if not _FIGURE_CHARS.search(span):
         return False
     import jieba.posseg as pseg
