@@ -56,6 +56,7 @@ from rag.span import (
     names_a_topic,
     question_kind,
     quoted_attribute,
+    same_measure,
     several_kind,
     shaped,
     short_answer,
@@ -644,13 +645,13 @@ class ExtractiveComposer:
 
     def _finish(self, question: str, used: Sequence[tuple[Hit, Quote]], hits: Sequence[Hit],
                 rank: dict[int, int], read: Span | None = None) -> Answer:
-        """Number and cite the chosen sentences, note conflicting figures, put the short answer first."""
+        """Number and cite the chosen sentences, put the short answer first, note conflicting figures."""
         ans = build_answer(used, hits, order_by_rank=rank)
-        ans = with_conflict_note(question, ans, used, self.reader if self.params.conflicts_read else None,
-                                 self.params.short_answer_margin)
-        return with_short_answer(question, replace(ans, short=used[0][1].text), used, self.reader,
-                                 self.params.short_answer_margin, read=read, reasons=self.params.reason_spans,
-                                 fitting=self.params.fitting_spans)
+        ans = with_short_answer(question, replace(ans, short=used[0][1].text), used, self.reader,
+                                self.params.short_answer_margin, read=read, reasons=self.params.reason_spans,
+                                fitting=self.params.fitting_spans)
+        return with_conflict_note(question, ans, used, self.reader if self.params.conflicts_read else None,
+                                  self.params.short_answer_margin)
 
 
 def _sentences_of(chunk: Chunk) -> list[Quote]:
@@ -693,7 +694,9 @@ def with_conflict_note(question: str, ans: Answer, used: Sequence[tuple[Hit, Quo
     in one, "160个" in another), instead of letting the reader take the first for the fact.
     With ``reader``, only figures of sentences it answers from, read alone (``margin``, as for a
     short answer): asked "动力煤价格", a page on boiling water's "以1.10元/立方米的价格来算" gives
-    a price, but not coal's, and does not contradict "546元一吨"."""
+    a price, but not coal's, and does not contradict "546元一吨". The short answer, when there is
+    one, is its article's figure, and only figures that measure what it does (span.same_measure)
+    contradict it: asked "端午节国家规定放几天", another page's "2017年" says nothing against "共3天"."""
     if question_kind(question) not in ("count", "date") or asks_for_phone(question):
         return ans  # two service centres' telephone numbers do not contradict each other
     number_of = {c.chunk.id: c.n for c in ans.citations}
@@ -701,11 +704,16 @@ def with_conflict_note(question: str, ans: Answer, used: Sequence[tuple[Hit, Quo
     # address beside a price): the test a short answer itself passes (_rules_span)
     figures = [(hit.chunk.doc_id, quote.text[got[0]:got[1]], number_of[hit.chunk.id], quote.text)
                for hit, quote in used if (got := _rules_span(question, quote.text)) is not None]
-    if len({_digits(v) for _, v, _, _ in figures}) < 2:
-        return ans
     values: dict[str, tuple[str, int]] = {}  # article -> (value, citation)
+    if ans.short_answer is not None:
+        span, n = ans.short_answer
+        values[_cited(ans, n).doc_id] = (span.text, n)
+    if len({_digits(v) for _, v, _, _ in figures} | {_digits(v) for v, _ in values.values()}) < 2:
+        return ans
     for doc, value, n, text in figures:
-        if doc not in values and (reader is None or _answers_from(reader, question, text, margin)):
+        if doc in values or values and not same_measure(question, next(iter(values.values()))[0], value):
+            continue
+        if reader is None or _answers_from(reader, question, text, margin):
             values[doc] = (value, n)
     if len({_digits(v) for v, _ in values.values()}) < 2:
         return ans

@@ -768,6 +768,45 @@ def with_unit(question: str, sentence: str, start: int, end: int) -> int:
     return m.end() if m else end
 
 
+# Words after a figure that hedge it, not measure it: "4000块左右", "5000以上", "几万到几十万不等".
+_HEDGE = re.compile(r"(?:左右|以上|以下|以内|上下|不等|之间|多|余|来|起)+$")
+# The last character of a figure, its magnitude included ("1.85亿美元": 亿).
+_FIGURE_END = re.compile(f"[{_FIGURE_SET}亿]")
+# Ways of writing yuan.
+_YUAN = re.compile(r"^(?:块钱?|元钱?|元人民币|人民币)$")
+
+
+def figure_unit(question: str, figure: str) -> str:
+    """The unit a count's figure is written in: what follows its last digit or numeral, its
+    magnitude and hedges left out ("4000块左右" → 元, "1.85亿美元" → 美元). A bare figure ("5000")
+    is in the unit the question asks for (:func:`_asked_unit`), or none."""
+    ends = list(_FIGURE_END.finditer(figure))
+    unit = _HEDGE.sub("", figure[ends[-1].end():] if ends else figure).strip()
+    if _YUAN.match(unit):
+        return "元"
+    return unit or _asked_unit(question)
+
+
+def _date_parts(date: str) -> tuple[bool, bool, bool]:
+    """Which of a year, a month and a day a date writes."""
+    return "年" in date, "月" in date, bool(re.search(r"[日号]", date))
+
+
+def same_measure(question: str, a: str, b: str) -> bool:
+    """Whether two figures that answer ``question`` could say the same thing and so contradict
+    each other when they differ: dates to the same precision ("25日" and "7月12日" do not, nor
+    "5月下旬" and "2008年"); counts in one unit ("共3天" and "2017年" do not, nor "30度" and
+    "两年"; "4000块" and "5000" asked "多少钱" do). Units compare by their first characters, so
+    "多少厘米"'s 厘 is 厘米's."""
+    kind = question_kind(question)
+    if kind == "date":
+        return _date_parts(a) == _date_parts(b)
+    if kind != "count":
+        return True
+    x, y = figure_unit(question, a), figure_unit(question, b)
+    return x == y or bool(x and y) and (x.startswith(y) or y.startswith(x))
+
+
 _BARE_YEAR = re.compile(r"\d{2,4}年$")
 _MONTH_DAY = re.compile(r"\d{1,2}月(?:\d{1,2}[日号])?(?:[上中下]旬|初|底|末)?")
 _ASKS_YEAR = re.compile(r"哪一?年|何年|年份|年代|几年|多少年")

@@ -556,6 +556,33 @@ def test_figures_that_do_not_answer_the_same_question_do_not_conflict(hashing_en
     assert {c.chunk.doc_id for c in ans.citations} == {"a"}
 
 
+@pytest.mark.parametrize(("question", "a", "b", "read", "conflict"), [
+    # a year says nothing against a count of days, nor a year against a day of the month
+    ("端午节国家规定放几天", "五、端午节:5月28日至30日放假调休,共3天。", "2017年的端午节是2017年5月30日（五月初五 星期二）。",
+     ("共3天", "2017年"), False),
+    ("高考分数什么时候公布", "时间相差应不大，23号公布成绩，24至27日本科提前批次报名。", "全国高考报名人数在2008年达到历史最高峰。",
+     ("23号", "2008年"), False),
+    # ... but another page's count of days does, and another page's price without its unit
+    ("端午节国家规定放几天", "五、端午节:5月28日至30日放假调休,共3天。", "听说今年端午节一共放假4天。", ("共3天", "4天"), True),
+    ("做痔疮手术大概多少钱", "指导意见: 费用大4000块左右,地区和医院不同。", "术后的护理和消炎比较高，费用起码5000以上。",
+     ("4000块", "5000"), True),
+])
+def test_a_conflict_is_between_figures_that_measure_the_same_thing(hashing_engine, question, a, b, read, conflict):
+    """The short answer is its page's figure, and another page's figure contradicts it only
+    when it is written to the same precision or in the same unit: the note "[1]为“2017年”，
+    [2]为“共3天”" kept a page that does not answer beside the one that does (DuReader)."""
+    from rag.types import Chunk, Hit
+
+    hits = [Hit(Chunk(id=f"{d}#0", doc_id=d, title="", text=t, char_start=0, char_end=len(t)), 1.0, dense_score=0.9)
+            for d, t in (("a", a), ("b", b))]
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0)
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader(*read)).compose(question, hits)
+    assert ans.short == read[0] and ("说法不一" in ans.text) == conflict
+    assert {c.chunk.doc_id for c in ans.citations} == ({"a", "b"} if conflict else {"a"})
+    if conflict:  # the note gives the short answer as its page's figure
+        assert f"[1]为“{read[0]}”，[2]为“{read[1]}”" in ans.text
+
+
 @pytest.mark.parametrize("check", [True, False])
 def test_a_question_naming_a_place_is_not_answered_from_a_page_that_does_not_name_it(hashing_engine, check):
     """The DuReader case: with the gold page gone, "南京志高空调售后维修电话" was answered with

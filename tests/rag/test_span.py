@@ -588,3 +588,19 @@ def test_a_definition_questions_short_answer_is_joined_to_its_term(question, sen
 
     start = sentence.index(span)
     assert defines(question, sentence, start, start + len(span)) is defines_it
+
+
+@pytest.mark.parametrize(("question", "a", "b", "same"), [
+    ("端午节国家规定放几天", "共3天", "2017年", False),
+    ("笔记本温度多少算正常", "30度", "两年", False),
+    ("造影多少钱", "150-600", "1.85亿美元", False),  # yuan, asked for, against dollars
+    ("高考分数什么时候公布", "25日", "7月12日", False),
+    ("做痔疮手术大概多少钱", "4000块左右", "5000以上", True),  # a bare figure is in the unit asked
+    ("2尺4是多少厘米", "80厘米", "144", True),
+    ("首开集团建了多少个工会驿站", "167个", "160个", True),
+    ("高考分数什么时候公布", "23号", "25日", True),
+])
+def test_figures_measure_the_same_thing_in_one_unit_or_to_one_precision(question, a, b, same):
+    from rag.span import same_measure
+
+    assert same_measure(question, a, b) is same and same_measure(question, b, a) is same
