@@ -288,7 +288,7 @@ def run_eval(cfg: EvalConfig, settings: Settings, *, embedder: Embedder | None =
                    "generator": settings.generator + (f" ({settings.local_model})" if settings.generator == "local"
                                                       else ""),
                    "short_answers": settings.short_answers, "rerank": settings.rerank,
-                   "other_article_margin": settings.other_article_margin,
+                   "other_article_margin": settings.other_article_margin, "lead_gap": settings.lead_gap,
                    "other_article_shares_word": settings.other_article_shares_word,
                    "other_article_names": settings.other_article_names,
                    "typed_support": settings.typed_support, "count_focus": settings.count_focus,

@@ -277,6 +277,7 @@ def compose_params(settings: Settings) -> ComposeParams:
     return ComposeParams(max_sentences=settings.max_answer_sentences, gate=gate, min_term_coverage=coverage,
                          other_article_margin=settings.other_article_margin,
                          first_article_bonus=settings.first_article_bonus,
+                         lead_gap=settings.lead_gap or None,
                          short_answer_article_only=settings.short_answer_article_only,
                          keep_other_answers=settings.keep_other_answers,
                          other_article_shares_word=settings.other_article_shares_word,

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     # Added to the sentences of the article retrieval ranked first (why and how chosen:
     # rag/compose.py ComposeParams.first_article_bonus).
     first_article_bonus: float = Field(default=0.02, ge=0.0, le=1.0)
+    # Only the first article's passages are evidence when it leads every other by this much in
+    # fused score; 0 turns it off (why and how chosen: rag/compose.py ComposeParams.lead_gap).
+    lead_gap: float = Field(default=3.0, ge=0.0, le=100.0)
     # Cite only the short answer's article (why and how chosen: rag/compose.py
     # ComposeParams.short_answer_article_only).
     short_answer_article_only: bool = True

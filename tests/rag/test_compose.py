@@ -694,3 +694,30 @@ def test_the_quoted_name_a_cited_sentence_gives_the_attribute_asked_for_is_the_s
     span, n = ans.short_answer
     assert not ans.refused and span.text == ans.short == "“党委领导、行政支持、工会搭台”"
     assert ans.text.startswith(f"{span.text}[{n}]。") and CHANGCHUN[span.start:span.end] == span.text
+
+
+@pytest.mark.parametrize("gap", [None, ComposeParams.lead_gap])
+def test_an_article_the_fused_ranking_puts_far_ahead_is_the_only_evidence(hashing_engine, gap):
+    """Asked "oppor11什么时候上市", the page on the R11 leads the fused ranking by far, but the
+    page on 华为P10 has the sentence that resembles the question ("华为P10什么时候上市…"): with
+    the lead gap only the leading page is read, and its date is the answer."""
+    from rag.types import Chunk, Hit
+
+    a = "据悉，OPPO R11将于6月16日10点正式开售，售价2999元。OPPO R11搭载骁龙660处理器。"
+    b = "华为P10什么时候上市的问题总结,华为P10于2017年3月10日正式上市。"
+    hits = [Hit(Chunk(id="a#0", doc_id="a", title="", text=a, char_start=0, char_end=len(a)), 5.0, dense_score=0.85),
+            Hit(Chunk(id="b#0", doc_id="b", title="", text=b, char_start=0, char_end=len(b)), 1.0, dense_score=0.88)]
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0, lead_gap=gap)
+    reader = _FirstMatchReader("2017年3月10日", "6月16日10点")
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=reader).compose("oppor11什么时候上市", hits)
+    assert not ans.refused
+    if gap is None:  # without it, the look-alike's sentence wins
+        assert ans.short == "2017年3月10日" and {c.chunk.doc_id for c in ans.citations} == {"b"}
+    else:
+        assert ans.short == "6月16日10点" and {c.chunk.doc_id for c in ans.citations} == {"a"}
+        span, n = ans.short_answer
+        assert a[span.start:span.end] == "6月16日10点"
+    # a lead narrower than the gap leaves every passage in
+    close = [hits[0], Hit(hits[1].chunk, 4.0, dense_score=0.88)]
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=reader).compose("oppor11什么时候上市", close)
+    assert {c.chunk.doc_id for c in ans.citations} == {"b"}
