@@ -480,7 +480,7 @@ def holds_count(question: str, sentence: str, start: int, end: int) -> bool:
     unit = _asked_unit(question)
     return (_has_figure(question, span) and not (unit and _date_not_count(unit, span))
             and not _counts_another_thing(question, unit, sentence, end) and not _things_for_a_measure(question, span)
-            and not _things_for_money(unit, span, sentence[end:end + 1]) and not _date_for_a_duration(question, span)
+            and not _things_for_money(question, unit, span, sentence[end:end + 1]) and not _date_for_a_duration(question, span)
             and not _time_or_measure_for_things(question, unit, span))
 
 
@@ -509,13 +509,20 @@ _COUNT_OF_THINGS = re.compile(r"(?:逾|约|近|超过|达)?" + _FIGURE + r"(?:["
                               + _MEASURE_UNITS + r"|人次|个?月|小时|分钟|秒钟)的?")
 
 
-def _things_for_money(unit: str, span: str, after: str) -> bool:
+# A ratio ("20倍") is no amount of money, unless the question asks how much something grew
+# ("韩国…成长了多少的教育经费": 近16倍, DRCD's one such gold span).
+_RATIO = re.compile(r"倍(?:之多|左右|多)?$")
+_GROWS = re.compile(r"成长|增长|增加|提高|上涨|上升|翻")
+
+
+def _things_for_money(question: str, unit: str, span: str, after: str) -> bool:
     """Whether money is asked (:func:`_asked_unit` gives 元) and ``span`` is a figure of
     something else ("激光祛斑美白多少钱" is not "几个", "做人流要多少钱" not "一人", "造影多少钱"
-    not "两周"), or one digit of a name (``after`` it a character that is no currency: "3" of
-    "3转4强7新"; "23到28之间", "5900点卷" are money). Of DRCD's 10 questions asking an amount,
-    no gold span is one."""
+    not "两周", "亚马逊市值" not "20倍"), or one digit of a name (``after`` it a character that is
+    no currency: "3" of "3转4强7新"; "23到28之间", "5900点卷" are money). Of DRCD's 10 questions
+    asking an amount, no gold span is one."""
     return unit == "元" and (bool(_COUNT_OF_THINGS.fullmatch(span))
+                            or bool(_RATIO.search(span)) and not _GROWS.search(question)
                             or len(span) == 1 and span.isdigit() and bool(_CJK.match(after)) and after not in _MONEY_AFTER)
 
 

@@ -152,6 +152,10 @@ def test_a_year_is_not_the_count_asked_for():
     ("无锡无痛人流多少钱", "无锡滨湖区蠡溪路203号的医院做的。", "203号", False),
     ("腹膜透析机多少钱一台", "每天用2000毫升药液。", "2000毫升", False),
     ("腹膜透析机多少钱一台", "一台差不多十万。", "十万", True),
+    # a ratio is no amount, unless the question asks how much something grew (DRCD's "近16倍")
+    ("亚马逊市值", "亚马逊的市值是沃尔玛的20倍。", "20倍", False),
+    ("亚马逊市值", "亚马逊市值3581亿美元。", "3581亿美元", True),
+    ("韩国在1975年到后十年成长了多少的教育经费？", "教育经费成长近16倍。", "近16倍", True),
     # a measure asked in its unit is not counted in things
     ("2尺4是多少厘米", "1平方英尺约合929平方厘米，是一个英制单位。", "一个", False),
     ("2尺4是多少厘米", "3尺等于1米，解得x=80厘米。", "80厘米", True),
