@@ -578,23 +578,34 @@ class ExtractiveComposer:
             used = _with_antecedents(used)
         rank = {id(c.hit): c.hit_rank for c in chosen}
         ans = self._finish(question, used, hits, rank)
+        read_beside = False
         if ans.short_answer is None:
             # a date, or a count of a named thing, the reader found none of (typed_missing)
             counted = focus.words[-1] if focus is not None and focus.counts_a_thing else None
+            phone = asks_for_phone(question)
             if self.params.typed_missing and self.reader is not None \
-                    and (counted is not None or question_kind(question) == "date"):
+                    and (counted is not None or question_kind(question) == "date" or phone):
                 # the things listed rather than counted ("走访慰问了A、B和C等单位" for "慰问了几家
                 # 单位") answer as far as the article does; else it does not say
                 listed = None if counted is None else next(
                     ((hit, quote, *at) for hit, quote in used if (at := list_of(counted, quote.text, owned=False))), None)
                 if listed is not None:
                     return with_span(ans, *listed)
-                if self.params.read_passage and (found := self._read_passage(question, used, hits, rank, counted)):
-                    return found
-                if counted is None and asks_time_by_tail(question):
-                    return ans  # "鬼王CD时间" may ask how long: the sentences stand
-                return replace(focus_refusal(hits, "date" if counted is None else "count"), span_margin=ans.span_margin)
-            return ans
+                found = self._read_passage(question, used, hits, rank, counted) if self.params.read_passage else None
+                if found is None and counted is None and (asks_time_by_tail(question) or phone):
+                    # "鬼王CD时间" may ask how long, and a service's page may not give its number:
+                    # the sentences stand
+                    return ans
+                if found is None:
+                    return replace(focus_refusal(hits, "date" if counted is None else "count"),
+                                   span_margin=ans.span_margin)
+                # cited to its article as any short answer is, below; the sentences it was read
+                # beside stay though they hold no figure: they say what it is of ("…由此正式成军")
+                ans, used = found
+                read_beside = True
+            else:
+                return ans
+        assert ans.short_answer is not None
         span, n = ans.short_answer
         if self.params.short_answer_article_only and CONFLICT_NOTE not in ans.text \
                 and not (self.params.keep_other_answers and _cited(ans, n).doc_id != hits[0].chunk.doc_id):
@@ -606,7 +617,7 @@ class ExtractiveComposer:
             ans, used = self._narrow(question, ans, used, hits, rank,
                                      lambda h, q: h.chunk.doc_id == doc or span.text in q.text)
         kind = question_kind(question)
-        if self.params.typed_support and kind in ("count", "date"):
+        if self.params.typed_support and kind in ("count", "date") and not read_beside:
             # A count or a date found: a sentence that holds no number (no date) beside it
             # only repeats the question's words ("…积极开展工会驿站建设" after "167个").
             # has_type is the same test that gives such sentences their type_bonus.
@@ -615,12 +626,14 @@ class ExtractiveComposer:
         return ans
 
     def _read_passage(self, question: str, used: list[tuple[Hit, Quote]], hits: Sequence[Hit],
-                      rank: dict[int, int], counted: str | None) -> Answer | None:
-        """The answer with the sentence of the leading passage that says when (how many),
-        when the chosen sentences do not: the date often stands a sentence before the event
-        ("1954年10月13日，…。…第一支驱逐舰部队由此诞生。"), or a clause before it ("自2013年起，…；
-        增设一项「评审团大奖」"). A count's sentence names the thing counted: "目前正在推进81个班次
-        的培训" does not say how many 工匠学院 there are. None when the reader finds it nowhere."""
+                      rank: dict[int, int], counted: str | None) -> tuple[Answer, list[tuple[Hit, Quote]]] | None:
+        """The answer with the sentence of the leading passage that says when (how many, which
+        number to call), when the chosen sentences do not, and the sentences it is made of: the
+        date often stands a sentence before the event ("1954年10月13日，…。…第一支驱逐舰部队由此诞
+        生。"), or a clause before it ("自2013年起，…；增设一项「评审团大奖」"), and a service's number
+        a line after its name ("南京志高空调售后)……" then "24小时报修热线1)400-167-6796"). A count's
+        sentence names the thing counted: "目前正在推进81个班次的培训" does not say how many 工匠学院
+        there are. None when the reader finds it nowhere."""
         assert self.reader is not None
         hit = used[0][0]
         c = hit.chunk
@@ -639,7 +652,7 @@ class ExtractiveComposer:
             return None
         more = [*used, (hit, quote)]
         ans = self._finish(question, more, hits, rank, read=Span(len(used), got.start, got.end, got.margin))
-        return ans if ans.short_answer is not None else None
+        return (ans, more) if ans.short_answer is not None else None
 
     def _narrow(self, question: str, ans: Answer, used: list[tuple[Hit, Quote]], hits: Sequence[Hit],
                 rank: dict[int, int], keep: Callable[[Hit, Quote], bool]) -> tuple[Answer, list[tuple[Hit, Quote]]]:

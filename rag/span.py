@@ -710,9 +710,20 @@ def figure_start(question: str, sentence: str, start: int, end: int) -> int:
     leading up to the figure ("2016年末,长沙市常住人口764.52万人", "68席、中国国民党获得35席、
     …亲民党获得3席"); the figure that ends the span is the answer. Only when what comes before
     it is a clause of its own (a comma, or three Chinese characters or more) and not the first
-    end of a range ("几十元到上百元"); telephone numbers keep their prefixes."""
+    end of a range ("几十元到上百元"). A telephone number keeps its own prefix ("020-"), not the
+    words before it ("24小时报修热线1)400-167-6796")."""
     span = sentence[start:end]
-    if question_kind(question) != "count" or asks_for_phone(question) or not (m := _TAIL_FIGURE.search(span)):
+    if asks_for_phone(question):
+        # the number that ends the span, after a clause of words ("24小时报修热线1)400-167-6796");
+        # a number's own prefix stays ("020-38073569")
+        phone = next((p for p in _PHONE.finditer(span) if p.end() == len(span)), None)
+        if phone is None:
+            return start
+        at = phone.start()
+        if area := re.search(r"\d{2,4}[-－—]$", span[:at]):
+            at = area.start()  # _PHONE reads "020-38073569" as 38073569
+        return start + at if len(_CJK.findall(span[:at])) >= 3 else start
+    if question_kind(question) != "count" or not (m := _TAIL_FIGURE.search(span)):
         return start
     before = span[:m.start()]
     if not before or before[-1].isdigit() or before.endswith(("到", "至", "或", "和", ".", "-", "~", "～", "—", "及")):

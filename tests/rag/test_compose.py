@@ -721,3 +721,30 @@ def test_an_article_the_fused_ranking_puts_far_ahead_is_the_only_evidence(hashin
     close = [hits[0], Hit(hits[1].chunk, 4.0, dense_score=0.88)]
     ans = ExtractiveComposer(hashing_engine.embedder, params, reader=reader).compose("oppor11什么时候上市", close)
     assert {c.chunk.doc_id for c in ans.citations} == {"b"}
+
+
+def test_a_telephone_number_a_line_after_the_services_name_is_read_and_cited_alone(hashing_engine):
+    """DuReader: "南京志高空调售后维修电话" was answered with the line "南京志高空调售后)……" and
+    another city's page, though the page gives the number on the next line. A telephone
+    question the chosen sentences give no number for reads the rest of the leading passage, as
+    a date question does; the number is cut from the words before it, and the answer cites its
+    page alone."""
+    from rag.types import Chunk, Hit
+
+    a = "南京志高空调售后)……24小时报修热线1)400-167-6796在售后服务工作中我们不断总结经验,不断提高服务质量。"
+    b = "厦门志高空调维修公司设定了专线投诉电话,可以确保服务质量。"
+    hits = [Hit(Chunk(id=f"{d}#0", doc_id=d, title="", text=t, char_start=0, char_end=len(t)), 1.0, dense_score=0.9)
+            for d, t in (("a", a), ("b", b))]
+    params = ComposeParams(refuse_below=0.0, confident_above=0.0, other_article_margin=1.0, sentence_margin=1.0,
+                           max_sentences=1)
+    # the reader takes the words before the number too, as the trained one did
+    composer = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("24小时报修热线1)400-167-6796"))
+    ans = composer.compose("南京志高空调售后维修电话", hits)
+    assert not ans.refused and ans.short == "400-167-6796" and ans.text.startswith("400-167-6796[1]。")
+    span, n = ans.short_answer
+    assert a[span.start:span.end] == "400-167-6796"
+    assert {c.chunk.doc_id for c in ans.citations} == {"a"}
+    # a page that gives no number: its sentences stand, not refused
+    ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("400-167-6796")).compose(
+        "南京志高空调售后维修电话", hits[1:])
+    assert not ans.refused and ans.short_answer is None and "厦门志高空调" in ans.text
