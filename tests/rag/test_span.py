@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from rag.span import asks_for_explanation, asks_for_reason, named_list, question_kind, short_answer, to_whom
+from rag.span import (
+    asks_for_explanation,
+    asks_for_reason,
+    fits_kind,
+    named_list,
+    question_kind,
+    short_answer,
+    to_whom,
+)
 
 SEED = "5年来，首开集团工会共建设14个市级职工之家，167个工会驿站，并荣获“全国模范职工之家”称号。"
 
@@ -270,8 +278,12 @@ def test_a_list_questions_answer_is_the_whole_list_and_brackets_are_closed(quest
 
 
 def test_a_short_search_box_query_ending_with_a_quantity_asks_for_a_number():
-    for q in ("亚马逊市值", "劳务派遣税率", "王妍之身高", "广州科龙空调售后电话", "2017年大学生毕业人数"):
+    for q in ("亚马逊市值", "劳务派遣税率", "王妍之身高", "广州科龙空调售后电话", "2017年大学生毕业人数",
+              "iphone7电池容量", "24寸行李箱尺寸", "发球线和球网的距离"):  # a measure too
         assert question_kind(q) == "count", q
+    # ... and a span with no figure does not answer it ("橱柜宽度" was answered "洗菜盆")
+    assert not fits_kind("橱柜宽度", "洗菜盆的宽度一般是55厘米。", 0, 3)
+    assert fits_kind("橱柜宽度", "洗菜盆的宽度一般是55厘米。", 10, 14)
     assert question_kind("小米6防水等级") is None  # a grade, not a quantity
     assert question_kind("哪个城市人口最多") == "place"  # a question word decides
     assert question_kind("七鳃鳗的数量会影响物种的数量") is None  # a statement that lost its question word
