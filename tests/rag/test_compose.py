@@ -748,3 +748,12 @@ def test_a_telephone_number_a_line_after_the_services_name_is_read_and_cited_alo
     ans = ExtractiveComposer(hashing_engine.embedder, params, reader=_FirstMatchReader("400-167-6796")).compose(
         "南京志高空调售后维修电话", hits[1:])
     assert not ans.refused and ans.short_answer is None and "厦门志高空调" in ans.text
+
+
+def test_the_lead_gap_is_a_setting_and_zero_turns_it_off(monkeypatch):
+    from rag.pipeline import compose_params
+    from rag.settings import Settings
+
+    assert compose_params(Settings(answer_gate="off")).lead_gap == ComposeParams.lead_gap == 3.0
+    monkeypatch.setenv("ZHRAG_LEAD_GAP", "0")
+    assert compose_params(Settings(answer_gate="off")).lead_gap is None
