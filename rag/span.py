@@ -713,20 +713,9 @@ def figure_start(question: str, sentence: str, start: int, end: int) -> int:
     leading up to the figure ("2016年末,长沙市常住人口764.52万人", "68席、中国国民党获得35席、
     …亲民党获得3席"); the figure that ends the span is the answer. Only when what comes before
     it is a clause of its own (a comma, or three Chinese characters or more) and not the first
-    end of a range ("几十元到上百元"). A telephone number keeps its own prefix ("020-"), not the
-    words before it ("24小时报修热线1)400-167-6796")."""
+    end of a range ("几十元到上百元"); a telephone number is cut by :func:`phone_number`."""
     span = sentence[start:end]
-    if asks_for_phone(question):
-        # the number that ends the span, after a clause of words ("24小时报修热线1)400-167-6796");
-        # a number's own prefix stays ("020-38073569")
-        phone = next((p for p in _PHONE.finditer(span) if p.end() == len(span)), None)
-        if phone is None:
-            return start
-        at = phone.start()
-        if area := re.search(r"\d{2,4}[-－—]$", span[:at]):
-            at = area.start()  # _PHONE reads "020-38073569" as 38073569
-        return start + at if len(_CJK.findall(span[:at])) >= 3 else start
-    if question_kind(question) != "count" or not (m := _TAIL_FIGURE.search(span)):
+    if question_kind(question) != "count" or asks_for_phone(question) or not (m := _TAIL_FIGURE.search(span)):
         return start
     before = span[:m.start()]
     if not before or before[-1].isdigit() or before.endswith(("到", "至", "或", "和", ".", "-", "~", "～", "—", "及")):
@@ -1357,12 +1346,13 @@ _AREA_CODE = re.compile(r"0\d{2,3}[-－]$")
 
 def phone_number(question: str, sentence: str, start: int, end: int) -> tuple[int, int]:
     """A telephone question's answer is the number: "122" of the reader's "“122”交通事故报警电话",
-    with the area code written before it ("020-" of "020-38073569" when the reader took the
-    rest). Other spans, and spans without three digits together, keep their bounds."""
+    "400-167-6796" of "24小时报修热线1)400-167-6796" (the first run of three digits or more), with
+    the area code written before it ("020-" of "020-38073569" when the reader took the rest).
+    Other spans, and spans without three digits together, keep their bounds."""
     if not asks_for_phone(question) or _QUESTION_WORD.search(question):
         return start, end  # "公用电话在哪一年时被改为…公用电话" asks a year
-    m = _PHONE_DIGITS.search(sentence, start, end)
-    if m is None or len(re.findall(r"\d", m.group())) < 3:
+    m = next((m for m in _PHONE_DIGITS.finditer(sentence, start, end) if len(re.findall(r"\d", m.group())) >= 3), None)
+    if m is None:
         return start, end
     start, end = m.span()
     area = _AREA_CODE.search(sentence[max(0, start - 5):start])
